@@ -1,0 +1,16 @@
+"""Judge Workbench dashboard: the navigation over the pages in pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Judge Workbench", page_icon=":material/balance:", layout="wide")
+
+PAGES = {
+    "Data": [
+        st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+        st.Page("pages/datasets.py", title="Datasets", icon=":material/table:"),
+        st.Page("pages/label.py", title="Label", icon=":material/edit_note:"),
+    ],
+}
+
+st.navigation(PAGES).run()

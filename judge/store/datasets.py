@@ -1,0 +1,125 @@
+"""Queries over datasets, their versions and items."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+
+from judge.errors import NotFound
+
+ITEM_FIELDS = ("input", "output", "context", "reference")
+
+
+def item_uid(dataset_name: str, item_id: str, input: Any, output: Any, context: Any, reference: Any) -> str:
+    """Content address of an item: unchanged items keep their uid (and so their labels) across versions."""
+    key = json.dumps([dataset_name, str(item_id), input, output, context, reference], ensure_ascii=False)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def _metadata_filter_sql(metadata: dict[str, Any] | None) -> tuple[str, list[Any]]:
+    if not metadata:
+        return "", []
+    clauses, params = [], []
+    for column, value in metadata.items():
+        clauses.append("json_extract_string(di.metadata, ?) = ?")
+        params.extend([f'$."{column}"', str(value)])
+    return " AND " + " AND ".join(clauses), params
+
+
+class DatasetQueries:
+    def datasets(self) -> pd.DataFrame:
+        """The latest version of every dataset, with its item and label counts."""
+        with self.db.connect() as con:
+            return con.execute(
+                """
+                WITH latest AS (
+                    SELECT * FROM datasets
+                    QUALIFY row_number() OVER (PARTITION BY name ORDER BY version DESC) = 1
+                )
+                SELECT l.id, l.name, l.version, l.row_count AS items, l.source_file, l.created_at,
+                       (SELECT count(DISTINCT lb.item_uid) FROM labels lb
+                          JOIN dataset_items di ON di.item_uid = lb.item_uid
+                         WHERE di.dataset_id = l.id) AS labeled_items
+                FROM latest l ORDER BY l.name
+                """
+            ).df()
+
+    def dataset(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """One dataset version (the latest by default); NotFound lists the names that exist."""
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT id, name, version, source_file, content_hash, column_map, row_count, created_at "
+                "FROM datasets WHERE name = ? AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
+                [name, version, version],
+            ).fetchone()
+            if row is None:
+                known = [n for (n,) in con.execute("SELECT DISTINCT name FROM datasets ORDER BY 1").fetchall()]
+                raise NotFound(f"No dataset named '{name}'" + (f" with version {version}" if version else "")
+                               + f". Known datasets: {', '.join(known) or 'none yet (run judge import)'}.")
+        keys = ("id", "name", "version", "source_file", "content_hash", "column_map", "row_count", "created_at")
+        out = dict(zip(keys, row))
+        out["column_map"] = json.loads(out["column_map"]) if out["column_map"] else {}
+        return out
+
+    def dataset_by_id(self, dataset_id: int) -> dict[str, Any]:
+        with self.db.connect() as con:
+            row = con.execute("SELECT name, version FROM datasets WHERE id = ?", [dataset_id]).fetchone()
+        if row is None:
+            raise NotFound(f"No dataset with id {dataset_id}.")
+        return self.dataset(row[0], row[1])
+
+    def dataset_versions(self, name: str) -> pd.DataFrame:
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT id, version, row_count AS items, source_file, content_hash, created_at "
+                "FROM datasets WHERE name = ? ORDER BY version DESC",
+                [name],
+            ).df()
+
+    def items(self, dataset_id: int, *, metadata: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Items of one dataset version in file order; `metadata` filters on metadata columns (equality)."""
+        where, params = _metadata_filter_sql(metadata)
+        with self.db.connect() as con:
+            df = con.execute(
+                f"""
+                SELECT i.uid, i.item_id, di.position, i.input, i.output, i.context, i.reference, di.metadata
+                FROM dataset_items di JOIN items i ON i.uid = di.item_uid
+                WHERE di.dataset_id = ? {where}
+                ORDER BY di.position
+                """,
+                [dataset_id, *params],
+            ).df()
+        df["metadata"] = [json.loads(m) if m else {} for m in df["metadata"]]
+        return df
+
+    def item(self, uid: str) -> dict[str, Any]:
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT i.uid, i.item_id, i.dataset_name, i.input, i.output, i.context, i.reference, "
+                "(SELECT metadata FROM dataset_items WHERE item_uid = i.uid ORDER BY dataset_id DESC LIMIT 1) "
+                "FROM items i WHERE i.uid = ?",
+                [uid],
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"No item with uid {uid}.")
+        keys = ("uid", "item_id", "dataset_name", "input", "output", "context", "reference", "metadata")
+        out = dict(zip(keys, row))
+        out["metadata"] = json.loads(out["metadata"]) if out["metadata"] else {}
+        return out
+
+    def metadata_columns(self, dataset_id: int) -> dict[str, list[str]]:
+        """Each metadata column of a dataset version with its distinct values (for filters and slices)."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                """
+                SELECT k.key, list(DISTINCT json_extract_string(di.metadata, '$."' || k.key || '"'))
+                FROM dataset_items di, unnest(json_keys(di.metadata)) AS k(key)
+                WHERE di.dataset_id = ?
+                GROUP BY k.key ORDER BY k.key
+                """,
+                [dataset_id],
+            ).fetchall()
+        return {key: sorted(v for v in values if v is not None) for key, values in rows}

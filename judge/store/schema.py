@@ -1,0 +1,216 @@
+"""The schema as SQL text, in named migrations applied in order and recorded in `schema_migrations`.
+
+Rules the schema encodes:
+- What a person wrote (labels, critiques, judge specs, rubrics) is append-only: an edit adds a row and the
+  latest row wins, so history is never lost.
+- Items are content-addressed (`items.uid`): a new version of a dataset reuses the uid of every unchanged
+  item, so labels and verdicts given on the old version carry over.
+- A verdict is unique per (run, item, sample): a resumed run can never record a row twice.
+
+Never edit a migration that has shipped; add a new one at the end.
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE SEQUENCE dataset_ids START 1;
+        CREATE SEQUENCE annotator_ids START 1;
+        CREATE SEQUENCE label_ids START 1;
+        CREATE SEQUENCE rubric_ids START 1;
+        CREATE SEQUENCE spec_ids START 1;
+        CREATE SEQUENCE fewshot_ids START 1;
+        CREATE SEQUENCE task_ids START 1;
+        CREATE SEQUENCE link_ids START 1;
+        CREATE SEQUENCE price_ids START 1;
+        CREATE SEQUENCE baseline_ids START 1;
+
+        -- One row per imported version of a named dataset.
+        CREATE TABLE datasets (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('dataset_ids'),
+            name         VARCHAR NOT NULL,
+            version      INTEGER NOT NULL,
+            source_file  VARCHAR,
+            content_hash VARCHAR NOT NULL,
+            column_map   JSON,
+            row_count    INTEGER NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (name, version)
+        );
+
+        -- The content of an item; uid = hash(dataset name, item id, input, output, context, reference).
+        CREATE TABLE items (
+            uid          VARCHAR PRIMARY KEY,
+            dataset_name VARCHAR NOT NULL,
+            item_id      VARCHAR NOT NULL,
+            input        VARCHAR,
+            output       VARCHAR,
+            context      VARCHAR,
+            reference    VARCHAR
+        );
+
+        -- Which items a dataset version holds, in file order, with that version's metadata columns.
+        CREATE TABLE dataset_items (
+            dataset_id   INTEGER NOT NULL,
+            item_uid     VARCHAR NOT NULL,
+            position     INTEGER NOT NULL,
+            metadata     JSON,
+            PRIMARY KEY (dataset_id, item_uid)
+        );
+
+        CREATE TABLE annotators (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('annotator_ids'),
+            name         VARCHAR NOT NULL UNIQUE,
+            email        VARCHAR,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- Versioned grading criteria: anchors maps "1".."5" to the description of that score.
+        CREATE TABLE rubrics (
+            id             INTEGER PRIMARY KEY DEFAULT nextval('rubric_ids'),
+            name           VARCHAR NOT NULL,
+            version        INTEGER NOT NULL,
+            criteria       VARCHAR NOT NULL,
+            anchors        JSON NOT NULL,
+            pass_threshold INTEGER NOT NULL DEFAULT 4,
+            created_at     TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (name, version)
+        );
+
+        -- Append-only: the latest row per (item, annotator, kind) is the current label.
+        -- kind: 'label' (an annotator's grade) or 'adjudication' (the owner's final label for the item).
+        CREATE TABLE labels (
+            id           BIGINT PRIMARY KEY DEFAULT nextval('label_ids'),
+            item_uid     VARCHAR NOT NULL,
+            annotator_id INTEGER NOT NULL,
+            kind         VARCHAR NOT NULL DEFAULT 'label',
+            score        TINYINT CHECK (score BETWEEN 1 AND 5),
+            passed       BOOLEAN,
+            critique     VARCHAR,
+            rubric_id    INTEGER,
+            task_id      INTEGER,
+            source       VARCHAR NOT NULL DEFAULT 'ui',
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- Append-only: a judge spec's JSON body; the latest version of a name wins.
+        CREATE TABLE judge_specs (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('spec_ids'),
+            name         VARCHAR NOT NULL,
+            version      INTEGER NOT NULL,
+            body         JSON NOT NULL,
+            body_hash    VARCHAR NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (name, version)
+        );
+
+        -- Items marked as few-shot examples for a judge; append-only (active=false retracts a mark).
+        CREATE TABLE fewshot_marks (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('fewshot_ids'),
+            spec_name    VARCHAR NOT NULL,
+            item_uid     VARCHAR NOT NULL,
+            active       BOOLEAN NOT NULL DEFAULT true,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- A judge run (or scores imported from elsewhere: source = 'import').
+        CREATE TABLE runs (
+            id            VARCHAR PRIMARY KEY,
+            name          VARCHAR,
+            dataset_id    INTEGER NOT NULL,
+            spec_id       INTEGER,
+            spec_name     VARCHAR,
+            model         VARCHAR,
+            base_url      VARCHAR,
+            params        JSON,
+            samples       INTEGER NOT NULL DEFAULT 1,
+            version_tag   VARCHAR,
+            source        VARCHAR NOT NULL DEFAULT 'judge',
+            status        VARCHAR NOT NULL DEFAULT 'pending',
+            total_items   INTEGER,
+            template_hash VARCHAR,
+            code_version  VARCHAR,
+            error         VARCHAR,
+            created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            started_at    TIMESTAMP,
+            finished_at   TIMESTAMP,
+            heartbeat_at  TIMESTAMP
+        );
+
+        -- One verdict per (run, item, sample). A failed call has error set and score NULL: never a made-up score.
+        CREATE TABLE verdicts (
+            run_id          VARCHAR NOT NULL,
+            item_uid        VARCHAR NOT NULL,
+            sample          INTEGER NOT NULL DEFAULT 0,
+            score           TINYINT CHECK (score BETWEEN 1 AND 5),
+            weighted_score  DOUBLE,
+            passed          BOOLEAN,
+            reasoning       VARCHAR,
+            raw_reply       VARCHAR,
+            prompt          VARCHAR,
+            model_reported  VARCHAR,
+            input_tokens    INTEGER,
+            output_tokens   INTEGER,
+            latency_ms      DOUBLE,
+            cost_usd        DOUBLE,
+            cache_key       VARCHAR,
+            cached          BOOLEAN NOT NULL DEFAULT false,
+            error           VARCHAR,
+            created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (run_id, item_uid, sample)
+        );
+        CREATE INDEX verdicts_cache_key ON verdicts (cache_key);
+
+        -- User overrides of the built-in price table; the latest row per model wins.
+        CREATE TABLE model_prices (
+            id                  INTEGER PRIMARY KEY DEFAULT nextval('price_ids'),
+            model               VARCHAR NOT NULL,
+            input_usd_per_mtok  DOUBLE NOT NULL,
+            output_usd_per_mtok DOUBLE NOT NULL,
+            created_at          TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- The pinned baseline run per judge spec name; the latest pin wins.
+        CREATE TABLE baselines (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('baseline_ids'),
+            spec_name    VARCHAR NOT NULL,
+            run_id       VARCHAR NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- Team labeling: a task is a fixed, ordered set of items with instructions and an overlap target.
+        CREATE TABLE tasks (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('task_ids'),
+            name         VARCHAR NOT NULL,
+            dataset_id   INTEGER NOT NULL,
+            rubric_id    INTEGER,
+            instructions VARCHAR,
+            filter       JSON,
+            sample_size  INTEGER,
+            seed         INTEGER,
+            overlap      INTEGER NOT NULL DEFAULT 1,
+            due_date     DATE,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            closed_at    TIMESTAMP
+        );
+
+        CREATE TABLE task_items (
+            task_id      INTEGER NOT NULL,
+            item_uid     VARCHAR NOT NULL,
+            position     INTEGER NOT NULL,
+            PRIMARY KEY (task_id, item_uid)
+        );
+
+        -- A labeling link: only the SHA-256 of its token is stored. annotator_id NULL = an open link.
+        CREATE TABLE task_links (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('link_ids'),
+            task_id      INTEGER NOT NULL,
+            annotator_id INTEGER,
+            token_hash   VARCHAR NOT NULL UNIQUE,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            expires_at   TIMESTAMP,
+            revoked_at   TIMESTAMP
+        );
+        """,
+    ),
+]

@@ -1,0 +1,57 @@
+"""Streamlit glue shared by the pages: the cached store, cached reads, and the error boundary.
+
+Only this package imports streamlit inside `judge`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import streamlit as st
+
+from judge.config import db_path
+from judge.errors import JudgeError
+from judge.store import Store
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    """One Store object per server process and store path (it holds no open connection)."""
+    return _store(str(db_path()))
+
+
+def _store_version(path: str) -> tuple[int, int]:
+    """Changes whenever any process commits to the store: the key that invalidates cached reads."""
+    stamps = []
+    for suffix in ("", ".wal"):
+        try:
+            stamps.append(os.stat(path + suffix).st_mtime_ns)
+        except FileNotFoundError:
+            stamps.append(0)
+    return stamps[0], stamps[1]
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _read(path: str, version: tuple[int, int], method: str, args: tuple, kwargs: tuple) -> Any:
+    return getattr(_store(path), method)(*args, **dict(kwargs))
+
+
+def read(method: str, *args: Any, **kwargs: Any) -> Any:
+    """A cached `Store.<method>(...)` read, recomputed only after a write by this or another process."""
+    path = str(get_store().path)
+    return _read(path, _store_version(path), method, args, tuple(sorted(kwargs.items())))
+
+
+@contextmanager
+def errors_shown() -> Iterator[None]:
+    """The one boundary where `judge` errors become a message on the page instead of a traceback."""
+    try:
+        yield
+    except JudgeError as exc:
+        st.error(str(exc), icon=":material/error:")
