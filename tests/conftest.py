@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from judge.store import Store
+from fake_llm import fake_llm  # noqa: F401  (fake OpenAI/Anthropic server)
+from tests.browser import browser, dashboard, page, start_dashboard  # noqa: F401  (browser fixtures)
 
 
 @pytest.fixture
