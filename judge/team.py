@@ -1,0 +1,419 @@
+"""Team labeling: tasks, per-annotator links with unguessable tokens, assignment, and owner access.
+
+A link's token is the only credential an annotator holds. It is 256 random bits from `secrets`, shown once,
+stored only as its SHA-256, and re-checked on every read and every write (so revoking or expiring a link
+stops it at the next click). A link opens exactly one task: everything an annotator does goes through
+`open_link`/`next_item`/`submit_label` here, which never take a dataset or task id from the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Mapping
+from urllib.parse import quote
+
+import numpy as np
+
+from judge.errors import AccessDenied, JudgeError, NotFound
+from judge.store import Store
+
+TOKEN_BYTES = 32
+MAX_NAME_CHARS = 120
+MAX_CRITIQUE_CHARS = 5_000
+MAX_INSTRUCTIONS_CHARS = 20_000
+MAX_OVERLAP = 20
+MIN_OWNER_SECRET_CHARS = 12
+DEFAULT_LINK_DAYS = 14
+OWNER_SECRET_ENV = "JUDGE_OWNER_SECRET"
+OWNER_EMAILS_ENV = "JUDGE_OWNER_EMAILS"
+BASE_URL_ENV = "JUDGE_BASE_URL"
+
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,128}")
+
+
+class InvalidInput(JudgeError):
+    """A name, critique or parameter typed by a person is too long, empty or holds control characters."""
+
+
+def _now() -> datetime:
+    """Naive UTC, the form every timestamp this module writes and compares takes."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# -- input hygiene ------------------------------------------------------------------------------------
+def clean_text(text: Any, *, field: str, limit: int, multiline: bool = True) -> str | None:
+    """Text a person typed, normalized (NFC, stripped); control characters other than newlines and tabs
+    are refused rather than silently dropped, so what is stored is exactly what was reviewed."""
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n").strip()
+    allowed = "\n\t" if multiline else ""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in allowed for ch in text):
+        raise InvalidInput(f"The {field} holds control or invisible characters; remove them and try again.")
+    if len(text) > limit:
+        raise InvalidInput(f"The {field} is {len(text):,} characters long; the limit is {limit:,}.")
+    return text or None
+
+
+def clean_name(name: Any) -> str:
+    """An annotator name: one line, 1 to MAX_NAME_CHARS characters."""
+    cleaned = clean_text(name, field="name", limit=MAX_NAME_CHARS, multiline=False)
+    if not cleaned:
+        raise InvalidInput("Type your name first: every label records who gave it.")
+    return cleaned
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# -- tasks --------------------------------------------------------------------------------------------
+def create_task(
+    store: Store,
+    *,
+    name: str,
+    dataset: str,
+    version: int | None = None,
+    rubric: str | None = None,
+    instructions: str | None = None,
+    overlap: int = 1,
+    sample_size: int | None = None,
+    seed: int = 0,
+    filter: dict[str, Any] | None = None,
+    due_date: date | str | None = None,
+) -> int:
+    """A labeling task over a dataset version, or over a filtered, seeded random sample of it.
+
+    `overlap` is how many distinct annotators should label each item (2+ lets agreement be measured);
+    `filter` keeps items whose metadata columns equal the given values; the rubric's latest version is pinned.
+    """
+    name = clean_text(name, field="task name", limit=200, multiline=False)
+    if not name:
+        raise InvalidInput("A task needs a name.")
+    instructions = clean_text(instructions, field="instructions", limit=MAX_INSTRUCTIONS_CHARS)
+    if not 1 <= int(overlap) <= MAX_OVERLAP:
+        raise InvalidInput(f"Overlap is how many people label each item: 1 to {MAX_OVERLAP}, not {overlap}.")
+    if sample_size is not None and int(sample_size) < 1:
+        raise InvalidInput("A sample size must be at least 1 (leave it empty to use every item).")
+    if isinstance(due_date, str):
+        try:
+            due_date = date.fromisoformat(due_date) if due_date.strip() else None
+        except ValueError:
+            raise InvalidInput(f"A due date looks like 2025-06-30, not {due_date!r}.") from None
+    ds = store.dataset(dataset, version)
+    rubric_id = store.rubric(rubric)["id"] if rubric else None
+    uids = store.items(ds["id"], metadata=filter)["uid"].tolist()
+    if sample_size is not None and int(sample_size) < len(uids):
+        picked = np.random.default_rng(seed).choice(len(uids), size=int(sample_size), replace=False)
+        uids = [uids[i] for i in sorted(picked)]
+    return store.create_task(
+        name, ds["id"], uids, rubric_id=rubric_id, instructions=instructions, filter=filter,
+        sample_size=sample_size, seed=seed if sample_size is not None else None, overlap=int(overlap),
+        due_date=due_date,
+    )
+
+
+def close_task(store: Store, task_id: int) -> None:
+    store.close_task(task_id, _now())
+
+
+# -- links --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NewLink:
+    """A link just created: the only moment its token exists outside the person who receives it."""
+
+    link_id: int
+    task_id: int
+    annotator: str | None
+    token: str
+    expires_at: datetime
+
+    def url(self, base_url: str | None = None) -> str:
+        return link_url(base_url, self.token)
+
+
+@dataclass(frozen=True)
+class LinkAccess:
+    """What a valid token grants: one task, as one named annotator or (open link) as a typed name."""
+
+    link_id: int
+    task_id: int
+    annotator: str | None
+    expires_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.annotator is None
+
+
+def default_base_url() -> str:
+    return os.environ.get(BASE_URL_ENV) or "http://localhost:8501"
+
+
+def link_url(base_url: str | None, token: str) -> str:
+    """The URL to hand an annotator: <base>/annotate?token=... (base includes any reverse-proxy path)."""
+    base = (base_url or default_base_url()).rstrip("/")
+    return f"{base}/annotate?token={quote(token, safe='')}"
+
+
+def create_link(
+    store: Store, task_id: int, *, annotator: str | None = None, expires_in: timedelta | None = None,
+    email: str | None = None,
+) -> NewLink:
+    """A named link (labels are recorded as `annotator`) or, without one, an open link where people type a name."""
+    expires_in = expires_in if expires_in is not None else timedelta(days=DEFAULT_LINK_DAYS)
+    if expires_in <= timedelta(0):
+        raise InvalidInput("A link must expire in the future.")
+    name = clean_name(annotator) if annotator is not None else None
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    expires_at = _now() + expires_in
+    with store.db.connect():
+        store.task(task_id)
+        annotator_id = store.annotator_id(name, email=email) if name else None
+        link_id = store.add_link(task_id, hash_token(token), annotator_id=annotator_id, expires_at=expires_at)
+    return NewLink(link_id, task_id, name, token, expires_at)
+
+
+def revoke_link(store: Store, link_id: int) -> None:
+    store.revoke_link(link_id, _now())
+
+
+def open_link(store: Store, token: Any) -> LinkAccess:
+    """The access a token grants, or AccessDenied: malformed, unknown, revoked, expired or task closed.
+
+    The message does not say which, so a guesser learns nothing from it.
+    """
+    denied = AccessDenied("This labeling link is not valid: it may be mistyped, expired or revoked. "
+                          "Ask the task owner for a new link.")
+    if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
+        raise denied
+    with store.db.connect():
+        link = store.link_by_hash(hash_token(token))
+        if link is None or link["revoked_at"] is not None or link["expires_at"] <= _now():
+            raise denied
+        task = store.task(link["task_id"])
+    if task["closed_at"] is not None:
+        raise AccessDenied("This labeling task is closed: thank you, no more labels are needed.")
+    return LinkAccess(link["id"], link["task_id"], link["annotator"], link["expires_at"])
+
+
+def annotator_name(store: Store, access: LinkAccess, typed: Any = None) -> str:
+    """Who is labeling: the link's annotator, else (open link) the typed name or signed-in email.
+
+    An open link may not use a name bound to a named link, so it cannot write labels in someone else's name.
+    """
+    if access.annotator is not None:
+        return access.annotator
+    name = clean_name(typed)
+    if name in store.named_link_annotators():
+        raise AccessDenied(f"The name '{name}' belongs to a personal link; use that link or another name.")
+    return name
+
+
+# -- the annotator's side -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+
+def next_item(store: Store, token: str, typed_name: Any = None) -> dict[str, Any] | None:
+    """The next item for this link's annotator (None when their queue is empty), state from the store only."""
+    with store.db.connect():
+        access = open_link(store, token)
+        who = annotator_name(store, access, typed_name)
+        task = store.task(access.task_id)
+        queue = store.annotator_queue(access.task_id, who, task["overlap"])
+        return store.item(queue[0]) if queue else None
+
+
+def progress(store: Store, token: str, typed_name: Any = None) -> Progress:
+    with store.db.connect():
+        access = open_link(store, token)
+        who = annotator_name(store, access, typed_name)
+        total = len(store.task_items(access.task_id))
+        left = len(store.annotator_queue(access.task_id, who, store.task(access.task_id)["overlap"]))
+    return Progress(done=total - left, total=total)
+
+
+def task_brief(store: Store, token: str) -> dict[str, Any]:
+    """What the annotator page shows above the item: task name, instructions, due date and rubric."""
+    with store.db.connect():
+        access = open_link(store, token)
+        task = store.task(access.task_id)
+        rubric = store.rubric(rubric_id=task["rubric_id"]) if task["rubric_id"] else None
+    return {
+        "name": task["name"], "instructions": task["instructions"] or "", "due_date": task["due_date"],
+        "overlap": task["overlap"], "annotator": access.annotator, "open": access.is_open,
+        "rubric": rubric,
+    }
+
+
+def submit_label(
+    store: Store, token: str, item_uid: Any, *, typed_name: Any = None, score: Any = None, passed: Any = None,
+    critique: Any = None,
+) -> int:
+    """Record a label through a link: token, identity and item are re-checked in the same transaction."""
+    critique = clean_text(critique, field="critique", limit=MAX_CRITIQUE_CHARS)
+    with store.db.connect():
+        access = open_link(store, token)
+        who = annotator_name(store, access, typed_name)
+        if not isinstance(item_uid, str) or not store.task_has_item(access.task_id, item_uid):
+            raise AccessDenied("That item is not part of this link's task.")
+        task = store.task(access.task_id)
+        return store.add_label(
+            item_uid, who, score=score, passed=passed, critique=critique, rubric_id=task["rubric_id"],
+            task_id=access.task_id, source=f"link:{access.link_id}",
+        )
+
+
+# -- the owner's side ---------------------------------------------------------------------------------
+def annotator_stats(store: Store, task_id: int) -> list[dict[str, Any]]:
+    """Per annotator: items labeled, first and last label, and pace in labels per hour of active span."""
+    times = store.task_label_times(task_id)
+    out = []
+    for who, rows in times.groupby("annotator", sort=True):
+        first, last = rows["created_at"].min(), rows["created_at"].max()
+        span_h = (last - first).total_seconds() / 3600
+        out.append({
+            "annotator": who, "items": rows["item_uid"].nunique(), "label_rows": len(rows),
+            "first_label_at": first, "last_label_at": last,
+            "labels_per_hour": round((len(rows) - 1) / span_h, 1) if len(rows) > 1 and span_h > 0 else None,
+        })
+    return out
+
+
+def _score_matrix(store: Store, task_id: int) -> tuple[list[str], np.ndarray]:
+    labels = store.task_labels(task_id)
+    labels = labels[labels["score"].notna()]
+    if labels.empty:
+        return [], np.empty((0, 0))
+    wide = labels.pivot_table(index="annotator", columns="item_uid", values="score", aggfunc="last")
+    return list(wide.index), wide.to_numpy(dtype=float)
+
+
+def agreement(store: Store, task_id: int) -> dict[str, Any]:
+    """Inter-annotator agreement on this task's 1-5 scores: Krippendorff's alpha (ordinal) over everyone,
+    and Cohen's kappa (quadratic weights) for each pair on the items both scored. None where undefined."""
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    annotators, matrix = _score_matrix(store, task_id)
+    shared = int((np.sum(~np.isnan(matrix), axis=0) >= 2).sum()) if matrix.size else 0
+    alpha = None
+    if len(annotators) >= 2 and shared >= 1 and len(np.unique(matrix[~np.isnan(matrix)])) > 1:
+        alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal",
+                                         value_domain=[1, 2, 3, 4, 5]))
+    pairs = []
+    for i in range(len(annotators)):
+        for j in range(i + 1, len(annotators)):
+            both = ~np.isnan(matrix[i]) & ~np.isnan(matrix[j])
+            a, b = matrix[i][both].astype(int), matrix[j][both].astype(int)
+            kappa = None
+            if len(a) >= 2:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value = cohen_kappa_score(a, b, labels=[1, 2, 3, 4, 5], weights="quadratic")
+                kappa = None if np.isnan(value) else float(value)
+            pairs.append({"annotator_a": annotators[i], "annotator_b": annotators[j], "n": int(len(a)),
+                          "kappa": kappa, "exact_agreement": float(np.mean(a == b)) if len(a) else None})
+    return {"alpha_ordinal": alpha, "items_with_2_plus_scores": shared, "annotators": annotators, "pairs": pairs}
+
+
+def disagreements(store: Store, task_id: int, *, min_spread: int = 2) -> list[dict[str, Any]]:
+    """Items whose annotators' scores span at least `min_spread` points, or whose pass/fail differ,
+    with each annotator's label and the current adjudication if the owner settled one."""
+    labels = store.task_labels(task_id)
+    settled = store.task_labels(task_id, kind="adjudication").drop_duplicates("item_uid", keep="last")
+    settled = settled.set_index("item_uid")
+    out = []
+    for uid, rows in labels.groupby("item_uid", sort=False):
+        if rows["annotator"].nunique() < 2:
+            continue
+        scores, passes = rows["score"].dropna(), rows["passed"].dropna()
+        spread = int(scores.max() - scores.min()) if len(scores) >= 2 else 0
+        if spread < min_spread and passes.nunique() < 2:
+            continue
+        final = settled.loc[uid] if uid in settled.index else None
+        out.append({
+            "item_uid": uid, "position": int(rows["position"].iloc[0]), "spread": spread,
+            "labels": rows[["annotator", "score", "passed", "critique"]].to_dict("records"),
+            "adjudicated": None if final is None else {
+                "by": final["annotator"], "score": final["score"], "passed": final["passed"],
+                "critique": final["critique"]},
+        })
+    return sorted(out, key=lambda d: (d["adjudicated"] is not None, -d["spread"], d["position"]))
+
+
+def adjudicate(
+    store: Store, task_id: int, item_uid: str, *, owner: str, score: Any = None, passed: Any = None,
+    critique: Any = None,
+) -> int:
+    """The owner's final label for an item (kind 'adjudication'); earlier ones stay in the history."""
+    critique = clean_text(critique, field="critique", limit=MAX_CRITIQUE_CHARS)
+    with store.db.connect():
+        if not store.task_has_item(task_id, item_uid):
+            raise NotFound(f"Item {item_uid} is not part of task {task_id}.")
+        return store.add_label(
+            item_uid, clean_name(owner), score=score, passed=passed, critique=critique,
+            rubric_id=store.task(task_id)["rubric_id"], task_id=task_id, source="adjudication",
+            kind="adjudication",
+        )
+
+
+# -- owner access -------------------------------------------------------------------------------------
+def is_loopback(address: str | None) -> bool:
+    """True only for addresses no other machine can reach. Streamlit's default (unset) is every interface."""
+    if not address:
+        return False
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def owner_secret(secrets_map: Mapping[str, Any] | None = None) -> str | None:
+    """The owner secret from $JUDGE_OWNER_SECRET, else from secrets (st.secrets / secrets.toml)."""
+    value = os.environ.get(OWNER_SECRET_ENV) or (secrets_map or {}).get(OWNER_SECRET_ENV)
+    return str(value) if value else None
+
+
+def owner_emails(secrets_map: Mapping[str, Any] | None = None) -> set[str]:
+    """Signed-in (OIDC) emails allowed on the owner pages: $JUDGE_OWNER_EMAILS or secrets, comma separated."""
+    raw = os.environ.get(OWNER_EMAILS_ENV) or (secrets_map or {}).get(OWNER_EMAILS_ENV) or ""
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    return {e.strip().lower() for e in items if str(e).strip()}
+
+
+def secret_matches(given: Any, expected: str | None) -> bool:
+    """Constant-time comparison; an unset secret matches nothing."""
+    if not expected or not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def serving_problem(address: str | None, *, secret: str | None, oidc_owners: set[str]) -> str | None:
+    """Why serving on `address` would leave the owner pages open (None when it is safe)."""
+    if secret is not None and len(secret) < MIN_OWNER_SECRET_CHARS:
+        return (f"{OWNER_SECRET_ENV} is shorter than {MIN_OWNER_SECRET_CHARS} characters; use a long random one, "
+                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))'.")
+    if is_loopback(address) or secret or oidc_owners:
+        return None
+    where = f"address {address}" if address else "every network interface (server.address is unset)"
+    return (f"Judge Workbench is served on {where} without an owner secret, so anyone who can reach it could "
+            f"upload, run judges and read every dataset. Set {OWNER_SECRET_ENV} (environment or "
+            f".streamlit/secrets.toml), or configure OIDC login with {OWNER_EMAILS_ENV}, or serve on "
+            "--server.address 127.0.0.1.")
