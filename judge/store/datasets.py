@@ -123,3 +123,60 @@ class DatasetQueries:
                 [dataset_id],
             ).fetchall()
         return {key: sorted(v for v in values if v is not None) for key, values in rows}
+
+    def item_uids(self, dataset_id: int) -> dict[str, str]:
+        """item id -> uid for one dataset version: how labels given elsewhere find their items."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT i.item_id, i.uid FROM dataset_items di JOIN items i ON i.uid = di.item_uid "
+                "WHERE di.dataset_id = ?",
+                [dataset_id],
+            ).fetchall()
+        return dict(rows)
+
+    def add_dataset_version(
+        self,
+        name: str,
+        items: pd.DataFrame,
+        *,
+        content_hash: str,
+        source_file: str | None = None,
+        column_map: dict[str, Any] | None = None,
+    ) -> tuple[int, int, bool]:
+        """Store `items` as the next version of `name` in one bulk insert; returns (id, version, created).
+
+        `items` has columns uid, item_id, input, output, context, reference, metadata (a JSON string), in
+        file order. When the latest version already has `content_hash`, nothing is written (created=False).
+        Items are content-addressed, so rows unchanged since an earlier version are shared, not copied.
+        """
+        frame = items[["uid", "item_id", *ITEM_FIELDS, "metadata"]].reset_index(drop=True)
+        frame.insert(0, "position", range(len(frame)))
+        with self.db.connect() as con:
+            latest = con.execute(
+                "SELECT id, version, content_hash FROM datasets WHERE name = ? ORDER BY version DESC LIMIT 1",
+                [name],
+            ).fetchone()
+            if latest and latest[2] == content_hash:
+                return latest[0], latest[1], False
+            dataset_id, version = con.execute(
+                "INSERT INTO datasets (name, version, source_file, content_hash, column_map, row_count) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id, version",
+                [name, (latest[1] if latest else 0) + 1, source_file, content_hash,
+                 json.dumps(column_map or {}), len(frame)],
+            ).fetchone()
+            con.register("import_items", frame)
+            try:
+                con.execute(
+                    "INSERT INTO items (uid, dataset_name, item_id, input, output, context, reference) "
+                    "SELECT f.uid, ?, f.item_id, f.input, f.output, f.context, f.reference FROM import_items f "
+                    "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.uid = f.uid)",
+                    [name],
+                )
+                con.execute(
+                    "INSERT INTO dataset_items (dataset_id, item_uid, position, metadata) "
+                    "SELECT ?, uid, position, metadata::JSON FROM import_items",
+                    [dataset_id],
+                )
+            finally:
+                con.unregister("import_items")
+        return dataset_id, version, True

@@ -149,3 +149,40 @@ class LabelQueries:
                 "WHERE l.item_uid = ? ORDER BY l.id DESC",
                 [item_uid],
             ).df()
+
+    def add_labels(self, labels: pd.DataFrame, *, source: str = "import") -> int:
+        """Append many labels in one statement, creating annotators as needed; returns how many were added.
+
+        `labels` has columns item_uid, annotator, score, passed, critique. The last row per (item, annotator)
+        counts, and a label identical to that annotator's current one is skipped, so importing the same
+        labels twice adds nothing.
+        """
+        frame = labels[["item_uid", "annotator", "score", "passed", "critique"]]
+        frame = frame.drop_duplicates(["item_uid", "annotator"], keep="last").reset_index(drop=True)
+        frame = frame.astype({"score": "Int8", "passed": "boolean"})
+        if frame.empty:
+            return 0
+        with self.db.connect() as con:
+            con.register("import_labels", frame)
+            try:
+                con.execute(
+                    "INSERT INTO annotators (name) SELECT DISTINCT annotator FROM import_labels f "
+                    "WHERE NOT EXISTS (SELECT 1 FROM annotators a WHERE a.name = f.annotator)"
+                )
+                return con.execute(
+                    """
+                    INSERT INTO labels (item_uid, annotator_id, kind, score, passed, critique, source)
+                    SELECT f.item_uid, a.id, 'label', f.score, f.passed, f.critique, ?
+                    FROM import_labels f
+                    JOIN annotators a ON a.name = f.annotator
+                    LEFT JOIN (
+                        SELECT item_uid, annotator_id, score, passed, critique FROM labels WHERE kind = 'label'
+                        QUALIFY row_number() OVER (PARTITION BY item_uid, annotator_id ORDER BY id DESC) = 1
+                    ) cur ON cur.item_uid = f.item_uid AND cur.annotator_id = a.id
+                    WHERE cur.item_uid IS NULL OR cur.score IS DISTINCT FROM f.score
+                       OR cur.passed IS DISTINCT FROM f.passed OR cur.critique IS DISTINCT FROM f.critique
+                    """,
+                    [source],
+                ).fetchone()[0]
+            finally:
+                con.unregister("import_labels")

@@ -1,0 +1,102 @@
+"""`judge import`, `import-labels`, `export`, `datasets` and `demo`: getting data in and out of the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from judge.demo import load_demo
+from judge.errors import JudgeError
+from judge.exporting import EXPORT_FORMATS, LABEL_LAYOUTS, export_bytes
+from judge.importing import ROLES, import_file, import_labels
+
+
+def _column_map(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        role, sep, column = pair.partition("=")
+        if not sep or not role.strip():
+            raise JudgeError(f"--map takes ROLE=COLUMN (e.g. --map output=response), not '{pair}'.")
+        mapping[role.strip()] = column.strip()
+    return mapping
+
+
+def _import(store, args) -> int:
+    result = import_file(store, args.file, dataset=args.dataset or Path(args.file).stem,
+                         column_map=_column_map(args.map), annotator=args.annotator)
+    if result.created:
+        print(f"imported {result.rows} items into {result.name} v{result.version}"
+              f" with {result.labels} labels")
+    else:
+        print(f"{result.name} v{result.version} already holds this file: nothing changed")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _import_labels(store, args) -> int:
+    added = import_labels(store, args.file, dataset=args.dataset, column_map=_column_map(args.map))
+    print(f"added {added} labels to {args.dataset}")
+    return 0
+
+
+def _export(store, args) -> int:
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
+    data = export_bytes(store, args.dataset, fmt=fmt, version=args.version, labels=args.labels)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def _datasets(store, args) -> int:
+    table = store.datasets()
+    if table.empty:
+        print("no datasets yet: run `judge import FILE --dataset NAME` or `judge demo`")
+        return 0
+    print(table[["name", "version", "items", "labeled_items", "source_file", "created_at"]].to_string(index=False))
+    return 0
+
+
+def _demo(store, args) -> int:
+    loaded = load_demo(store, if_empty=args.if_empty)
+    print(f"loaded demo datasets: {', '.join(loaded)}" if loaded else "demo not loaded: the store already has data")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    roles = ", ".join(ROLES)
+    p = subparsers.add_parser("import", help="import a CSV/JSONL/Parquet file as a dataset version")
+    p.add_argument("file")
+    p.add_argument("--dataset", help="dataset name (default: the file name without extension)")
+    p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
+                   help=f"use COLUMN for ROLE ({roles}); repeatable; ROLE= leaves a role unused")
+    p.add_argument("--annotator", help="who gave the score/passed/critique columns (default: imported)")
+    p.set_defaults(handler=_import)
+
+    p = subparsers.add_parser("import-labels", help="import long-form labels: item id, annotator, score/pass, critique")
+    p.add_argument("file")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
+                   help="use COLUMN for ROLE (id, annotator, score, passed, critique); repeatable")
+    p.set_defaults(handler=_import_labels)
+
+    p = subparsers.add_parser("export", help="export a dataset with its current labels")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--format", choices=EXPORT_FORMATS, help="default: from -o's extension, else csv")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--version", type=int, help="dataset version (default: the latest)")
+    p.add_argument("--labels", choices=LABEL_LAYOUTS, default="wide",
+                   help="wide: one row per item, columns per annotator; long: one row per label")
+    p.set_defaults(handler=_export)
+
+    p = subparsers.add_parser("datasets", help="list datasets (latest versions)")
+    p.set_defaults(handler=_datasets)
+
+    p = subparsers.add_parser("demo", help="load the demo datasets, labels and rubrics")
+    p.add_argument("--if-empty", action="store_true", help="do nothing when the store already has data")
+    p.set_defaults(handler=_demo)

@@ -1,0 +1,75 @@
+"""The demo data `make run` loads: every data/demo_<name>.{jsonl,csv} as dataset <name>, with its labels.
+
+An items file's label columns belong to the demo's first annotator (maya); the matching
+demo_<name>_labels.csv holds a second annotator's labels in long form. Each demo dataset also gets a
+rubric with real anchors, so the labeling page has something to grade against from the start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from judge.importing import import_file, import_labels
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
+DEMO_ANNOTATOR = "maya"
+
+DEMO_RUBRICS: dict[str, tuple[str, dict[str, str]]] = {
+    "support": (
+        "Does the answer resolve the customer's question correctly, using only what the help-center "
+        "context supports, in a courteous and safe way?",
+        {
+            "1": "Wrong or harmful: invents policy, contradicts the context, is rude, or exposes another "
+                 "user's data.",
+            "2": "Mostly unhelpful: answers a different question, or the key fact (price, limit, step) is wrong.",
+            "3": "Partly right: on topic and not harmful, but vague, incomplete, or mixes a correct step with "
+                 "a wrong one.",
+            "4": "Correct and grounded in the context; small gaps in completeness or tone.",
+            "5": "Correct, complete, grounded in the context, and clear; the customer can act on it at once.",
+        },
+    ),
+    "query-trees": (
+        "Does the generated query tree select exactly the records the request asks for? Key and argument "
+        "order do not matter; fields, operators, values and their types do.",
+        {
+            "1": "Not valid JSON, or a tree that answers a different request.",
+            "2": "Valid tree with a major error: a wrong field or operator, or a missing main condition.",
+            "3": "Right shape with one substantive slip: a wrong value or value type, or an extra condition.",
+            "4": "Equivalent to the reference except for a harmless difference (e.g. a redundant clause).",
+            "5": "Equivalent to the reference: the same conditions, possibly in another order.",
+        },
+    ),
+}
+
+
+def _dataset_name(items_file: Path) -> str:
+    return items_file.stem.removeprefix("demo_").replace("_", "-")
+
+
+def demo_files(directory: Path = DEMO_DIR) -> list[Path]:
+    """The demo items files (not the *_labels.csv files), in name order."""
+    files = [*directory.glob("demo_*.jsonl"), *directory.glob("demo_*.csv")]
+    return sorted(f for f in files if not f.stem.endswith("_labels"))
+
+
+def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) -> list[str]:
+    """Import the demo datasets, their second annotator's labels and rubrics; returns the names loaded.
+
+    With `if_empty`, a store that already holds any dataset is left alone (one quick read), so `make run`
+    can call this every time. Loading twice is harmless either way: identical files are no-ops.
+    """
+    if if_empty and not store.datasets().empty:
+        return []
+    loaded = []
+    for items_file in demo_files(directory or DEMO_DIR):
+        name = _dataset_name(items_file)
+        with store.db.connect():
+            import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR)
+            labels_file = items_file.with_name(f"{items_file.stem}_labels.csv")
+            if labels_file.exists():
+                import_labels(store, labels_file, dataset=name)
+            if name in DEMO_RUBRICS:
+                criteria, anchors = DEMO_RUBRICS[name]
+                store.save_rubric(name, criteria, anchors)
+        loaded.append(name)
+    return loaded

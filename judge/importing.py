@@ -1,0 +1,510 @@
+"""Import LLM app outputs (CSV, JSONL, Parquet) as a dataset version, and labels given in other tools.
+
+Everything is read and validated before the store is touched, then written in one transaction: a failed
+import leaves the store exactly as it was. The same file imported twice changes nothing; a changed file
+becomes the next version of the dataset. Columns that are not mapped to a role are kept as item metadata.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from judge.config import MAX_CELL_CHARS
+from judge.errors import ImportFailed
+from judge.store.datasets import item_uid
+
+# Recognised column names per role, best first; matched case-insensitively, spaces and dashes as "_".
+ROLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "item_id", "example_id", "sample_id", "record_id", "row_id"),
+    "input": ("input", "prompt", "question", "query", "user_input", "instruction"),
+    "output": ("output", "response", "answer", "completion", "generation", "model_output", "prediction"),
+    "context": ("context", "contexts", "documents", "retrieved_contexts", "passages", "docs"),
+    "reference": ("reference", "ground_truth", "expected", "expected_output", "reference_answer", "gold_answer"),
+    "score": ("score", "human_score", "rating", "grade"),
+    "passed": ("passed", "pass", "pass_fail", "human_pass", "verdict"),
+    "critique": ("critique", "human_critique", "comment", "comments", "feedback", "notes"),
+    "annotator": ("annotator", "annotator_name", "labeler", "labeller", "rater", "reviewer"),
+}
+ITEM_ROLES = ("id", "input", "output", "context", "reference")
+LABEL_ROLES = ("score", "passed", "critique")
+ROLES = tuple(ROLE_ALIASES)
+DEFAULT_ANNOTATOR = "imported"
+
+# Version tags are plain metadata columns; these spellings are stored under one canonical key.
+VERSION_TAGS = ("app_version", "prompt_version", "model_version", "version")
+
+# Columns named "score:<annotator>" (and passed:, critique:) carry that annotator's labels: what
+# `judge export` writes, so an exported dataset re-imports with every annotator's labels.
+_ANNOTATOR_COLUMN = re.compile(r"^(score|passed|critique):(.+)$")
+
+CONTEXT_SEPARATOR = "\n\n---\n\n"
+
+_PASS_WORDS = {"true": True, "pass": True, "passed": True, "yes": True, "y": True, "1": True,
+               "false": False, "fail": False, "failed": False, "no": False, "n": False, "0": False}
+
+
+@dataclass
+class ImportResult:
+    dataset_id: int
+    name: str
+    version: int
+    rows: int
+    labels: int
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _normalized(column: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(column).strip().lower())
+
+
+def detect_columns(columns: Iterable[str], roles: Iterable[str] = ROLES) -> dict[str, str]:
+    """Guess which column plays each role (id, input, output, context, reference, score, passed, critique,
+    annotator) from its name; roles without a recognisable column are left out."""
+    by_name: dict[str, str] = {}
+    for column in columns:
+        by_name.setdefault(_normalized(column), column)
+    found: dict[str, str] = {}
+    for role in roles:
+        for alias in ROLE_ALIASES[role]:
+            column = by_name.get(alias)
+            if column is not None and column not in found.values():
+                found[role] = column
+                break
+    return found
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+@dataclass
+class _Table:
+    """A parsed file plus what it takes to name a row the way a person sees it in that file."""
+
+    path: Path
+    fmt: str
+    frame: pd.DataFrame
+    sha256: str
+    text: str | None = None
+    jsonl_lines: list[int] | None = None
+
+    @cached_property
+    def _csv_record_lines(self) -> list[int]:
+        starts, previous = [], 0
+        reader = csv.reader(io.StringIO(self.text), delimiter=_delimiter(self.path))
+        for record in reader:
+            if record:
+                starts.append(previous + 1)
+            previous = reader.line_num
+        return starts[1:]
+
+    def row(self, position: int) -> int:
+        """The file row of the data row at 0-based `position` (CSV: the line, the header being line 1)."""
+        if self.fmt == "csv":
+            return self._csv_record_lines[position]
+        if self.fmt == "jsonl":
+            return self.jsonl_lines[position]
+        return position + 1
+
+    def fail(self, message: str, position: int | None = None, column: str | None = None) -> ImportFailed:
+        row = None
+        if position is not None:
+            row = self.row(position)
+            message += {"csv": " (rows are file lines; the header is row 1)", "jsonl": " (rows are file lines)"}.get(
+                self.fmt, " (rows count from 1)")
+        return ImportFailed(self.path.name, message, row=row, column=column)
+
+
+def _delimiter(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ImportFailed(
+            path.name, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}). "
+            "Save it as UTF-8 (in Excel: Save As > 'CSV UTF-8') and import again.", row=line,
+        ) from None
+    if not text.strip():
+        raise ImportFailed(path.name, "the file is empty.")
+    return text
+
+
+def _read_csv(path: Path, text: str, sha256: str) -> _Table:
+    delimiter = _delimiter(path)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise ImportFailed(path.name, "this column name appears twice in the header; rename one.",
+                               row=1, column=column)
+        seen.add(column)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise _csv_error(path, text, header, exc) from None
+    return _Table(path, "csv", frame, sha256, text=text)
+
+
+def _csv_error(path: Path, text: str, header: list[str], exc: Exception) -> ImportFailed:
+    """Find the broken record with the csv module, which knows on which line each record starts."""
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(path), strict=True)
+    previous = 0
+    try:
+        for record in reader:
+            if record and len(record) > len(header):
+                return ImportFailed(path.name, f"this row has {len(record)} fields but the header has "
+                                    f"{len(header)}; quote cells that contain '{_delimiter(path)}'.",
+                                    row=previous + 1)
+            previous = reader.line_num
+    except csv.Error as csv_exc:
+        return ImportFailed(path.name, f"not valid CSV ({csv_exc}); check the quotes on this row.", row=previous + 1)
+    return ImportFailed(path.name, f"not valid CSV: {exc}")
+
+
+def _read_jsonl(path: Path, text: str, sha256: str) -> _Table:
+    records, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFailed(path.name, f"not a valid JSON line ({exc.msg} at character {exc.colno}).",
+                               row=number) from None
+        if not isinstance(record, dict):
+            raise ImportFailed(path.name, "each line must be one JSON object ({...}).", row=number)
+        records.append(record)
+        lines.append(number)
+    return _Table(path, "jsonl", pd.DataFrame.from_records(records), sha256, jsonl_lines=lines)
+
+
+def _read_parquet(path: Path, raw: bytes, sha256: str) -> _Table:
+    try:
+        frame = pd.read_parquet(io.BytesIO(raw))
+    except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
+        raise ImportFailed(path.name, f"not a readable Parquet file ({exc}).") from None
+    return _Table(path, "parquet", frame, sha256)
+
+
+def _read(path: str | Path) -> _Table:
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(str(path), "no such file.")
+    suffix = path.suffix.lower()
+    raw = path.read_bytes()
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if suffix == ".parquet":
+        table = _read_parquet(path, raw, sha256)
+    elif suffix in (".csv", ".tsv", ".jsonl", ".ndjson"):
+        text = _decode(path, raw)
+        table = _read_csv(path, text, sha256) if suffix in (".csv", ".tsv") else _read_jsonl(path, text, sha256)
+    else:
+        raise ImportFailed(path.name, f"unsupported file type '{suffix}'; use .csv, .tsv, .jsonl or .parquet.")
+    if table.frame.empty:
+        raise ImportFailed(path.name, "the file has no data rows.")
+    table.frame.columns = [str(c) for c in table.frame.columns]
+    return table
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """The rows of a CSV/TSV, JSONL or Parquet file; ImportFailed names the file, row and column of a problem."""
+    return _read(path).frame
+
+
+# -- cell values ------------------------------------------------------------------------------------------
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready Python value (numpy scalars and arrays from Parquet become int/float/list)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return None if _is_missing(value) else value
+
+
+def _text(value: Any) -> str | None:
+    value = _plain(value)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _passage(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("text", "content", "page_content", "passage"):
+            if isinstance(value.get(key), str):
+                return value[key]
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _context_text(value: Any) -> str | None:
+    """Context as one text: a list of passages (or a JSON list in a CSV cell) is joined with separators."""
+    value = _plain(value)
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list):
+            value = parsed
+    if isinstance(value, list):
+        passages = [_passage(v).strip() for v in value if not _is_missing(v)]
+        return CONTEXT_SEPARATOR.join(p for p in passages if p) or None
+    return _text(value)
+
+
+def _score(value: Any) -> int | None:
+    value = _plain(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"a score must be a whole number from 1 to 5, not {value!r}.") from None
+    if isinstance(value, bool) or not number.is_integer() or not 1 <= number <= 5:
+        raise ValueError(f"a score must be a whole number from 1 to 5, not {value!r}.")
+    return int(number)
+
+
+def _passed(value: Any) -> bool | None:
+    value = _plain(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    word = _text(value).strip().lower()
+    if word not in _PASS_WORDS:
+        raise ValueError(f"pass/fail must be one of true/false, pass/fail, yes/no or 1/0, not {value!r}.")
+    return _PASS_WORDS[word]
+
+
+def _critique(value: Any) -> str | None:
+    text = _text(value)
+    return text.strip() or None if text is not None else None
+
+
+_CONVERTERS = {"score": _score, "passed": _passed, "critique": _critique}
+
+
+def _column(table: _Table, column: str, convert) -> list[Any]:
+    """Convert every cell of a column; a bad cell fails with its row and column."""
+    values = []
+    for position, value in enumerate(table.frame[column].tolist()):
+        try:
+            values.append(convert(value))
+        except ValueError as exc:
+            raise table.fail(str(exc).capitalize(), position, column) from None
+    return values
+
+
+def _check_sizes(table: _Table, columns: dict[str, list[Any]]) -> None:
+    for column, values in columns.items():
+        lengths = pd.Series([len(v) if isinstance(v, str) else 0 for v in values], dtype="int64")
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            position = int(lengths.idxmax())
+            raise table.fail(f"this cell has {lengths.max():,} characters; the limit is {MAX_CELL_CHARS:,} "
+                             "(judge.config.MAX_CELL_CHARS). Shorten it or leave it out.", position, column)
+
+
+def _ids(table: _Table, column: str | None) -> list[str]:
+    """Item ids from the id column (unique, non-empty), else the 1-based data row number."""
+    if column is None:
+        return [str(n) for n in range(1, len(table.frame) + 1)]
+    ids = [_text(v) for v in table.frame[column].tolist()]
+    first_seen: dict[str, int] = {}
+    for position, item_id in enumerate(ids):
+        if item_id is None or not item_id.strip():
+            raise table.fail("the id is empty; every row needs a unique id.", position, column)
+        if item_id in first_seen:
+            raise table.fail(f"duplicate id '{item_id}' (first on row {table.row(first_seen[item_id])}); "
+                             "ids must be unique.", position, column)
+        first_seen[item_id] = position
+    return ids
+
+
+# -- column mapping ---------------------------------------------------------------------------------------
+def _mapping(table: _Table, column_map: dict[str, str | None] | None, roles: tuple[str, ...]) -> dict[str, str]:
+    """Detected roles overridden by the caller's map; a role mapped to None or "" is left unused."""
+    columns = list(table.frame.columns)
+    mapping = detect_columns([c for c in columns if not _ANNOTATOR_COLUMN.match(c)], roles)
+    for role, column in (column_map or {}).items():
+        if role not in roles:
+            raise ImportFailed(table.path.name, f"unknown role '{role}' in the column map; roles are "
+                               f"{', '.join(roles)}.")
+        if not column:
+            mapping.pop(role, None)
+            continue
+        if column not in columns:
+            raise ImportFailed(table.path.name, f"the column map sends {role} to a column the file does not "
+                               f"have. Columns: {', '.join(columns)}.", column=column)
+        mapping = {r: c for r, c in mapping.items() if c != column}
+        mapping[role] = column
+    return mapping
+
+
+def _require(table: _Table, mapping: dict[str, str], role: str, hint: str) -> None:
+    if role not in mapping:
+        raise ImportFailed(table.path.name, f"no {role} column found ({hint}). Columns: "
+                           f"{', '.join(table.frame.columns)}. Name one '{role}' or map it "
+                           f"(CLI: --map {role}=COLUMN).", column=role)
+
+
+def _metadata_key(column: str) -> str:
+    normalized = _normalized(column)
+    return normalized if normalized in VERSION_TAGS else column
+
+
+def _metadata_json(table: _Table, columns: list[str]) -> list[str]:
+    keys = [_metadata_key(c) for c in columns]
+    rows = zip(*(table.frame[c].tolist() for c in columns)) if columns else ([] for _ in range(len(table.frame)))
+    return [json.dumps(dict(zip(keys, map(_plain, values))), ensure_ascii=False) for values in rows]
+
+
+# -- import -----------------------------------------------------------------------------------------------
+def _label_frames(table: _Table, mapping: dict[str, str], uids: list[str], annotator: str) -> tuple[pd.DataFrame, list[str]]:
+    """Labels from the plain score/passed/critique columns and from per-annotator 'score:<name>' columns."""
+    sets: list[tuple[list[str | None], dict[str, str]]] = []
+    plain = {role: mapping[role] for role in LABEL_ROLES if role in mapping}
+    if plain:
+        names = [annotator] * len(uids)
+        if "annotator" in mapping:
+            names = [_critique(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
+        sets.append((names, plain))
+    per_annotator: dict[str, dict[str, str]] = {}
+    for column in table.frame.columns:
+        match = _ANNOTATOR_COLUMN.match(column)
+        if match:
+            per_annotator.setdefault(match.group(2).strip(), {})[match.group(1)] = column
+    sets += [([name] * len(uids), roles) for name, roles in per_annotator.items()]
+
+    frames, warnings = [], []
+    for names, roles in sets:
+        values = {role: _column(table, column, _CONVERTERS[role]) if column else [None] * len(uids)
+                  for role, column in ((r, roles.get(r)) for r in LABEL_ROLES)}
+        frame = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
+        graded = frame["score"].notna() | frame["passed"].notna()
+        orphan = int((~graded & frame["critique"].notna()).sum())
+        if orphan:
+            warnings.append(f"{orphan} critique(s) in '{roles['critique']}' have no score or pass/fail and "
+                            "were not imported as labels.")
+        frames.append(frame[graded])
+    labels = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return labels, warnings
+
+
+def _content_hash(table: _Table, mapping: dict[str, str], annotator: str) -> str:
+    """The file's bytes and how they were read: the same file mapped differently is a new version."""
+    key = json.dumps([table.sha256, sorted(mapping.items()), annotator])
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def import_file(
+    store,
+    path: str | Path,
+    *,
+    dataset: str,
+    column_map: dict[str, str | None] | None = None,
+    annotator: str | None = None,
+) -> ImportResult:
+    """Import a file as the next version of `dataset`, with its human-label columns as labels of `annotator`.
+
+    Nothing changes when the latest version came from the identical file and mapping (created=False).
+    """
+    name = (dataset or "").strip()
+    if not name:
+        raise ImportFailed(str(path), "a dataset needs a name (CLI: --dataset NAME).")
+    annotator = (annotator or "").strip() or DEFAULT_ANNOTATOR
+    table = _read(path)
+    mapping = _mapping(table, column_map, ROLES)
+    _require(table, mapping, "output", "it holds what the LLM app answered; e.g. output, response, answer")
+    warnings = []
+    if "input" not in mapping:
+        warnings.append("No input column: judges that look at the question will have nothing to read. "
+                        "Map one with --map input=COLUMN.")
+
+    _check_sizes(table, {c: table.frame[c].tolist() for c in table.frame.columns})
+    ids = _ids(table, mapping.get("id"))
+    texts = {"input": None, "output": None, "context": None, "reference": None}
+    for role in texts:
+        column = mapping.get(role)
+        convert = _context_text if role == "context" else _text
+        texts[role] = [convert(v) for v in table.frame[column].tolist()] if column else [None] * len(ids)
+    _check_sizes(table, {mapping[r]: v for r, v in texts.items() if r in mapping})
+    metadata_columns = [c for c in table.frame.columns
+                        if c not in mapping.values() and not _ANNOTATOR_COLUMN.match(c)]
+
+    uids = [item_uid(name, *row) for row in zip(ids, texts["input"], texts["output"], texts["context"],
+                                                texts["reference"])]
+    items = pd.DataFrame({"uid": uids, "item_id": ids, **texts,
+                          "metadata": _metadata_json(table, metadata_columns)})
+    labels, label_warnings = _label_frames(table, mapping, uids, annotator)
+
+    stored_map = {**mapping, "annotator_name": annotator} if not labels.empty else dict(mapping)
+    with store.db.connect():
+        dataset_id, version, created = store.add_dataset_version(
+            name, items, content_hash=_content_hash(table, mapping, annotator),
+            source_file=table.path.name, column_map=stored_map,
+        )
+        added = store.add_labels(labels) if created and not labels.empty else 0
+    return ImportResult(dataset_id, name, version, len(items), added, created, warnings + label_warnings)
+
+
+def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str, str | None] | None = None) -> int:
+    """Import long-form labels (one row per item and annotator) onto the latest version of `dataset`.
+
+    Annotators are created as needed; labels identical to an annotator's current label are skipped, so the
+    same file imported twice adds nothing. Returns the number of labels added.
+    """
+    table = _read(path)
+    _check_sizes(table, {c: table.frame[c].tolist() for c in table.frame.columns})
+    mapping = _mapping(table, column_map, ("id", "annotator", *LABEL_ROLES))
+    _require(table, mapping, "id", "the item id each label belongs to; e.g. item_id")
+    _require(table, mapping, "annotator", "who gave the label; e.g. annotator")
+    if "score" not in mapping and "passed" not in mapping:
+        _require(table, mapping, "score", "a 1-5 score or a pass/fail column is needed")
+
+    target = store.dataset(dataset)
+    uid_of = store.item_uids(target["id"])
+    id_column, annotator_column = mapping["id"], mapping["annotator"]
+    uids, names = [], []
+    for position, (item_id, who) in enumerate(zip(table.frame[id_column].tolist(),
+                                                  table.frame[annotator_column].tolist())):
+        item_id, who = _text(item_id), _critique(who)
+        if item_id not in uid_of:
+            raise table.fail(f"item id '{item_id}' is not in dataset '{target['name']}' "
+                             f"(version {target['version']}).", position, id_column)
+        if who is None:
+            raise table.fail("the annotator is empty; every label needs one.", position, annotator_column)
+        uids.append(uid_of[item_id])
+        names.append(who)
+    values = {role: _column(table, mapping[role], _CONVERTERS[role]) if role in mapping else [None] * len(uids)
+              for role in LABEL_ROLES}
+    labels = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
+    ungraded = labels["score"].isna() & labels["passed"].isna()
+    if ungraded.any():
+        position = int(ungraded.idxmax())
+        raise table.fail("this label has neither a score nor a pass/fail.", position,
+                         mapping.get("score") or mapping.get("passed"))
+    return store.add_labels(labels)
