@@ -12,7 +12,7 @@ import sys
 
 from judge.errors import JudgeError
 
-COMMAND_MODULES = ("data",)
+COMMAND_MODULES = ("data", "team")
 
 
 def build_parser() -> argparse.ArgumentParser:
