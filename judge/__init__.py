@@ -4,6 +4,22 @@ The public Python API; everything not listed here is an implementation detail.
 """
 
 from judge.errors import JudgeError, NotFound, StoreBusy
+from judge.offline import OfflineVerdict, score_offline
+from judge.parsing import ParseFailure, parse_verdict
+from judge.specs import JudgeSpec, builtin_specs, examples_from_labels, load_spec
 from judge.store import Store
 
-__all__ = ["JudgeError", "NotFound", "Store", "StoreBusy"]
+__all__ = [
+    "JudgeError",
+    "JudgeSpec",
+    "NotFound",
+    "OfflineVerdict",
+    "ParseFailure",
+    "Store",
+    "StoreBusy",
+    "builtin_specs",
+    "examples_from_labels",
+    "load_spec",
+    "parse_verdict",
+    "score_offline",
+]
