@@ -311,6 +311,10 @@ class FakeLLMServer:
             vendor = routes[path]
             if not isinstance(body, dict):
                 return self._error(vendor, 400, "Request body must be a JSON object.")
+            if vendor == "anthropic" and headers.get("anthropic-version", "") >= "2026-10-21":
+                for name in ("temperature", "top_p", "top_k"):
+                    if name in body:  # API version 2026-10-21 removed sampling parameters
+                        return self._error(vendor, 400, f"{name}: Extra inputs are not permitted")
             if self.latency:
                 await asyncio.sleep(self.latency)
             fault = self._next_fault()

@@ -1,0 +1,49 @@
+"""Turn token log-probabilities into p(score), so a judge's uncertainty is kept rather than thrown away.
+
+The score digit of `{"reasoning": ..., "score": 4}` is one token; the top alternatives the model considered
+at that position ("3", "4", "5" ...) give the distribution. Alternatives that are not 1-5 are dropped and the
+rest renormalised, so the probabilities sum to 1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_SCORE_VALUE = re.compile(r"""["']?score["']?\s*:\s*["']?([1-5])\b""")
+
+
+def _token_bytes(token: Any) -> bytes:
+    raw = getattr(token, "bytes", None)
+    return bytes(raw) if raw else token.token.encode()
+
+
+def score_probs(text: str, tokens: Iterable[Any]) -> dict[int, float] | None:
+    """p(score) over 1..5 at the token that holds the score digit of `text`, or None if it cannot be found.
+
+    `tokens` are OpenAI-style logprob entries (`.token`, `.bytes`, `.top_logprobs` of `.token`/`.logprob`).
+    Offsets are counted in UTF-8 bytes because a token may hold part of a multi-byte character.
+    """
+    match = None
+    for match in _SCORE_VALUE.finditer(text):
+        pass  # the last "score" wins: the reasoning may quote an earlier one
+    if match is None:
+        return None
+    target = len(text[: match.start(1)].encode())
+    offset = 0
+    for token in tokens:
+        size = len(_token_bytes(token))
+        if offset <= target < offset + size:
+            probs: dict[int, float] = {}
+            for alternative in getattr(token, "top_logprobs", None) or []:
+                candidate = alternative.token.strip()
+                if candidate in {"1", "2", "3", "4", "5"}:
+                    probs[int(candidate)] = probs.get(int(candidate), 0.0) + math.exp(alternative.logprob)
+            total = sum(probs.values())
+            if not probs or total <= 0:
+                return None
+            return {score: p / total for score, p in sorted(probs.items())}
+        offset += size
+    return None
