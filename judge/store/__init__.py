@@ -14,12 +14,13 @@ from judge.store._db import Database
 from judge.store.datasets import DatasetQueries
 from judge.store.labels import LabelQueries
 from judge.store.reports import ReportQueries
+from judge.store.runs import RunQueries
 from judge.store.schema import MIGRATIONS
 from judge.store.specs import SpecQueries
 from judge.store.tasks import TaskQueries
 
 
-class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries):
+class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):

@@ -1,0 +1,234 @@
+"""Run a judge over a dataset: create the run, estimate it, execute or resume it, in the foreground or not.
+
+    run_id = start_run(store, dataset="support", spec=load_spec(store, "faithfulness"), model="openai/gpt-4.1-mini")
+    summary = execute_run(store, run_id)          # resumable: a second call only does what is missing
+
+A run records what reproduces it (the spec body, template hash, model, base URL, parameters, dataset
+version, code version) before the first call. See engine.py for the concurrency, calls.py for retries and
+the adaptive rate limit, plan.py for the cache, sink.py for how verdicts survive a killed process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets as _secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from importlib import metadata
+from typing import Any, Callable
+
+from judge.errors import InvalidSpec, JudgeError, NotFound
+from judge.pricing import model_price
+from judge.runner.calls import AdaptiveLimit, RetryPolicy
+from judge.runner.engine import Engine, Progress, weighted_score
+from judge.runner.plan import Estimate, RunPlan, estimate_plan, plan_from_run
+from judge.runner.sink import RunBusy, VerdictSink
+from judge.specs import JudgeSpec
+
+__all__ = ["AdaptiveLimit", "Estimate", "Progress", "RetryPolicy", "RunBusy", "RunSummary", "estimate_run",
+           "execute_run", "run_in_background", "start_run", "weighted_score"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How a run ended. cost_usd is None when any call's price is unknown; flip rates need samples > 1."""
+
+    run_id: str
+    status: str
+    total: int
+    done: int
+    failed: int
+    cached: int
+    calls: int
+    cost_usd: float | None
+    elapsed_s: float
+    mean_score: float | None
+    pass_flip_rate: float | None = None
+    score_flip_rate: float | None = None
+
+    def describe(self) -> str:
+        cost = "cost unknown" if self.cost_usd is None else f"${self.cost_usd:,.4f}"
+        text = (f"run {self.run_id} {self.status}: {self.done:,}/{self.total:,} verdicts, {self.failed:,} failed, "
+                f"{self.cached:,} from cache, {self.calls:,} API calls, {cost}, {self.elapsed_s:,.1f} s")
+        if self.pass_flip_rate is not None:
+            text += (f"; samples disagree on pass/fail for {self.pass_flip_rate:.1%} of items, "
+                     f"on the score for {self.score_flip_rate:.1%}")
+        return text
+
+
+def code_version() -> str:
+    try:
+        return metadata.version("judge-workbench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _build_plan(store, *, dataset: str, spec: JudgeSpec, model: str | None, base_url: str | None,
+                concurrency: int, samples: int, timeout: float, dataset_version: int | None = None
+                ) -> tuple[RunPlan, dict[str, Any]]:
+    if int(concurrency) < 1 or int(samples) < 1:
+        raise JudgeError("concurrency and samples must be at least 1.")
+    ds = store.dataset(dataset, dataset_version)
+    spec.validate(columns=store.metadata_columns(ds["id"]).keys())
+    model = (model or spec.model) if spec.kind == "llm" else None
+    if spec.kind == "llm" and not model:
+        raise InvalidSpec(f"Judge '{spec.name}' names no model: pass one such as openai/gpt-4.1-mini.")
+    base_url = (base_url or spec.base_url) if spec.kind == "llm" else None
+    plan = RunPlan(run_id=None, dataset_id=int(ds["id"]), spec=spec, model=model, base_url=base_url,
+                   samples=int(samples), concurrency=int(concurrency), timeout=float(timeout),
+                   total_items=int(ds["row_count"]))
+    return plan, ds
+
+
+def estimate_run(store, *, dataset: str | None = None, spec: JudgeSpec | None = None, model: str | None = None,
+                 base_url: str | None = None, samples: int = 1, run_id: str | None = None) -> Estimate:
+    """Calls, cache hits, tokens and cost of a planned run, or of what a resumed `run_id` has left to do."""
+    if run_id is not None:
+        return estimate_plan(store, plan_from_run(store, run_id))
+    if dataset is None or spec is None:
+        raise JudgeError("estimate_run needs a dataset and a spec, or the id of an existing run.")
+    plan, _ = _build_plan(store, dataset=dataset, spec=spec, model=model, base_url=base_url, concurrency=1,
+                          samples=samples, timeout=60.0)
+    return estimate_plan(store, plan)
+
+
+def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None, base_url: str | None = None,
+              concurrency: int = 16, samples: int = 1, version_tag: str | None = None, timeout: float = 60.0,
+              dataset_version: int | None = None, name: str | None = None, secrets: Mapping | None = None) -> str:
+    """Validate everything a run needs (spec against the dataset's columns, model, API key), record it, return its id."""
+    plan, ds = _build_plan(store, dataset=dataset, spec=spec, model=model, base_url=base_url,
+                           concurrency=concurrency, samples=samples, timeout=timeout,
+                           dataset_version=dataset_version)
+    if plan.is_llm:
+        from judge.providers import get_provider
+
+        get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
+    run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
+    store.create_run(
+        run_id=run_id, dataset_id=plan.dataset_id, spec_name=spec.name, spec_id=_saved_spec_id(store, spec),
+        model=plan.model, base_url=plan.base_url, samples=plan.samples, version_tag=version_tag,
+        total_items=plan.total_items, template_hash=spec.template_hash(), code_version=code_version(), name=name,
+        params={"spec": spec.to_dict(), "concurrency": plan.concurrency, "timeout": plan.timeout,
+                "dataset": ds["name"], "dataset_version": int(ds["version"])},
+    )
+    return run_id
+
+
+def _saved_spec_id(store, spec: JudgeSpec) -> int | None:
+    """The saved spec version this run uses, if the spec is saved unchanged (a built-in or file spec has none)."""
+    try:
+        record = store.spec_record(spec.name)
+    except NotFound:
+        return None
+    return int(record["id"]) if record["body_hash"] == spec.body_hash() else None
+
+
+def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | None = None,
+                cancel: threading.Event | None = None, retry: RetryPolicy | None = None,
+                concurrency: int | None = None, secrets: Mapping | None = None) -> RunSummary:
+    """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
+
+    `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
+    (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
+    """
+    plan = plan_from_run(store, run_id)
+    if concurrency is not None:
+        plan = replace(plan, concurrency=max(1, int(concurrency)))
+    provider = None
+    if plan.is_llm:
+        from judge.providers import get_provider
+
+        provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
+    sink = VerdictSink(store, run_id)
+    store.set_run_status(run_id, "running")
+    counts = store.run_counts(run_id)
+    tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
+                       cached=counts["cached"])
+    engine = Engine(plan, store, sink.put, tracker, provider=provider, policy=retry or RetryPolicy(),
+                    price=model_price(plan.model, store.model_price_overrides()), on_progress=progress)
+    status, error = "failed", None
+    try:
+        cancelled = _run_coroutine(_drive(engine, provider, cancel))
+        status = "cancelled" if cancelled else "done"
+    except KeyboardInterrupt:
+        status = "cancelled"
+        raise
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        try:
+            sink.close()
+        finally:
+            store.set_run_status(run_id, status, error=error)
+    return summarize(store, run_id, calls=engine.attempts[0], elapsed_s=tracker.elapsed)
+
+
+async def _drive(engine: Engine, provider, cancel: threading.Event | None) -> bool:
+    try:
+        return await engine.run(cancel)
+    finally:
+        if provider is not None:
+            await provider.aclose()
+
+
+def _run_coroutine(coroutine) -> Any:
+    """asyncio.run, also from a thread that already runs an event loop (a notebook): then in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="judge-run")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def summarize(store, run_id: str, *, calls: int = 0, elapsed_s: float = 0.0) -> RunSummary:
+    run = store.run(run_id)
+    flips = store.sample_flip_rates(run_id) if int(run["samples"]) > 1 else {}
+    return RunSummary(
+        run_id=run_id, status=run["status"], total=int(run["total_items"] or 0) * int(run["samples"]),
+        done=run["done"], failed=run["failed"], cached=run["cached"], calls=calls, cost_usd=run["cost_usd"],
+        elapsed_s=elapsed_s, mean_score=None if run["mean_score"] is None else float(run["mean_score"]),
+        pass_flip_rate=flips.get("pass_flip_rate"), score_flip_rate=flips.get("score_flip_rate"),
+    )
+
+
+_BACKGROUND: dict[tuple[str, str], threading.Thread] = {}
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def run_in_background(store, run_id: str, *, secrets: Mapping | None = None) -> threading.Thread:
+    """Execute the run in a daemon thread of this process (the dashboard's server): it keeps going when the
+    browser closes, and the run page follows it through the store. One thread per run per store."""
+    key = (str(store.path), run_id)
+    with _BACKGROUND_LOCK:
+        running = _BACKGROUND.get(key)
+        if running is not None and running.is_alive():
+            return running
+
+        def target() -> None:
+            try:
+                execute_run(store, run_id, secrets=secrets)
+            except RunBusy:
+                return  # another process is executing it; the page follows that one through the store
+            except JudgeError as exc:  # nobody is there to catch it: the run page shows it from the run row
+                store.set_run_status(run_id, "failed", error=str(exc))
+
+        thread = threading.Thread(target=target, name=f"judge-run-{run_id}", daemon=True)
+        _BACKGROUND[key] = thread
+        thread.start()
+        return thread

@@ -1,0 +1,206 @@
+"""The asyncio side of a run: a producer walks the pending work, `concurrency` workers judge it.
+
+Every verdict (fresh, copied from the cache, offline, or a failure with its reason) leaves through the
+same `emit`, which journals it and hands it to the store's writer thread (see sink.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from judge.offline import score_offline
+from judge.parsing import ParseFailure, parse_verdict, repair_prompt
+from judge.pricing import call_cost
+from judge.providers.base import Completion, JudgeRequest, Provider
+from judge.runner.calls import AdaptiveLimit, CallFailed, RetryPolicy, call_with_retries
+from judge.runner.plan import RunPlan, Unit, pending_units
+
+_PRODUCER_DONE = object()
+
+
+@dataclass
+class Progress:
+    """Live counters of a run, passed to the `progress` callback after every verdict."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    cached: int = 0
+    calls: int = 0
+    started: float = field(default_factory=time.monotonic)
+    fresh: int = 0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        """Verdicts per second landed by this execution."""
+        return self.fresh / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class Engine:
+    def __init__(self, plan: RunPlan, store, emit: Callable[[dict[str, Any]], None], progress: Progress, *,
+                 provider: Provider | None, price: tuple[float, float] | None, policy: RetryPolicy,
+                 on_progress: Callable[[Progress], None] | None = None):
+        self.plan, self.store, self._emit, self.progress = plan, store, emit, progress
+        self.provider, self.price, self.policy = provider, price, policy
+        self.on_progress = on_progress
+        self.limit = AdaptiveLimit(plan.concurrency)
+        self.rng = random.Random(plan.run_id)
+        self.attempts = [0]
+
+    # -- orchestration ------------------------------------------------------------------------------
+    async def run(self, cancel: threading.Event | None) -> bool:
+        """Judge all pending work; True if `cancel` stopped it first."""
+        task = asyncio.create_task(self._judge_all())
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.1)
+            if cancel is not None and cancel.is_set() and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+                return True
+        task.result()
+        return False
+
+    async def _judge_all(self) -> None:
+        work: asyncio.Queue = asyncio.Queue(maxsize=self.plan.concurrency * 2)
+        workers = [asyncio.create_task(self._worker(work)) for _ in range(self.plan.concurrency if self.plan.is_llm else 0)]
+        chunks = pending_units(self.store, self.plan)
+        try:
+            while (chunk := await asyncio.to_thread(next, chunks, _PRODUCER_DONE)) is not _PRODUCER_DONE:
+                for unit, hit in chunk:
+                    if hit is not None:
+                        self.emit(self._cached_row(unit, hit))
+                    elif unit.render_error is not None:
+                        self.emit(self._row(unit, error=unit.render_error))
+                    elif not self.plan.is_llm:
+                        self.emit(self._offline_row(unit))
+                    else:
+                        await work.put(unit)
+            for _ in workers:
+                await work.put(None)
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _worker(self, work: asyncio.Queue) -> None:
+        while (unit := await work.get()) is not None:
+            self.emit(await self._judge(unit))
+
+    def emit(self, row: dict[str, Any]) -> None:
+        self._emit(row)
+        progress = self.progress
+        progress.done += 1
+        progress.fresh += 1
+        progress.failed += row.get("error") is not None
+        progress.cached += bool(row.get("cached"))
+        progress.calls = self.attempts[0]
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    # -- one LLM verdict ----------------------------------------------------------------------------
+    async def _call(self, prompt: str) -> tuple[Completion, float]:
+        request = JudgeRequest(prompt=prompt, system=self.plan.spec.system, params=self.plan.call_params,
+                               logprobs=self.plan.wants_logprobs)
+        result = await call_with_retries(self.provider, request, self.limit, policy=self.policy,
+                                         timeout=self.plan.timeout, rng=self.rng, counter=self.attempts)
+        return result.completion, result.latency_ms
+
+    async def _judge(self, unit: Unit) -> dict[str, Any]:
+        """Call, parse; on an unreadable reply make ONE repair call; failures keep their reason, no score."""
+        usage = _Usage()
+        try:
+            completion, latency = await self._call(unit.prompt)
+        except CallFailed as exc:
+            return self._row(unit, error=str(exc))
+        usage.add(completion, latency)
+        try:
+            reasoning, score = parse_verdict(completion.text)
+        except ParseFailure as first:
+            try:
+                completion, latency = await self._call(
+                    f"{unit.prompt}\n\n{repair_prompt(completion.text, first.reason)}")
+            except CallFailed as exc:
+                return self._row(unit, completion=completion, usage=usage, price=self.price,
+                                 error=f"unreadable reply ({first.reason}); the repair call failed: {exc}")
+            usage.add(completion, latency)
+            try:
+                reasoning, score = parse_verdict(completion.text)
+            except ParseFailure as second:
+                return self._row(unit, completion=completion, usage=usage, price=self.price,
+                                 error=f"unreadable reply, even after one repair request: {second.reason}")
+        return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
+                         reasoning=reasoning, weighted_score=weighted_score(completion.score_probs))
+
+    # -- rows ---------------------------------------------------------------------------------------
+    def _row(self, unit: Unit, *, completion: Completion | None = None, usage: "_Usage | None" = None,
+             price: tuple[float, float] | None = None, score: int | None = None, reasoning: str | None = None,
+             weighted_score: float | None = None, error: str | None = None) -> dict[str, Any]:
+        usage = usage or _Usage()
+        return {
+            "run_id": self.plan.run_id, "item_uid": unit.item["uid"], "sample": unit.sample,
+            "score": score, "weighted_score": weighted_score,
+            "passed": None if score is None else score >= self.plan.spec.pass_threshold,
+            "reasoning": reasoning, "raw_reply": completion.text if completion else None,
+            "prompt": unit.prompt, "model_reported": completion.model if completion else None,
+            "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "latency_ms": usage.latency_ms if usage.calls else None,
+            "cost_usd": call_cost(price, usage.input_tokens, usage.output_tokens) if usage.calls else None,
+            "cache_key": unit.cache_key, "cached": False, "error": error,
+        }
+
+    def _cached_row(self, unit: Unit, hit: dict[str, Any]) -> dict[str, Any]:
+        """An earlier verdict for the same call, reused: it cost nothing this time."""
+        row = {**self._row(unit), **hit, "cached": True, "cost_usd": 0.0}
+        if self.plan.is_llm:
+            row["passed"] = hit["score"] >= self.plan.spec.pass_threshold
+        return row
+
+    def _offline_row(self, unit: Unit) -> dict[str, Any]:
+        started = time.perf_counter()
+        verdict = score_offline(self.plan.spec, unit.item)
+        passed = verdict.passed
+        if passed is None and verdict.score is not None:
+            passed = verdict.score >= self.plan.spec.pass_threshold
+        return {**self._row(unit, score=verdict.score, reasoning=verdict.reasoning, error=verdict.error),
+                "passed": passed, "model_reported": f"offline/{self.plan.spec.kind}", "cost_usd": 0.0,
+                "latency_ms": (time.perf_counter() - started) * 1000}
+
+
+class _Usage:
+    """Tokens and latency summed over the calls behind one verdict (a repair call costs too)."""
+
+    def __init__(self):
+        self.calls, self.latency_ms = 0, 0.0
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+
+    def add(self, completion: Completion, latency_ms: float) -> None:
+        self.calls += 1
+        self.latency_ms += latency_ms
+        if completion.input_tokens is not None:
+            self.input_tokens = (self.input_tokens or 0) + completion.input_tokens
+        if completion.output_tokens is not None:
+            self.output_tokens = (self.output_tokens or 0) + completion.output_tokens
+
+
+def weighted_score(score_probs: dict[int, float] | None) -> float | None:
+    """sum(s * p(s)) over the scores, renormalized: a finer-grained score than the argmax."""
+    if not score_probs:
+        return None
+    total = sum(p for s, p in score_probs.items() if 1 <= int(s) <= 5)
+    if total <= 0:
+        return None
+    return sum(int(s) * p for s, p in score_probs.items() if 1 <= int(s) <= 5) / total

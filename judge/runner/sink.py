@@ -1,0 +1,133 @@
+"""Where verdicts go as they land: a journal line at once, the store in batches from a writer thread.
+
+Opening the store costs ~25 ms of CPU, so verdicts reach DuckDB in batches (every `flush_seconds` or
+`batch_size` rows) from a thread, never blocking the event loop. A batch waiting for its flush must still
+survive a SIGKILL, or a resumed run would pay for those calls twice: so each verdict is first appended to
+a journal file next to the store (one `write` to the OS page cache, microseconds). The journal is emptied
+whenever everything in it has reached the store, and replayed into the store when a run is resumed.
+
+The journal file also carries an exclusive `flock` for as long as a process executes the run, so two
+processes can never execute the same run at once; the kernel releases it when the process dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from judge.errors import JudgeError
+
+_STOP = object()
+HEARTBEAT_SECONDS = 5.0
+
+
+def journal_path(store_path: Path, run_id: str) -> Path:
+    return Path(f"{store_path}.journal") / f"{run_id}.jsonl"
+
+
+class RunBusy(JudgeError):
+    """Another process is executing this run right now."""
+
+
+class VerdictSink:
+    """Accepts verdict rows from the event loop (`put`) and stores them; `close()` flushes the rest."""
+
+    def __init__(self, store, run_id: str, *, flush_seconds: float = 0.5, batch_size: int = 256,
+                 on_error: Callable[[BaseException], None] | None = None):
+        self.store, self.run_id = store, run_id
+        self.flush_seconds, self.batch_size = flush_seconds, batch_size
+        self.path = journal_path(store.path, run_id)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise RunBusy(f"Run {run_id} is being executed by another process; wait for it or stop it first.") \
+                from None
+        self._replay()
+        self._queue: queue.Queue = queue.Queue()
+        self._journal_lock = threading.Lock()
+        self._on_error = on_error
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name=f"verdicts-{run_id}", daemon=True)
+        self._thread.start()
+
+    def put(self, row: dict[str, Any]) -> None:
+        """Journal the row (durable against a kill of this process) and hand it to the writer thread."""
+        line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        with self._journal_lock:
+            os.write(self._fd, line)
+            self._queue.put(row)
+
+    def close(self) -> None:
+        """Store what is left, then remove the journal and release the run."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        try:
+            if self.error is None:
+                self.path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+        if self.error is not None:
+            raise self.error
+
+    # -- writer thread ------------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        batch: list[dict[str, Any]] = []
+        last_flush = last_beat = time.monotonic()
+        stopping = False
+        while not stopping:
+            timeout = max(0.0, last_flush + self.flush_seconds - time.monotonic()) if batch else HEARTBEAT_SECONDS
+            try:
+                row = self._queue.get(timeout=timeout)
+                if row is _STOP:
+                    stopping = True
+                else:
+                    batch.append(row)
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            due = batch and (len(batch) >= self.batch_size or now - last_flush >= self.flush_seconds)
+            if stopping or due or now - last_beat >= HEARTBEAT_SECONDS:
+                if self._flush(batch):
+                    batch = []
+                last_flush = last_beat = time.monotonic()
+
+    def _flush(self, batch: list[dict[str, Any]]) -> bool:
+        """One store transaction for the batch and the heartbeat; False (batch kept) if the store failed."""
+        try:
+            with self.store.db.connect():
+                self.store.add_verdicts(batch)
+                self.store.heartbeat(self.run_id)
+        except Exception as exc:  # the journal still holds the batch; retry on the next flush
+            self.error = exc
+            if self._on_error is not None:
+                self._on_error(exc)
+            return False
+        self.error = None
+        with self._journal_lock:
+            if self._queue.empty():
+                os.ftruncate(self._fd, 0)
+        return True
+
+    def _replay(self) -> None:
+        """Store what an earlier, killed execution journaled but never stored (a torn last line is skipped)."""
+        with open(self._fd, "rb", closefd=False) as journal:
+            journal.seek(0)
+            rows = []
+            for line in journal:
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    continue
+        for start in range(0, len(rows), 1000):
+            self.store.add_verdicts(rows[start:start + 1000])
+        os.ftruncate(self._fd, 0)
