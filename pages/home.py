@@ -1,0 +1,81 @@
+"""Overview: what the store holds, and the next step for whoever opens the dashboard."""
+
+import streamlit as st
+
+from judge.labeling import MILESTONES
+from judge.ui import errors_shown, get_store, read
+from judge.ui.nav import page_link
+
+JUDGE_PAGES = ("pages/run.py", "pages/runs.py", "pages/judges.py", "pages/judge.py")
+ALIGN_PAGES = ("pages/agreement.py", "pages/align.py", "pages/reports.py", "pages/report.py")
+
+st.title("Judge Workbench")
+st.caption("Build an LLM judge that agrees with your people: upload outputs, label them, run judges, compare.")
+
+with errors_shown():
+    datasets = read("datasets")
+    runs = read("runs") if hasattr(get_store(), "runs") else None  # runs arrive with the judge pages
+    annotators = read("annotators")
+
+    total_items = int(datasets["items"].sum()) if len(datasets) else 0
+    labeled = int(datasets["labeled_items"].sum()) if len(datasets) else 0
+    first_milestone = MILESTONES[0][0]
+    if not len(datasets):
+        next_step = "upload"
+    elif labeled < first_milestone:
+        next_step = "label"
+    elif runs is None or not len(runs):
+        next_step = "judge"
+    else:
+        next_step = "align"
+
+    steps = [
+        ("upload", "1. Upload", "pages/upload.py", ":material/upload:",
+         "A CSV, JSONL or Parquet file of your app's inputs and outputs."),
+        ("label", "2. Label", "pages/label.py", ":material/edit_note:",
+         f"Grade outputs 1-5 with a critique; {first_milestone} labels are enough to measure a judge."),
+        ("judge", "3. Judge", JUDGE_PAGES, ":material/gavel:",
+         "Run an LLM or offline judge that scores each output 1-5 with its reasoning."),
+        ("align", "4. Align", ALIGN_PAGES, ":material/balance:",
+         "See where the judge disagrees with people, improve it, and compare versions."),
+    ]
+    for column, (key, title, target, icon, text) in zip(st.columns(4), steps):
+        with column.container(border=True, height="stretch"):
+            st.markdown(f"**{title}**" + ("  :primary-badge[Next]" if key == next_step else ""))
+            st.caption(text)
+            if not page_link(target, label=f"Go to {title.split('. ')[1].lower()}", icon=icon):
+                st.caption("This page is not installed.")
+
+    st.subheader("Datasets")
+    if not len(datasets):
+        st.info("The store is empty. Upload a file to start, or load the demo data with `judge demo`.",
+                icon=":material/info:")
+    else:
+        left, middle, right = st.columns(3)
+        left.metric("Datasets", len(datasets))
+        middle.metric("Items", f"{total_items:,}")
+        right.metric("Labeled items", f"{labeled:,}", help="Items with at least one human label.")
+        st.dataframe(
+            datasets[["name", "version", "items", "labeled_items", "created_at"]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "name": "Dataset",
+                "version": st.column_config.NumberColumn("Version", format="v%d"),
+                "items": "Items",
+                "labeled_items": st.column_config.ProgressColumn(
+                    "Labeled", help="Items with at least one label", format="%d", min_value=0,
+                    max_value=max(int(datasets["items"].max()), 1),
+                ),
+                "created_at": st.column_config.DatetimeColumn("Imported", format="YYYY-MM-DD HH:mm"),
+            },
+        )
+        if len(annotators):
+            st.caption("Annotators: " + ", ".join(
+                f"{row.name} ({row.labels} labels)" for row in annotators.itertuples()
+            ))
+
+    if runs is not None and len(runs):
+        st.subheader("Recent judge runs")
+        shown = [c for c in ("name", "spec_name", "model", "status", "total_items", "created_at") if c in runs]
+        st.dataframe(runs[shown].head(10), hide_index=True, width="stretch")
