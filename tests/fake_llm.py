@@ -93,7 +93,7 @@ def approx_tokens(text: str) -> int:
 class _Fault(NamedTuple):
     kind: str  # "status" | "hang" | "malformed"
     status: int = 0
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     message: str | None = None
     malformed: str = "truncated"
 
@@ -183,12 +183,13 @@ class FakeLLMServer:
         with self._lock:
             self._reply_fn = fn
 
-    def fail_next(self, n: int = 1, status: int = 500, *, retry_after: float | None = None,
+    def fail_next(self, n: int = 1, status: int = 500, *, retry_after: float | str | None = None,
                   message: str | None = None) -> None:
+        """Fail the next n requests; retry_after is seconds, or a string sent verbatim (e.g. an HTTP date)."""
         with self._lock:
             self._queued += [_Fault("status", status, retry_after, message)] * n
 
-    def fail_rate(self, status: int = 429, rate: float = 0.1, retry_after: float | None = None,
+    def fail_rate(self, status: int = 429, rate: float = 0.1, retry_after: float | str | None = None,
                   message: str | None = None) -> None:
         """Fail this share of requests with `status`; rate 0 removes the rule for that status."""
         with self._lock:
@@ -339,7 +340,7 @@ class FakeLLMServer:
             stopping.cancel()
 
     def _error(self, vendor: str, status: int, message: str | None = None,
-               retry_after: float | None = None) -> bytes:
+               retry_after: float | str | None = None) -> bytes:
         message = message or {429: "Rate limit reached for requests. Please try again later.",
                               400: "Invalid request."}.get(status, "The server had an error processing your request.")
         if vendor == "anthropic":
@@ -350,7 +351,7 @@ class FakeLLMServer:
                                  "param": None, "code": None}}
         extra = {"x-request-id": f"req_{uuid.uuid4().hex[:24]}"}
         if retry_after is not None:
-            extra["retry-after"] = f"{retry_after:g}"
+            extra["retry-after"] = retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
         return self._http(status, json.dumps(payload).encode(), extra)
 
     def _models(self) -> dict:

@@ -70,7 +70,7 @@ class AnthropicProvider:
         try:
             message = await self._client.messages.create(**self.arguments(request))
         except (anthropic.AnthropicError, ValueError) as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc) from None
         tool_inputs = [block.input for block in message.content
                        if block.type == "tool_use" and block.name == VERDICT_TOOL["name"]]
         if tool_inputs:
@@ -83,7 +83,10 @@ class AnthropicProvider:
                           output_tokens=usage.output_tokens if usage else None)
 
     def _error(self, exc: Exception) -> ProviderError:
-        """Map an SDK exception to a ProviderError whose message carries the vendor's words, never the key."""
+        """Map an SDK exception to a ProviderError whose message carries the vendor's words, never the key.
+
+        Raised `from None`: the SDK exception's own text can echo the key (401 replies quote it).
+        """
         secret = self._client.api_key
         if isinstance(exc, anthropic.APIStatusError):
             return status_error(self.name, exc.status_code, vendor_message(exc.body, exc.message),

@@ -81,11 +81,11 @@ class OpenAIProvider:
             response = await self._client.chat.completions.create(**self.arguments(request))
         except openai.BadRequestError as exc:
             if not (self.structured_output and _about_response_format(exc)):
-                raise self._error(exc) from exc
+                raise self._error(exc) from None
             self.structured_output = False
             return await self.complete(request)
         except (openai.OpenAIError, ValueError) as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc) from None
         if not response.choices:
             raise ProviderError(f"{self.name} returned no choices for model {self.model}", retryable=True)
         choice = response.choices[0]
@@ -98,7 +98,10 @@ class OpenAIProvider:
                           score_probs=score_probs(text, tokens) if tokens else None)
 
     def _error(self, exc: Exception) -> ProviderError:
-        """Map an SDK exception to a ProviderError whose message carries the vendor's words, never the key."""
+        """Map an SDK exception to a ProviderError whose message carries the vendor's words, never the key.
+
+        Raised `from None`: the SDK exception's own text can echo the key (401 replies quote it).
+        """
         secret = self._client.api_key
         if isinstance(exc, openai.APIStatusError):
             return status_error(self.name, exc.status_code, vendor_message(exc.body, exc.message),
