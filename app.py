@@ -11,6 +11,9 @@ PAGES = {
         st.Page("pages/datasets.py", title="Datasets", icon=":material/table:"),
         st.Page("pages/label.py", title="Label", icon=":material/edit_note:"),
     ],
+    "Judge": [
+        st.Page("pages/judges.py", title="Judges", icon=":material/gavel:"),
+    ],
 }
 
 st.navigation(PAGES).run()
