@@ -179,3 +179,19 @@ def test_sustains_many_slow_concurrent_connections():
     assert all(r.status_code == 200 for r in responses)
     assert server.max_in_flight >= 64 and server.count == 128
     assert elapsed < 2.0, f"128 requests at 200 ms latency took {elapsed:.2f}s"
+
+
+def test_anthropic_api_version_rejects_sampling_parameters(fake_llm):
+    with pytest.raises(anthropic.BadRequestError, match="temperature: Extra inputs are not permitted"):
+        ask_anthropic(fake_llm, extra_body={"temperature": 0})
+
+
+def test_reset_forgets_scripts_faults_and_records(fake_llm):
+    fake_llm.reply_with(lambda body: "scripted")
+    fake_llm.fail_rate(status=500, rate=1.0)
+    fake_llm.fail_next(2, 429)
+    with pytest.raises(openai.RateLimitError):
+        ask_openai(fake_llm)
+    fake_llm.reset()
+    assert fake_llm.requests == [] and fake_llm.count == 0
+    assert json.loads(ask_openai(fake_llm, "y").choices[0].message.content) == default_verdict("y")
