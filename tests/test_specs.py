@@ -224,3 +224,26 @@ def test_examples_from_labels_use_the_human_grade_and_critique(store):
          "reasoning": "Lyon is wrong.", "item_uid": "u2"},
     ]
     spec(examples=examples).validate()
+
+
+# -- trying a spec on a few rows ----------------------------------------------------------------------
+def test_try_spec_calls_the_model_once_per_row_and_repairs_an_unreadable_reply(store, tmp_path, fake_llm):
+    from judge.importing import import_file
+    from judge.trial import try_spec
+
+    csv = tmp_path / "qa.csv"
+    csv.write_text("id,question,answer\n" + "".join(f"q{n},Question {n}?,Answer {n}\n" for n in range(1, 9)))
+    import_file(store, csv, dataset="qa", column_map={"id": "id", "input": "question", "output": "answer"})
+    replies = iter(['{"reasoning": "fine", "score": 4}', "I like it.", '{"reasoning": "fixed", "score": 2}',
+                    '{"reasoning": "ok", "score": 5}', '{"reasoning": "bad", "score": 1}',
+                    '{"reasoning": "ok", "score": 3}'])
+    fake_llm.reply_with(lambda body: next(replies))
+    spec = builtin_specs()["answer_relevance"]
+    spec.params = {"temperature": 0, "max_tokens": 200}
+    trial = try_spec(store, spec, "qa", n=5)
+    assert list(trial["item_id"]) == ["q1", "q2", "q3", "q4", "q5"]
+    assert sorted(trial["score"]) == [1, 2, 3, 4, 5]  # one reply was repaired; replies arrive in any order
+    assert trial["error"].isna().all()
+    assert len(fake_llm.requests) == 6
+    assert sum("could not be read" in json.dumps(r.body) for r in fake_llm.requests) == 1
+    assert store.specs().empty  # a trial stores nothing
