@@ -6,7 +6,7 @@ from judge.labeling import DEFAULT_RUBRIC, label_queue, next_milestone, pick_rub
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import annotator_badge, ask_annotator
 from judge.ui.item_view import show_item
-from judge.ui.label_form import BACK_SHORTCUT, SAVE_SHORTCUT, SKIP_SHORTCUT, label_form
+from judge.ui.label_form import label_form
 from judge.ui.nav import page_link
 from judge.ui.queue_options import queue_options
 
@@ -79,7 +79,6 @@ with errors_shown():
         show_item(item)
     with form_col:
         result = label_form(f"label.{uid}", rubric, previous, can_go_back=index > 0)
-        st.caption(f"Keys: {SAVE_SHORTCUT} save and next · {SKIP_SHORTCUT} skip · {BACK_SHORTCUT} back")
         history = read("label_history", uid)
         with st.expander(f"Label history ({len(history)})", icon=":material/history:"):
             if len(history):

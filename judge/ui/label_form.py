@@ -52,7 +52,7 @@ def label_form(
         show_rubric(rubric)
         score = st.radio(
             "Score", scores, index=_index(scores, old_score), key=f"{key}.score",
-            captions=[anchors[str(s)] for s in scores], horizontal=True,
+            format_func=lambda s: f"**{s}** · {anchors[str(s)]}",
         )
         passed = st.radio(
             "Pass or fail", PASS_OPTIONS, index=_index(PASS_OPTIONS, old_pass_option), key=f"{key}.passed",
@@ -62,15 +62,15 @@ def label_form(
             "Critique", value=previous.get("critique") or "", key=f"{key}.critique", height=90,
             placeholder="What is wrong or right about this output, in a sentence or two.",
         )
-        back_col, skip_col, save_col = st.columns([1, 1, 2])
+        save = st.form_submit_button(
+            "Save and next", icon=":material/check:", type="primary", shortcut=SAVE_SHORTCUT, width="stretch",
+        )
+        back_col, skip_col = st.columns(2)
         back = back_col.form_submit_button(
             "Back", icon=":material/arrow_back:", disabled=not can_go_back, shortcut=BACK_SHORTCUT, width="stretch",
         )
         skip = skip_col.form_submit_button(
             "Skip", icon=":material/skip_next:", shortcut=SKIP_SHORTCUT, width="stretch",
-        )
-        save = save_col.form_submit_button(
-            "Save and next", icon=":material/check:", type="primary", shortcut=SAVE_SHORTCUT, width="stretch",
         )
 
     if back:
