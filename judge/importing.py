@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from judge.config import MAX_CELL_CHARS
-from judge.errors import ImportFailed
+from judge.errors import ImportFailed, NotFound
 from judge.store.datasets import item_uid
 
 # Recognised column names per role, best first; matched case-insensitively, spaces and dashes as "_".
@@ -124,6 +124,11 @@ class _Table:
         return ImportFailed(self.path.name, message, row=row, column=column)
 
 
+_HEADER_CHARS = 1_000_000
+# One encoder for every row: json.dumps builds a new one per call when given options.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _delimiter(path: Path) -> str:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
@@ -142,9 +147,9 @@ def _decode(path: Path, raw: bytes) -> str:
     return text
 
 
-def _read_csv(path: Path, text: str, sha256: str) -> _Table:
+def _read_csv(path: Path, raw: bytes, text: str, sha256: str) -> _Table:
     delimiter = _delimiter(path)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    header = next(csv.reader(io.StringIO(text[:_HEADER_CHARS]), delimiter=delimiter))
     seen: set[str] = set()
     for column in header:
         if column in seen:
@@ -152,7 +157,8 @@ def _read_csv(path: Path, text: str, sha256: str) -> _Table:
                                row=1, column=column)
         seen.add(column)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""])
+        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, encoding="utf-8-sig", dtype=object,
+                            keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise _csv_error(path, text, header, exc) from None
     return _Table(path, "csv", frame, sha256, text=text)
@@ -210,7 +216,7 @@ def _read(path: str | Path) -> _Table:
         table = _read_parquet(path, raw, sha256)
     elif suffix in (".csv", ".tsv", ".jsonl", ".ndjson"):
         text = _decode(path, raw)
-        table = _read_csv(path, text, sha256) if suffix in (".csv", ".tsv") else _read_jsonl(path, text, sha256)
+        table = _read_csv(path, raw, text, sha256) if suffix in (".csv", ".tsv") else _read_jsonl(path, text, sha256)
     else:
         raise ImportFailed(path.name, f"unsupported file type '{suffix}'; use .csv, .tsv, .jsonl or .parquet.")
     if table.frame.empty:
@@ -241,11 +247,13 @@ def _plain(value: Any) -> Any:
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:
+        return value
     value = _plain(value)
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return _JSON.encode(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -275,7 +283,12 @@ def _context_text(value: Any) -> str | None:
     return _text(value)
 
 
+_SCORE_TEXTS = {str(n): n for n in range(1, 6)}
+
+
 def _score(value: Any) -> int | None:
+    if type(value) is str and value.strip() in _SCORE_TEXTS:
+        return _SCORE_TEXTS[value.strip()]
     value = _plain(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -321,10 +334,10 @@ def _column(table: _Table, column: str, convert) -> list[Any]:
 
 def _check_sizes(table: _Table, columns: dict[str, list[Any]]) -> None:
     for column, values in columns.items():
-        lengths = pd.Series([len(v) if isinstance(v, str) else 0 for v in values], dtype="int64")
-        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
-            position = int(lengths.idxmax())
-            raise table.fail(f"this cell has {lengths.max():,} characters; the limit is {MAX_CELL_CHARS:,} "
+        lengths = [len(v) if type(v) is str else 0 for v in values]
+        if lengths and max(lengths) > MAX_CELL_CHARS:
+            position = next(i for i, n in enumerate(lengths) if n > MAX_CELL_CHARS)
+            raise table.fail(f"this cell has {lengths[position]:,} characters; the limit is {MAX_CELL_CHARS:,} "
                              "(judge.config.MAX_CELL_CHARS). Shorten it or leave it out.", position, column)
 
 
@@ -379,7 +392,7 @@ def _metadata_key(column: str) -> str:
 def _metadata_json(table: _Table, columns: list[str]) -> list[str]:
     keys = [_metadata_key(c) for c in columns]
     rows = zip(*(table.frame[c].tolist() for c in columns)) if columns else ([] for _ in range(len(table.frame)))
-    return [json.dumps(dict(zip(keys, map(_plain, values))), ensure_ascii=False) for values in rows]
+    return [_JSON.encode(dict(zip(keys, map(_plain, values)))) for values in rows]
 
 
 # -- import -----------------------------------------------------------------------------------------------
@@ -420,6 +433,13 @@ def _content_hash(table: _Table, mapping: dict[str, str], annotator: str) -> str
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _latest_version(store, name: str) -> dict[str, Any] | None:
+    try:
+        return store.dataset(name)
+    except NotFound:
+        return None
+
+
 def import_file(
     store,
     path: str | Path,
@@ -445,6 +465,11 @@ def import_file(
                         "Map one with --map input=COLUMN.")
 
     _check_sizes(table, {c: table.frame[c].tolist() for c in table.frame.columns})
+    content_hash = _content_hash(table, mapping, annotator)
+    latest = _latest_version(store, name)
+    if latest and latest["content_hash"] == content_hash:
+        return ImportResult(latest["id"], name, latest["version"], latest["row_count"], 0, False, warnings)
+
     ids = _ids(table, mapping.get("id"))
     texts = {"input": None, "output": None, "context": None, "reference": None}
     for role in texts:
@@ -464,7 +489,7 @@ def import_file(
     stored_map = {**mapping, "annotator_name": annotator} if not labels.empty else dict(mapping)
     with store.db.connect():
         dataset_id, version, created = store.add_dataset_version(
-            name, items, content_hash=_content_hash(table, mapping, annotator),
+            name, items, content_hash=content_hash,
             source_file=table.path.name, column_map=stored_map,
         )
         added = store.add_labels(labels) if created and not labels.empty else 0

@@ -11,11 +11,13 @@ import pandas as pd
 from judge.errors import NotFound
 
 ITEM_FIELDS = ("input", "output", "context", "reference")
+# Same output as json.dumps(..., ensure_ascii=False), without building an encoder per item.
+_KEY_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def item_uid(dataset_name: str, item_id: str, input: Any, output: Any, context: Any, reference: Any) -> str:
     """Content address of an item: unchanged items keep their uid (and so their labels) across versions."""
-    key = json.dumps([dataset_name, str(item_id), input, output, context, reference], ensure_ascii=False)
+    key = _KEY_ENCODER.encode([dataset_name, str(item_id), input, output, context, reference])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
