@@ -120,8 +120,10 @@ def dashboard(start_dashboard) -> Dashboard:
     return start_dashboard()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is alive,
+    which would break `asyncio.run` in the tests that come after the browser tests."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (sh .ci/ensure-chromium) to run browser tests")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
