@@ -18,7 +18,6 @@ Check objects (`type` plus its fields; an optional `name` labels it in the reaso
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+import pandas as pd
+
 from judge.errors import InvalidSpec, NotFound
 
 if TYPE_CHECKING:
@@ -308,7 +310,8 @@ def _text(value: Any) -> str:
 
 
 def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value)) and value == value
+    """False for None, NaN and pandas' NA: what a missing score or critique looks like in a DataFrame."""
+    return not pd.isna(value)
 
 
 def _hash(data: Any) -> str:

@@ -247,3 +247,13 @@ def test_try_spec_calls_the_model_once_per_row_and_repairs_an_unreadable_reply(s
     assert len(fake_llm.requests) == 6
     assert sum("could not be read" in json.dumps(r.body) for r in fake_llm.requests) == 1
     assert store.specs().empty  # a trial stores nothing
+
+
+def test_examples_skip_marked_items_whose_labels_have_no_score(store):
+    dataset_id = _dataset(store)
+    store.add_label("u1", "ann", passed=True, critique="fine")
+    store.add_label("u2", "ann", score=4)
+    store.mark_fewshot("t", "u1")
+    store.mark_fewshot("t", "u2")
+    assert [(e["item_uid"], e["score"], e["reasoning"]) for e in examples_from_labels(store, "t", dataset_id)] == [
+        ("u2", 4, "")]
