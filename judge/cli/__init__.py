@@ -12,7 +12,7 @@ import sys
 
 from judge.errors import JudgeError
 
-COMMAND_MODULES = ("data", "team")
+COMMAND_MODULES = ("data", "team", "runs", "reports")
 
 
 def build_parser() -> argparse.ArgumentParser:

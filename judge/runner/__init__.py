@@ -133,7 +133,9 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
     """
-    plan = plan_from_run(store, run_id)
+    with store.db.connect():  # one store visit for everything the start needs
+        plan = plan_from_run(store, run_id)
+        prices = store.model_price_overrides()
     if concurrency is not None:
         plan = replace(plan, concurrency=max(1, int(concurrency)))
     provider = None
@@ -142,12 +144,13 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
 
         provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
     sink = VerdictSink(store, run_id)
-    store.set_run_status(run_id, "running")
-    counts = store.run_counts(run_id)
+    with store.db.connect():
+        store.set_run_status(run_id, "running")
+        counts = store.run_counts(run_id)
     tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
                        cached=counts["cached"])
     engine = Engine(plan, store, sink.put, tracker, provider=provider, policy=retry or RetryPolicy(),
-                    price=model_price(plan.model, store.model_price_overrides()), on_progress=progress)
+                    price=model_price(plan.model, prices), on_progress=progress)
     status, error = "failed", None
     try:
         cancelled = _run_coroutine(_drive(engine, provider, cancel))
@@ -197,8 +200,9 @@ def _run_coroutine(coroutine) -> Any:
 
 
 def summarize(store, run_id: str, *, calls: int = 0, elapsed_s: float = 0.0) -> RunSummary:
-    run = store.run(run_id)
-    flips = store.sample_flip_rates(run_id) if int(run["samples"]) > 1 else {}
+    with store.db.connect():
+        run = store.run(run_id)
+        flips = store.sample_flip_rates(run_id) if int(run["samples"]) > 1 else {}
     return RunSummary(
         run_id=run_id, status=run["status"], total=int(run["total_items"] or 0) * int(run["samples"]),
         done=run["done"], failed=run["failed"], cached=run["cached"], calls=calls, cost_usd=run["cost_usd"],

@@ -102,7 +102,8 @@ async def call_with_retries(provider: Provider, request: JudgeRequest, limit: Ad
         counter[0] += 1
         started = time.perf_counter()
         try:
-            completion = await asyncio.wait_for(provider.complete(request), timeout)
+            async with asyncio.timeout(timeout):
+                completion = await provider.complete(request)
         except ProviderError as exc:
             error = exc
         except TimeoutError:

@@ -89,28 +89,35 @@ def pending_units(store, plan: RunPlan) -> Iterator[list[tuple[Unit, dict[str, A
     """Chunks of (unit, earlier verdict under the same cache key or None) for every missing verdict."""
     after = -1
     while True:
-        items = store.pending_items(plan.run_id, plan.dataset_id, plan.samples, after_position=after,
-                                    limit=CHUNK_SIZE)
-        if not items:
-            return
+        with store.db.connect():  # one store visit per chunk: its items, then its cache hits
+            items = store.pending_items(plan.run_id, plan.dataset_id, plan.samples, after_position=after,
+                                        limit=CHUNK_SIZE)
+            if not items:
+                return
+            units, hits = _units(plan, items), {}
+            if units:
+                hits = store.cached_verdicts(u.cache_key for u in units if u.render_error is None)
         after = items[-1]["position"]
-        units = []
-        for item in items:
-            if not item["missing"]:
-                continue
-            prompt, error = None, None
-            if plan.is_llm:
-                try:
-                    prompt = plan.spec.render(item)
-                except JudgeError as exc:
-                    error = f"cannot render the prompt: {exc}"
-            for sample in item["missing"]:
-                key = (llm_cache_key(plan, prompt or "", sample) if plan.is_llm
-                       else offline_cache_key(plan, item, sample))
-                units.append(Unit(item, sample, prompt, key, error))
-        hits = store.cached_verdicts(u.cache_key for u in units if u.render_error is None)
         if units:
             yield [(unit, hits.get(unit.cache_key)) for unit in units]
+
+
+def _units(plan: RunPlan, items: list[dict[str, Any]]) -> list[Unit]:
+    units = []
+    for item in items:
+        if not item["missing"]:
+            continue
+        prompt, error = None, None
+        if plan.is_llm:
+            try:
+                prompt = plan.spec.render(item)
+            except JudgeError as exc:
+                error = f"cannot render the prompt: {exc}"
+        for sample in item["missing"]:
+            key = (llm_cache_key(plan, prompt or "", sample) if plan.is_llm
+                   else offline_cache_key(plan, item, sample))
+            units.append(Unit(item, sample, prompt, key, error))
+    return units
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class RunBusy(JudgeError):
 class VerdictSink:
     """Accepts verdict rows from the event loop (`put`) and stores them; `close()` flushes the rest."""
 
-    def __init__(self, store, run_id: str, *, flush_seconds: float = 0.5, batch_size: int = 256,
+    def __init__(self, store, run_id: str, *, flush_seconds: float = 1.0, batch_size: int = 500,
                  on_error: Callable[[BaseException], None] | None = None):
         self.store, self.run_id = store, run_id
         self.flush_seconds, self.batch_size = flush_seconds, batch_size

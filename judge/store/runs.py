@@ -81,6 +81,7 @@ class RunQueries:
     def run(self, run_id: str) -> dict[str, Any]:
         """One run with its dataset name/version, live status ('interrupted' when its process died) and counts."""
         with self.db.connect() as con:
+            counts = self.run_counts(run_id)
             df = con.execute(
                 f"""
                 SELECT r.id, r.name, r.dataset_id, d.name AS dataset, d.version AS dataset_version, r.spec_id,
@@ -97,7 +98,7 @@ class RunQueries:
                 raise NotFound(f"No run '{run_id}'. Recent runs: {', '.join(recent) or 'none yet (judge run)'}.")
         out = df.iloc[0].to_dict()
         out["params"] = json.loads(out["params"]) if out["params"] else {}
-        out.update(self.run_counts(run_id))
+        out.update(counts)
         return out
 
     def run_counts(self, run_id: str) -> dict[str, Any]:

@@ -1,0 +1,184 @@
+"""`judge run`, `specs`, `runs`, `show` and `prices`: running judges from a terminal or CI.
+
+`judge run` prints the estimate and a progress line on stderr and the run id as the last line of stdout,
+so a script can do `RUN=$(judge run ... --yes | tail -n1)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from judge.errors import JudgeError
+from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF
+from judge.runner import Progress, estimate_run, execute_run, start_run
+from judge.specs import builtin_specs, load_spec
+
+
+class ProgressLine:
+    """A one-line progress bar on stderr (redrawn with \\r, at most 10 times a second; no dependency)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self._last = 0.0
+
+    def __call__(self, progress: Progress, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last < 0.1:
+            return
+        self._last = now
+        share = progress.done / progress.total if progress.total else 1.0
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {progress.done:,}/{progress.total:,} {progress.rate:5.1f}/s "
+                          f"failed {progress.failed:,} cached {progress.cached:,}")
+        if final:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _confirm(args, text: str) -> None:
+    print(text, file=sys.stderr)
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise JudgeError("Not starting without confirmation: add --yes to run non-interactively.")
+    if input("Start? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise JudgeError("Run not started.")
+
+
+def _run(store, args) -> int:
+    if args.resume:
+        run_id = args.resume
+        _confirm(args, f"resuming {run_id}: {estimate_run(store, run_id=run_id).describe()}")
+    else:
+        if not args.dataset or not args.judge:
+            raise JudgeError("judge run needs --dataset NAME and --judge SPEC (or --resume RUN).")
+        spec = load_spec(store, args.judge)
+        estimate = estimate_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
+                                samples=args.samples)
+        _confirm(args, estimate.describe())
+        run_id = start_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
+                           concurrency=args.concurrency, samples=args.samples, version_tag=args.version_tag,
+                           timeout=args.timeout)
+        print(f"run {run_id} started", file=sys.stderr)
+    bar = ProgressLine()
+    tracker: list[Progress] = []
+
+    def progress(state: Progress) -> None:
+        tracker[:] = [state]
+        bar(state)
+
+    summary = execute_run(store, run_id, progress=progress,
+                          concurrency=args.concurrency if args.resume and args.concurrency_set else None)
+    if tracker:
+        bar(tracker[0], final=True)
+    print(summary.describe(), file=sys.stderr)
+    print(run_id)
+    return 0
+
+
+def _specs(store, args) -> int:
+    saved = store.specs()
+    for row in saved.itertuples():
+        print(f"{row.name}\tsaved v{row.version}\t{row.kind}\t{row.model or ''}")
+    for name, spec in builtin_specs().items():
+        if name not in set(saved["name"]):
+            print(f"{name}\tbuilt-in\t{spec.kind}\t{spec.model or ''}")
+    return 0
+
+
+def _runs(store, args) -> int:
+    dataset_id = store.dataset(args.dataset)["id"] if args.dataset else None
+    table = store.runs(dataset_id)
+    if table.empty:
+        print("no runs yet: start one with `judge run --dataset NAME --judge SPEC`")
+        return 0
+    columns = ["id", "dataset", "dataset_version", "spec_name", "model", "status", "done", "total_items",
+               "failed", "mean_score", "pass_rate", "cost_usd", "created_at"]
+    print(table[columns].to_string(index=False))
+    return 0
+
+
+def _show(store, args) -> int:
+    run = store.run(args.run)
+    verdicts = store.verdicts(args.run)
+    if args.json:
+        body = {"run": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()},
+                "verdicts": json.loads(verdicts.to_json(orient="records", date_format="iso"))}
+        print(json.dumps(body, indent=2, default=str))
+        return 0
+    cost = "unknown" if run["cost_usd"] is None else f"${run['cost_usd']:,.4f}"
+    print(f"run {run['id']}  status {run['status']}  dataset {run['dataset']} v{run['dataset_version']}  "
+          f"judge {run['spec_name']}  model {run['model'] or 'offline'}")
+    print(f"verdicts {run['done']:,}/{int(run['total_items'] or 0) * int(run['samples']):,}  "
+          f"failed {run['failed']:,}  cached {run['cached']:,}  passed {run['passed']:,}  cost {cost}")
+    if run["error"]:
+        print(f"error: {run['error']}")
+    if not verdicts.empty:
+        table = verdicts[["item_id", "sample", "score", "passed", "error", "reasoning"]].copy()
+        table["reasoning"] = table["reasoning"].fillna("").str.slice(0, 70)
+        print(table.to_string(index=False))
+    return 0
+
+
+def _prices(store, args) -> int:
+    if args.prices_command == "set":
+        store.set_model_price(args.model, args.input, args.output)
+        print(f"{args.model}: ${args.input:g} in, ${args.output:g} out per million tokens")
+        return 0
+    overrides = store.model_price_overrides()
+    print(f"USD per million tokens (input, output); built-in prices are approximate, as of {PRICES_AS_OF}")
+    for model, (inp, out) in sorted(overrides.items()):
+        print(f"{model}\t{inp:g}\t{out:g}\toverride")
+    for model, (inp, out) in BUILTIN_PRICES.items():
+        print(f"{model}\t{inp:g}\t{out:g}\tbuilt-in")
+    return 0
+
+
+class _StoreConcurrency(argparse.Action):
+    """Remembers that --concurrency was given, so a resume changes it only when asked to."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.concurrency = values
+        namespace.concurrency_set = True
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("run", help="run a judge over a dataset (prints the run id last)")
+    p.add_argument("--dataset", help="dataset name (its latest version)")
+    p.add_argument("--judge", help="a saved or built-in judge name, or a .json spec file (see judge specs)")
+    p.add_argument("--model", help="provider/model, e.g. openai/gpt-4.1-mini (default: the spec's model)")
+    p.add_argument("--base-url", help="API base URL (openai-compatible servers)")
+    p.add_argument("--concurrency", type=int, default=16, action=_StoreConcurrency,
+                   help="calls in flight at most (default 16)")
+    p.add_argument("--samples", type=int, default=1, help="verdicts per item; > 1 reports the flip rate")
+    p.add_argument("--version-tag", help="a label for this run, e.g. the app version judged")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
+    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made)")
+    p.add_argument("--yes", action="store_true", help="start without asking (required when not interactive)")
+    p.set_defaults(handler=_run, concurrency_set=False)
+
+    p = subparsers.add_parser("specs", help="list saved and built-in judge names")
+    p.set_defaults(handler=_specs)
+
+    p = subparsers.add_parser("runs", help="list runs, newest first")
+    p.add_argument("--dataset", help="only runs over this dataset")
+    p.set_defaults(handler=_runs)
+
+    p = subparsers.add_parser("show", help="a run's summary and per-row verdicts")
+    p.add_argument("run")
+    p.add_argument("--json", action="store_true", help="everything as JSON")
+    p.set_defaults(handler=_show)
+
+    p = subparsers.add_parser("prices", help="model prices used for cost estimates")
+    sub = p.add_subparsers(dest="prices_command", metavar="COMMAND")
+    setter = sub.add_parser("set", help="override a model's price (USD per million tokens)")
+    setter.add_argument("model", help="provider/model or the bare model name")
+    setter.add_argument("input", type=float, help="USD per million input tokens")
+    setter.add_argument("output", type=float, help="USD per million output tokens")
+    p.set_defaults(handler=_prices)
