@@ -146,8 +146,8 @@ def _unordered_differences(expected: list, got: list, path: str) -> list[str]:
     out = []
     for (index, operand), (_, other) in zip(unmatched, remaining):
         out.extend(json_differences(operand, other, f"{path}[{index}]"))
-    if len(expected) != len(got):
-        out.append(f"{path}: expected {len(expected)} items, got {len(got)}")
+    out.extend(f"{path}[{index}]: missing (expected {_show(operand)})" for index, operand in unmatched[len(remaining):])
+    out.extend(f"{path}[{index}]: unexpected (got {_show(other)})" for index, other in remaining[len(unmatched):])
     return out
 
 

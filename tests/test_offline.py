@@ -90,6 +90,15 @@ def test_json_equivalence_ignores_key_order_and_and_or_operand_order():
     assert not json_equivalent({"path": ["a", "b"]}, {"path": ["b", "a"]})
 
 
+def test_missing_and_extra_operands_are_named():
+    fewer = {"op": "and", "args": [TREE["args"][1]]}
+    assert json_differences(TREE, fewer) == [
+        "$.args[0]: missing (expected {\"field\": \"status\", \"op\": \"eq\", \"value\": \"open\"})"]
+    more = {"op": "and", "args": [*TREE["args"], {"field": "tag", "op": "eq", "value": "vip"}]}
+    assert json_differences(TREE, more) == [
+        "$.args[2]: unexpected (got {\"field\": \"tag\", \"op\": \"eq\", \"value\": \"vip\"})"]
+
+
 def test_json_multisets_count_duplicates():
     twice = {"op": "or", "args": [{"v": 1}, {"v": 1}]}
     assert not json_equivalent(twice, {"op": "or", "args": [{"v": 1}, {"v": 2}]})
