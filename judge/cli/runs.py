@@ -22,8 +22,8 @@ class ProgressLine:
 
     WIDTH = 30
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
         self._last = 0.0
 
     def __call__(self, progress: Progress, *, final: bool = False) -> None:
