@@ -46,7 +46,8 @@ def main(rows: int = 100_000) -> None:
         seconds = time.perf_counter() - started
         assert result.rows == rows and result.labels == rows, result
         size_mb = path.stat().st_size / 1e6
-        print(f"import {rows:,} CSV rows ({size_mb:.0f} MB, with labels): {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
+        print(f"import {rows:,} CSV rows ({size_mb:.0f} MB, with labels): {seconds:.2f} s, "
+              f"{rows / seconds:,.0f} rows/s")
         started = time.perf_counter()
         again = import_file(store, path, dataset="bench", annotator="bench")
         print(f"re-import of the same file (no-op, created={again.created}): {time.perf_counter() - started:.2f} s")

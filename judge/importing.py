@@ -313,22 +313,24 @@ def _passed(value: Any) -> bool | None:
     return _PASS_WORDS[word]
 
 
-def _critique(value: Any) -> str | None:
+def _stripped_text(value: Any) -> str | None:
     text = _text(value)
     return text.strip() or None if text is not None else None
 
 
-_CONVERTERS = {"score": _score, "passed": _passed, "critique": _critique}
+_CONVERTERS = {"score": _score, "passed": _passed, "critique": _stripped_text}
 
 
-def _column(table: _Table, column: str, convert) -> list[Any]:
-    """Convert every cell of a column; a bad cell fails with its row and column."""
-    values = []
+def _label_column(table: _Table, column: str, role: str) -> list[Any]:
+    """Convert every cell of a label column; a bad cell fails with its row and column."""
+    convert, values = _CONVERTERS[role], []
     for position, value in enumerate(table.frame[column].tolist()):
         try:
             values.append(convert(value))
         except ValueError as exc:
-            raise table.fail(str(exc).capitalize(), position, column) from None
+            message = (f"{str(exc).capitalize()} If the column holds something else, leave the role unused "
+                       f"(--map {role}=).")
+            raise table.fail(message, position, column) from None
     return values
 
 
@@ -396,14 +398,16 @@ def _metadata_json(table: _Table, columns: list[str]) -> list[str]:
 
 
 # -- import -----------------------------------------------------------------------------------------------
-def _label_frames(table: _Table, mapping: dict[str, str], uids: list[str], annotator: str) -> tuple[pd.DataFrame, list[str]]:
+def _label_frames(
+    table: _Table, mapping: dict[str, str], uids: list[str], annotator: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Labels from the plain score/passed/critique columns and from per-annotator 'score:<name>' columns."""
     sets: list[tuple[list[str | None], dict[str, str]]] = []
     plain = {role: mapping[role] for role in LABEL_ROLES if role in mapping}
     if plain:
         names = [annotator] * len(uids)
         if "annotator" in mapping:
-            names = [_critique(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
+            names = [_stripped_text(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
         sets.append((names, plain))
     per_annotator: dict[str, dict[str, str]] = {}
     for column in table.frame.columns:
@@ -414,7 +418,7 @@ def _label_frames(table: _Table, mapping: dict[str, str], uids: list[str], annot
 
     frames, warnings = [], []
     for names, roles in sets:
-        values = {role: _column(table, column, _CONVERTERS[role]) if column else [None] * len(uids)
+        values = {role: _label_column(table, column, role) if column else [None] * len(uids)
                   for role, column in ((r, roles.get(r)) for r in LABEL_ROLES)}
         frame = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
         graded = frame["score"].notna() | frame["passed"].notna()
@@ -428,8 +432,10 @@ def _label_frames(table: _Table, mapping: dict[str, str], uids: list[str], annot
 
 
 def _content_hash(table: _Table, mapping: dict[str, str], annotator: str) -> str:
-    """The file's bytes and how they were read: the same file mapped differently is a new version."""
-    key = json.dumps([table.sha256, sorted(mapping.items()), annotator])
+    """The file's bytes and how they were read: the same file mapped differently is a new version.
+    The annotator counts only when the file has label columns."""
+    has_labels = any(role in mapping for role in LABEL_ROLES) or any(map(_ANNOTATOR_COLUMN.match, table.frame.columns))
+    key = json.dumps([table.sha256, sorted(mapping.items()), annotator if has_labels else None])
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -458,6 +464,8 @@ def import_file(
     annotator = (annotator or "").strip() or DEFAULT_ANNOTATOR
     table = _read(path)
     mapping = _mapping(table, column_map, ROLES)
+    if not any(role in mapping for role in LABEL_ROLES):
+        mapping.pop("annotator", None)  # without labels, a reviewer column is ordinary metadata
     _require(table, mapping, "output", "it holds what the LLM app answered; e.g. output, response, answer")
     warnings = []
     if "input" not in mapping:
@@ -516,7 +524,7 @@ def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str
     uids, names = [], []
     for position, (item_id, who) in enumerate(zip(table.frame[id_column].tolist(),
                                                   table.frame[annotator_column].tolist())):
-        item_id, who = _text(item_id), _critique(who)
+        item_id, who = _text(item_id), _stripped_text(who)
         if item_id not in uid_of:
             raise table.fail(f"item id '{item_id}' is not in dataset '{target['name']}' "
                              f"(version {target['version']}).", position, id_column)
@@ -524,7 +532,7 @@ def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str
             raise table.fail("the annotator is empty; every label needs one.", position, annotator_column)
         uids.append(uid_of[item_id])
         names.append(who)
-    values = {role: _column(table, mapping[role], _CONVERTERS[role]) if role in mapping else [None] * len(uids)
+    values = {role: _label_column(table, mapping[role], role) if role in mapping else [None] * len(uids)
               for role in LABEL_ROLES}
     labels = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
     ungraded = labels["score"].isna() & labels["passed"].isna()

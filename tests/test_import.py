@@ -227,6 +227,7 @@ BAD_FILES = [
     ("bad_line.jsonl", '{"input": "q", "output": "a"}\n{"input": "q2", "output": }\n', 2, None, "not a valid JSON line"),
     ("array_line.jsonl", '{"input": "q", "output": "a"}\n[1, 2]\n', 2, None, "one JSON object"),
     ("extra_field.csv", "input,output\nq,a\nq,a,surprise\n", 3, None, "3 fields but the header has 2"),
+    ("open_quote.csv", 'input,output\nq,a\nq,"never closed\nmore\n', 3, None, "check the quotes"),
     ("two_headers.csv", "input,output,output\nq,a,b\n", 1, "output", "appears twice"),
     ("score_high.csv", "input,output,score\nq,a,4\nq,a,6\n", 3, "score", "whole number from 1 to 5"),
     ("score_half.csv", "input,output,score\nq,a,3.5\n", 2, "score", "whole number from 1 to 5"),
@@ -240,7 +241,8 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("name, content, row, column, words", BAD_FILES, ids=[b[0] for b in BAD_FILES])
-def test_bad_input_names_file_row_and_column_and_changes_nothing(store, tmp_path, name, content, row, column, words):
+def test_bad_input_names_file_row_and_column_and_changes_nothing(store, tmp_path, name, content, row, column,
+                                                                 words):
     import_file(store, write(tmp_path, "good.csv", SUPPORT_CSV), dataset="target", annotator="maya")
     before = snapshot(store)
     with pytest.raises(ImportFailed) as failure:
