@@ -3,7 +3,9 @@
 The public Python API; everything not listed here is an implementation detail.
 """
 
-from judge.errors import JudgeError, NotFound, StoreBusy
+from judge.errors import ImportFailed, JudgeError, NotFound, StoreBusy
+from judge.exporting import export_bytes, export_frame
+from judge.importing import ImportResult, detect_columns, import_file, import_labels, read_table
 from judge.offline import OfflineVerdict, score_offline
 from judge.parsing import ParseFailure, parse_verdict
 from judge.providers import get_provider
@@ -11,6 +13,8 @@ from judge.specs import JudgeSpec, builtin_specs, examples_from_labels, load_spe
 from judge.store import Store
 
 __all__ = [
+    "ImportFailed",
+    "ImportResult",
     "JudgeError",
     "JudgeSpec",
     "NotFound",
@@ -19,9 +23,15 @@ __all__ = [
     "Store",
     "StoreBusy",
     "builtin_specs",
+    "detect_columns",
     "examples_from_labels",
+    "export_bytes",
+    "export_frame",
     "get_provider",
+    "import_file",
+    "import_labels",
     "load_spec",
     "parse_verdict",
+    "read_table",
     "score_offline",
 ]
