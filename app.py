@@ -13,6 +13,7 @@ PAGES = {
     ],
     "Judge": [
         st.Page("pages/judges.py", title="Judges", icon=":material/gavel:"),
+        st.Page("pages/run.py", title="Run", icon=":material/play_circle:"),
     ],
 }
 

@@ -28,7 +28,7 @@ from judge.runner.sink import RunBusy, VerdictSink
 from judge.specs import JudgeSpec
 
 __all__ = ["AdaptiveLimit", "Estimate", "Progress", "RetryPolicy", "RunBusy", "RunSummary", "estimate_run",
-           "execute_run", "run_in_background", "start_run", "weighted_score"]
+           "execute_run", "run_in_background", "start_run", "stop_background", "weighted_score"]
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def summarize(store, run_id: str, *, calls: int = 0, elapsed_s: float = 0.0) -> 
     )
 
 
-_BACKGROUND: dict[tuple[str, str], threading.Thread] = {}
+_BACKGROUND: dict[tuple[str, str], tuple[threading.Thread, threading.Event]] = {}
 _BACKGROUND_LOCK = threading.Lock()
 
 
@@ -221,18 +221,29 @@ def run_in_background(store, run_id: str, *, secrets: Mapping | None = None) -> 
     key = (str(store.path), run_id)
     with _BACKGROUND_LOCK:
         running = _BACKGROUND.get(key)
-        if running is not None and running.is_alive():
-            return running
+        if running is not None and running[0].is_alive():
+            return running[0]
+        cancel = threading.Event()
 
         def target() -> None:
             try:
-                execute_run(store, run_id, secrets=secrets)
+                execute_run(store, run_id, cancel=cancel, secrets=secrets)
             except RunBusy:
                 return  # another process is executing it; the page follows that one through the store
             except JudgeError as exc:  # nobody is there to catch it: the run page shows it from the run row
                 store.set_run_status(run_id, "failed", error=str(exc))
 
         thread = threading.Thread(target=target, name=f"judge-run-{run_id}", daemon=True)
-        _BACKGROUND[key] = thread
+        _BACKGROUND[key] = (thread, cancel)
         thread.start()
         return thread
+
+
+def stop_background(store, run_id: str) -> bool:
+    """Ask a background run of this process to stop (status 'cancelled'); False if none is running here."""
+    with _BACKGROUND_LOCK:
+        running = _BACKGROUND.get((str(store.path), run_id))
+    if running is None or not running[0].is_alive():
+        return False
+    running[1].set()
+    return True

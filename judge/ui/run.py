@@ -1,0 +1,86 @@
+"""Helpers of the Run page: model choices, the cached estimate, launching background runs, the live view.
+
+Runs started here execute in a thread of the server process (judge.runner.run_in_background), so they go on
+when the browser closes; the page only ever reads their progress from the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from judge.runner import estimate_run, run_in_background, start_run
+from judge.specs import JudgeSpec, builtin_specs
+from judge.ui import get_store, read
+from judge.ui.judges import secrets
+
+# Offered in the model picker besides the judge's own model; any other provider/model can be typed.
+SUGGESTED_MODELS = ("openai/gpt-4.1-mini", "openai/gpt-4o-mini", "openai/gpt-4.1", "anthropic/claude-3-5-haiku-latest",
+                    "anthropic/claude-sonnet-4-0")
+VERDICT_COLUMNS = ["item_id", "sample", "score", "passed", "reasoning", "error", "cached", "latency_ms", "cost_usd"]
+STATUS_ICONS = {"pending": ":material/schedule:", "running": ":material/progress_activity:",
+                "done": ":material/check_circle:", "cancelled": ":material/cancel:", "failed": ":material/error:",
+                "interrupted": ":material/pause_circle:"}
+
+
+def judge_choices() -> dict[str, tuple[str, str]]:
+    """Menu label -> ("saved" | "builtin", name); saved judges first."""
+    saved = read("specs")
+    choices = {f"{row.name} (saved v{row.version})": ("saved", row.name) for row in saved.itertuples()}
+    for name, spec in builtin_specs().items():
+        choices.setdefault(f"{name} (built-in)", ("builtin", name))
+    return choices
+
+
+def load_choice(choice: tuple[str, str]) -> JudgeSpec:
+    source, name = choice
+    return JudgeSpec.from_dict(read("spec_body", name)) if source == "saved" else builtin_specs()[name]
+
+
+def model_options(spec: JudgeSpec) -> list[str]:
+    return list(dict.fromkeys([m for m in (spec.model,) if m] + list(SUGGESTED_MODELS)))
+
+
+def typed_models(text: str) -> list[str]:
+    """provider/model names typed free-form, separated by commas or new lines."""
+    return [m.strip() for m in text.replace("\n", ",").split(",") if m.strip()]
+
+
+@st.cache_data(show_spinner="Estimating…", max_entries=64)
+def _estimate(path: str, version: Any, dataset: str, spec_json: str, model: str | None, base_url: str | None,
+              samples: int) -> dict[str, Any]:
+    estimate = estimate_run(get_store(), dataset=dataset, spec=JudgeSpec.from_json(spec_json), model=model,
+                            base_url=base_url, samples=samples)
+    return {"calls": estimate.calls, "cached": estimate.cached, "cost": estimate.est_cost_usd,
+            "text": estimate.describe()}
+
+
+def estimate(dataset: str, spec: JudgeSpec, model: str | None, base_url: str | None, samples: int) -> dict[str, Any]:
+    """The run estimate, recomputed only when the store or the inputs change."""
+    from judge.ui import _store_version
+
+    path = str(get_store().path)
+    return _estimate(path, _store_version(path), dataset, spec.to_json(), model, base_url, samples)
+
+
+def launch(dataset: str, spec: JudgeSpec, models: list[str | None], *, base_url: str | None, concurrency: int,
+           samples: int, version_tag: str | None) -> list[str]:
+    """Create one run per model (all validated before any starts), then execute each in the background."""
+    store = get_store()
+    keys = secrets()
+    run_ids = [start_run(store, dataset=dataset, spec=spec, model=model, base_url=base_url, concurrency=concurrency,
+                         samples=samples, version_tag=version_tag, secrets=keys) for model in models]
+    for run_id in run_ids:
+        run_in_background(store, run_id, secrets=keys)
+    return run_ids
+
+
+def run_label(row: pd.Series) -> str:
+    model = row["model"] if isinstance(row["model"], str) else "offline"
+    return f"{row['id']} · {row['spec_name']} · {model} · {row['dataset']} v{row['dataset_version']} · {row['status']}"
+
+
+def cost_text(cost: float | None) -> str:
+    return "unknown" if cost is None or cost != cost else f"${cost:,.4f}"

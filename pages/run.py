@@ -1,0 +1,105 @@
+"""Run: run a judge over a dataset with one or more models, then follow the run live as verdicts land.
+
+A run started here executes in the server process and continues when the browser closes; the live view
+polls the store once a second, so a reload (or another browser) picks it up where it is.
+"""
+
+import streamlit as st
+
+from judge.runner import run_in_background, stop_background
+from judge.ui import errors_shown, get_store, read
+from judge.ui.judges import secrets
+from judge.ui.run import (STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch, load_choice,
+                          model_options, run_label, typed_models)
+
+SELECTED = "run.selected"
+
+st.title("Run a judge")
+st.caption("Judge every row of a dataset. Runs go on in the background when you close the browser; verdicts are "
+           "cached, so re-running an unchanged judge on unchanged rows costs nothing.")
+
+datasets = read("datasets")
+if not len(datasets):
+    st.info("Upload a dataset first.", icon=":material/info:")
+    st.stop()
+
+with errors_shown():
+    left, right = st.columns(2, gap="large")
+    dataset = left.selectbox("Dataset", list(datasets["name"]), key="run.dataset")
+    choices = judge_choices()
+    choice = left.selectbox("Judge", list(choices), key="run.judge")
+    spec = load_choice(choices[choice])
+    models: list = [None]
+    base_url = None
+    if spec.kind == "llm":
+        picked = right.multiselect("Models", model_options(spec), default=[model_options(spec)[0]], key="run.models")
+        other = right.text_input("Other models", placeholder="provider/model, e.g. openai-compatible/llama3.1",
+                                 key="run.other_models")
+        base_url = right.text_input("Base URL (OpenAI-compatible servers)", key="run.base_url").strip() or None
+        models = list(dict.fromkeys(picked + typed_models(other)))
+    else:
+        right.info(f"{spec.name} is an offline judge ({spec.kind}): no model, no API calls.", icon=":material/bolt:")
+    knobs = st.columns(3)
+    concurrency = knobs[0].number_input("Concurrency", 1, 256, 16, key="run.concurrency",
+                                        help="Calls in flight at most; the runner slows down by itself on 429s.")
+    samples = knobs[1].number_input("Samples per row", 1, 10, 1, key="run.samples",
+                                    help="More than one reports how often the samples disagree (flip rate).")
+    version_tag = knobs[2].text_input("Version tag", key="run.version_tag",
+                                      help="A label for this run, e.g. the app version being judged.").strip() or None
+
+    if not models:
+        st.warning("Pick at least one model.", icon=":material/warning:")
+    else:
+        for model in models:
+            guess = estimate(dataset, spec, model, base_url, int(samples))
+            st.markdown(f"**{model or spec.name}**: {guess['text']}")
+        if st.button("Start", type="primary", icon=":material/play_arrow:"):
+            run_ids = launch(dataset, spec, models, base_url=base_url, concurrency=int(concurrency),
+                             samples=int(samples), version_tag=version_tag)
+            st.session_state[SELECTED] = run_ids[-1]
+            st.toast(f"Started {len(run_ids)} run(s) in the background.", icon=":material/rocket_launch:")
+
+st.divider()
+runs = read("runs")
+if not len(runs):
+    st.stop()
+st.subheader("Runs")
+labels = {row["id"]: run_label(row) for _, row in runs.head(50).iterrows()}
+selected = st.session_state.get(SELECTED)
+run_id = st.selectbox("Run", list(labels), format_func=labels.get,
+                      index=list(labels).index(selected) if selected in labels else 0, key="run.view")
+
+
+@st.fragment(run_every=1.0)
+def live_view(run_id: str) -> None:
+    with errors_shown():
+        run = read("run", run_id)
+        total = int(run["total_items"] or 0) * int(run["samples"])
+        st.progress(run["done"] / total if total else 1.0,
+                    text=f"{STATUS_ICONS.get(run['status'], '')} {run['status']} · {run['done']:,} of {total:,}")
+        cols = st.columns(5)
+        cols[0].metric("Verdicts", f"{run['done']:,}")
+        cols[1].metric("Failed", f"{run['failed']:,}")
+        cols[2].metric("From cache", f"{run['cached']:,}")
+        cols[3].metric("Mean score", "—" if run["mean_score"] is None else f"{run['mean_score']:.2f}")
+        cols[4].metric("Cost", cost_text(run["cost_usd"]))
+        if run["error"]:
+            st.error(run["error"], icon=":material/error:")
+        if run["status"] == "running" and st.button("Stop", icon=":material/stop:", key="run.stop"):
+            if not stop_background(get_store(), run_id):
+                st.warning("This run is executing in another process (a terminal?): stop it there.")
+        if run["status"] in ("interrupted", "cancelled", "failed", "pending") and run["done"] < total and \
+                st.button("Resume", icon=":material/replay:", key="run.resume"):
+            run_in_background(get_store(), run_id, secrets=secrets())
+        verdicts = read("verdicts", run_id)
+        failures = verdicts[verdicts["error"].notna()]
+        if len(failures):
+            with st.expander(f"Failures ({len(failures)})", icon=":material/error:"):
+                st.dataframe(failures[["item_id", "sample", "error"]], hide_index=True)
+        st.dataframe(verdicts[VERDICT_COLUMNS], hide_index=True, height=420,
+                     column_config={"reasoning": st.column_config.TextColumn(width="large"),
+                                    "cost_usd": st.column_config.NumberColumn(format="$%.5f"),
+                                    "latency_ms": st.column_config.NumberColumn(format="%.0f ms")})
+
+
+live_view(run_id)

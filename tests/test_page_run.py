@@ -1,0 +1,80 @@
+"""The Run page in Streamlit's AppTest: estimate, start a background run, follow it, offline judges."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from judge.store import Store
+from runner_helpers import llm_spec, make_dataset
+
+PAGE = str(Path(__file__).parent.parent / "pages" / "run.py")
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch, fake_llm):
+    db = tmp_path / "judge.duckdb"
+    monkeypatch.setenv("JUDGE_DB", str(db))
+    store = Store(db)
+    make_dataset(store, tmp_path, 6)
+    store.save_spec(llm_spec().to_dict())
+    app = AppTest.from_file(PAGE, default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    return app, store
+
+
+def _wait_until_finished(store: Store, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = store.runs()
+        if len(runs) and runs["status"].iloc[0] in ("done", "failed"):
+            return runs["id"].iloc[0]
+        time.sleep(0.1)
+    raise AssertionError("the background run did not finish")
+
+
+def test_estimate_start_and_follow_an_llm_run(page, fake_llm):
+    app, store = page
+    app.selectbox(key="run.judge").set_value("sum_checker (saved v1)").run()
+    assert app.multiselect(key="run.models").value == ["openai/gpt-test"]
+    assert any("about 6 calls" in m.value for m in app.markdown)
+
+    next(b for b in app.button if b.label == "Start").click().run()
+    run_id = _wait_until_finished(store)
+    assert fake_llm.count == 6
+    app.run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="run.view").value == run_id
+    assert [m.value for m in app.metric][:3] == ["6", "0", "0"]
+    table = app.dataframe[-1].value
+    assert list(table["item_id"]) == [f"q{i}" for i in range(6)] and table["reasoning"].notna().all()
+
+
+def test_an_offline_judge_needs_no_model(page, fake_llm):
+    app, store = page
+    app.selectbox(key="run.judge").set_value("reference_match (built-in)").run()
+    assert any("offline judge" in i.value for i in app.info)
+    next(b for b in app.button if b.label == "Start").click().run()
+    run_id = _wait_until_finished(store)
+    assert fake_llm.count == 0 and store.run(run_id)["done"] == 6
+
+
+def test_two_models_start_two_runs_and_failures_show_their_reason(page, fake_llm):
+    app, store = page
+    app.selectbox(key="run.judge").set_value("sum_checker (saved v1)").run()
+    app.text_input(key="run.other_models").set_value("openai/gpt-other").run()
+    fake_llm.fail_next(1, status=400, message="no such model")
+    next(b for b in app.button if b.label == "Start").click().run()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (store.runs()["status"] == "done").sum() == 2:
+        time.sleep(0.1)
+    runs = store.runs()
+    assert sorted(runs["model"]) == ["openai/gpt-other", "openai/gpt-test"]
+    assert runs["failed"].sum() == 1
+    failed_run = runs[runs["failed"] == 1]["id"].iloc[0]
+    app.selectbox(key="run.view").set_value(failed_run).run()
+    assert any(e.label.startswith("Failures (1)") for e in app.expander)
