@@ -200,21 +200,21 @@ def test_a_background_run_finishes_and_a_dead_one_shows_as_interrupted(store, tm
     assert execute_run(store, stale).status == "done"
 
 
-def test_adaptive_limit_halves_on_429_and_creeps_back():
+def test_adaptive_limit_cuts_on_429_and_creeps_back():
     async def scenario():
-        limit = AdaptiveLimit(8, cooldown=10)
+        limit = AdaptiveLimit(10, cooldown=10)
         limit.throttled()
         limit.throttled()  # the same burst: cut once
-        assert limit.limit == 4
-        for _ in range(4):
+        assert limit.limit == 7
+        for _ in range(7):
             await limit.acquire()
         waiter = asyncio.create_task(limit.acquire())
         await asyncio.sleep(0)
-        assert not waiter.done() and limit.in_flight == 4
-        for _ in range(5):  # one round of successes at the current limit adds one slot
+        assert not waiter.done() and limit.in_flight == 7
+        for _ in range(8):  # about one round of successes at the current limit adds one slot
             limit.succeeded()
         await asyncio.sleep(0)
-        assert limit.limit >= 5 and waiter.done()
+        assert limit.limit >= 8 and waiter.done()
 
     asyncio.run(scenario())
 

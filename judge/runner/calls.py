@@ -1,8 +1,8 @@
 """One judge call made robust: bounded and adaptive concurrency, retries with backoff, a per-call timeout.
 
-`AdaptiveLimit` is AIMD congestion control for an API: a 429 halves the number of calls allowed in flight
-(at most once per `cooldown`, since one burst of 429s is one signal), and every success creeps it back up
-by 1/limit, i.e. by one call per round of successes. So a run slows down by itself while a provider keeps
+`AdaptiveLimit` is AIMD congestion control for an API: a 429 cuts the number of calls allowed in flight by
+30% (at most once per `cooldown`, since one burst of 429s is one signal), and every success creeps it back
+up by 1/limit, i.e. by one call per round of successes. So a run slows down by itself while a provider keeps
 rate-limiting it, and returns to full speed when the provider recovers.
 """
 
@@ -39,11 +39,11 @@ class CallFailed(Exception):
 class AdaptiveLimit:
     """A semaphore whose size moves between 1 and `maximum` (see the module docstring)."""
 
-    def __init__(self, maximum: int, *, cooldown: float = 1.0):
+    def __init__(self, maximum: int, *, cooldown: float = 1.0, decrease: float = 0.7):
         self.maximum = max(1, int(maximum))
         self.limit = float(self.maximum)
         self.in_flight = 0
-        self.cooldown = cooldown
+        self.cooldown, self.decrease = cooldown, decrease
         self._last_cut = float("-inf")
         self._waiters: list[asyncio.Future] = []
 
@@ -65,7 +65,7 @@ class AdaptiveLimit:
     def throttled(self) -> None:
         now = time.monotonic()
         if now - self._last_cut >= self.cooldown:
-            self.limit = max(1.0, self.limit / 2)
+            self.limit = max(1.0, self.limit * self.decrease)
             self._last_cut = now
 
     def succeeded(self) -> None:
