@@ -105,7 +105,7 @@ def test_retry_after_is_honoured_and_a_hung_call_times_out_and_is_retried(store,
 
     fake_llm.reset()
     fake_llm.hang_next(1)
-    run_id = start_run(store, dataset="sums", spec=llm_spec(criteria="other"), timeout=0.3)
+    run_id = start_run(store, dataset="sums", spec=llm_spec(criteria="other"), timeout=1.5)
     summary = execute_run(store, run_id, retry=FAST)
     assert summary.failed == 0 and fake_llm.count == 2
 

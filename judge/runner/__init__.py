@@ -149,7 +149,7 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
         counts = store.run_counts(run_id)
     tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
                        cached=counts["cached"])
-    engine = Engine(plan, store, sink.put, tracker, provider=provider, policy=retry or RetryPolicy(),
+    engine = Engine(plan, store, sink, tracker, provider=provider, policy=retry or RetryPolicy(),
                     price=model_price(plan.model, prices), on_progress=progress)
     status, error = "failed", None
     try:

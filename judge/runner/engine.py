@@ -1,7 +1,9 @@
 """The asyncio side of a run: a producer walks the pending work, `concurrency` workers judge it.
 
 Every verdict (fresh, copied from the cache, offline, or a failure with its reason) leaves through the
-same `emit`, which journals it and hands it to the store's writer thread (see sink.py).
+same `emit` to the VerdictSink, which journals paid verdicts and hands all of them to the store's writer
+thread (see sink.py). Memory stays flat: a bounded work queue, and a producer that waits while the
+writer is behind.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from judge.pricing import call_cost
 from judge.providers.base import Completion, JudgeRequest, Provider
 from judge.runner.calls import AdaptiveLimit, CallFailed, RetryPolicy, call_with_retries
 from judge.runner.plan import RunPlan, Unit, pending_units
+from judge.runner.sink import VerdictSink
 
 _PRODUCER_DONE = object()
+MAX_BACKLOG = 2_000
 
 
 @dataclass
@@ -46,10 +50,10 @@ class Progress:
 
 
 class Engine:
-    def __init__(self, plan: RunPlan, store, emit: Callable[[dict[str, Any]], None], progress: Progress, *,
+    def __init__(self, plan: RunPlan, store, sink: VerdictSink, progress: Progress, *,
                  provider: Provider | None, price: tuple[float, float] | None, policy: RetryPolicy,
                  on_progress: Callable[[Progress], None] | None = None):
-        self.plan, self.store, self._emit, self.progress = plan, store, emit, progress
+        self.plan, self.store, self.sink, self.progress = plan, store, sink, progress
         self.provider, self.price, self.policy = provider, price, policy
         self.on_progress = on_progress
         self.limit = AdaptiveLimit(plan.concurrency)
@@ -78,6 +82,8 @@ class Engine:
         chunks = pending_units(self.store, self.plan)
         try:
             while (chunk := await asyncio.to_thread(next, chunks, _PRODUCER_DONE)) is not _PRODUCER_DONE:
+                while self.sink.backlog > MAX_BACKLOG:
+                    await asyncio.sleep(0.05)
                 for unit, hit in chunk:
                     if hit is not None:
                         self.emit(self._cached_row(unit, hit))
@@ -100,7 +106,7 @@ class Engine:
             self.emit(await self._judge(unit))
 
     def emit(self, row: dict[str, Any]) -> None:
-        self._emit(row)
+        self.sink.put(row, journal=self.plan.is_llm and not row["cached"])
         progress = self.progress
         progress.done += 1
         progress.fresh += 1

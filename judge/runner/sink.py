@@ -59,12 +59,24 @@ class VerdictSink:
         self._thread = threading.Thread(target=self._write_loop, name=f"verdicts-{run_id}", daemon=True)
         self._thread.start()
 
-    def put(self, row: dict[str, Any]) -> None:
-        """Journal the row (durable against a kill of this process) and hand it to the writer thread."""
+    def put(self, row: dict[str, Any], *, journal: bool = True) -> None:
+        """Hand the row to the writer thread, journaling it first (durable against a kill of this process).
+
+        Verdicts that cost nothing to redo (cache copies, offline scores) skip the journal, which then stays
+        as small as the batch of paid verdicts waiting for their flush.
+        """
+        if not journal:
+            self._queue.put(row)
+            return
         line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         with self._journal_lock:
             os.write(self._fd, line)
             self._queue.put(row)
+
+    @property
+    def backlog(self) -> int:
+        """Rows waiting for the writer: the producer pauses while this is high, so memory stays flat."""
+        return self._queue.qsize()
 
     def close(self) -> None:
         """Store what is left, then remove the journal and release the run."""
