@@ -9,10 +9,14 @@ from judge.importing import ImportResult, detect_columns, import_file, import_la
 from judge.offline import OfflineVerdict, score_offline
 from judge.parsing import ParseFailure, parse_verdict
 from judge.providers import get_provider
+from judge.reports import (
+    GateResult, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card, trend,
+)
 from judge.specs import JudgeSpec, builtin_specs, examples_from_labels, load_spec
 from judge.store import Store
 
 __all__ = [
+    "GateResult",
     "ImportFailed",
     "ImportResult",
     "JudgeError",
@@ -22,16 +26,23 @@ __all__ = [
     "ParseFailure",
     "Store",
     "StoreBusy",
+    "agreement_report",
     "builtin_specs",
+    "compare_runs",
     "detect_columns",
     "examples_from_labels",
     "export_bytes",
     "export_frame",
+    "gate",
     "get_provider",
+    "human_agreement",
     "import_file",
     "import_labels",
+    "import_run",
+    "judge_card",
     "load_spec",
     "parse_verdict",
     "read_table",
     "score_offline",
+    "trend",
 ]

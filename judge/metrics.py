@@ -9,6 +9,9 @@ Two families live here:
   score pair has 25 possible values, so a table of counts holds everything any of these metrics needs;
   computing on a (n_boot, 5, 5) stack evaluates every bootstrap resample in one numpy pass.
 
+Scalar metrics hand scikit-learn each distinct (human, judge) pair once with its count as `sample_weight`:
+the same result, without sklearn validating and encoding 100,000 labels per call.
+
 `bootstrap_tables` draws the resampled tables. Resampling n items with replacement and counting them per
 cell (a bincount of the resampled cell codes) yields a multinomial(n, cell shares) vector, so the counts are
 drawn directly from that multinomial: the same distribution at a cost that does not grow with n.
@@ -62,6 +65,19 @@ def _passes(name: str, y_human, y_judge) -> tuple[np.ndarray, np.ndarray]:
     return h.astype(bool), j.astype(bool)
 
 
+def _pooled(h: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each distinct (human, judge) pair once, with how many items have it (values are 0-5 after validation)."""
+    counts = np.bincount(h.astype(np.int64) * 6 + j.astype(np.int64), minlength=36)
+    cells = np.flatnonzero(counts)
+    return (cells // 6).astype(h.dtype), (cells % 6).astype(j.dtype), counts[cells]
+
+
+def _weighted(metric, h: np.ndarray, j: np.ndarray, **kwargs):
+    """`metric` (a scikit-learn metric) on the pooled pairs, weighted by their counts."""
+    uh, uj, counts = _pooled(h, j)
+    return metric(uh, uj, sample_weight=counts, **kwargs)
+
+
 def _require_variation(h: np.ndarray, j: np.ndarray) -> None:
     for who, values in (("human", h), ("judge", j)):
         if np.unique(values).size < 2:
@@ -72,7 +88,7 @@ def _require_variation(h: np.ndarray, j: np.ndarray) -> None:
 def exact_agreement(y_human, y_judge) -> float:
     """Share of items where the judge gives the human's exact score. Range [0, 1]; undefined with no items."""
     h, j = _scores("exact_agreement", y_human, y_judge)
-    return float(skm.accuracy_score(h, j))
+    return float(_weighted(skm.accuracy_score, h, j))
 
 
 def within_one_agreement(y_human, y_judge) -> float:
@@ -85,7 +101,7 @@ def _sklearn_kappa(h, j, *, labels, weights) -> float:
     """sklearn's kappa with NaN where undefined; we report that case ourselves, so its warning is noise."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return skm.cohen_kappa_score(h, j, labels=labels, weights=weights, replace_undefined_by=np.nan)
+        return _weighted(skm.cohen_kappa_score, h, j, labels=labels, weights=weights, replace_undefined_by=np.nan)
 
 
 def weighted_kappa(y_human, y_judge, *, weights: Weights = "quadratic") -> float:
@@ -117,7 +133,7 @@ def kendall_tau_b(y_human, y_judge) -> float:
 def mean_absolute_error(y_human, y_judge) -> float:
     """Mean |judge - human| in score points. Range [0, 4]; undefined with no items."""
     h, j = _scores("mean_absolute_error", y_human, y_judge)
-    return float(skm.mean_absolute_error(h, j))
+    return float(_weighted(skm.mean_absolute_error, h, j))
 
 
 def mean_bias(y_human, y_judge) -> float:
@@ -129,7 +145,7 @@ def mean_bias(y_human, y_judge) -> float:
 def score_confusion_matrix(y_human, y_judge) -> np.ndarray:
     """5x5 counts: row = human score 1-5, column = judge score 1-5 (sklearn's orientation)."""
     h, j = _scores("score_confusion_matrix", y_human, y_judge)
-    return skm.confusion_matrix(h, j, labels=SCORES)
+    return _weighted(skm.confusion_matrix, h, j, labels=SCORES)
 
 
 # -- pass/fail --------------------------------------------------------------------------------------------
@@ -152,7 +168,7 @@ def true_positive_rate(y_human, y_judge) -> float:
     """Share of human-passed items the judge passes (recall of passes). Undefined with no human pass."""
     h, j = _passes("true_positive_rate", y_human, y_judge)
     _require_classes(h, "pass")
-    return float(skm.recall_score(h, j, pos_label=True))
+    return float(_weighted(skm.recall_score, h, j, pos_label=True))
 
 
 def true_negative_rate(y_human, y_judge) -> float:
@@ -162,7 +178,7 @@ def true_negative_rate(y_human, y_judge) -> float:
     """
     h, j = _passes("true_negative_rate", y_human, y_judge)
     _require_classes(h, "fail")
-    return float(skm.recall_score(h, j, pos_label=False))
+    return float(_weighted(skm.recall_score, h, j, pos_label=False))
 
 
 def failure_recall(y_human, y_judge) -> float:
@@ -175,7 +191,7 @@ def failure_precision(y_human, y_judge) -> float:
     h, j = _passes("failure_precision", y_human, y_judge)
     if j.all():
         raise UndefinedMetric("the judge failed no item")
-    return float(skm.precision_score(h, j, pos_label=False))
+    return float(_weighted(skm.precision_score, h, j, pos_label=False))
 
 
 def failure_f1(y_human, y_judge) -> float:
@@ -183,7 +199,7 @@ def failure_f1(y_human, y_judge) -> float:
     h, j = _passes("failure_f1", y_human, y_judge)
     if h.all() and j.all():
         raise UndefinedMetric("neither the humans nor the judge failed any item")
-    return float(skm.f1_score(h, j, pos_label=False))
+    return float(_weighted(skm.f1_score, h, j, pos_label=False))
 
 
 def false_failure_rate(y_human, y_judge) -> float:
@@ -200,7 +216,7 @@ def matthews_corrcoef(y_human, y_judge) -> float:
     for who, values in (("humans", h), ("judge", j)):
         if values.all() or not values.any():
             raise UndefinedMetric(f"the {who} put every item in one class")
-    return float(skm.matthews_corrcoef(h, j))
+    return float(_weighted(skm.matthews_corrcoef, h, j))
 
 
 # -- human vs human ---------------------------------------------------------------------------------------

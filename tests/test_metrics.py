@@ -244,3 +244,17 @@ def test_sample_size_advice_reaches_the_target_half_width():
             worse = (0.6 * 0.4 / 5000 + theta**2 * 0.09 / (n_pass - dp) + (1 - theta) ** 2 * 0.16 / (n_fail - df))
             assert 1.959963984540054 * np.sqrt(worse / 0.49) > 0.05 - 1e-3
     assert sample_size_advice(0.6, 50, 0.9, 0.8, 40, 20)["possible"] is False
+
+
+def test_scalar_metrics_pool_pairs_without_changing_sklearns_answer():
+    rng = np.random.default_rng(5)
+    human, judge = random_pairs(rng, 2000, noise=2)
+    assert M.weighted_kappa(human, judge) == pytest.approx(
+        skm.cohen_kappa_score(human, judge, weights="quadratic"), abs=1e-12)
+    assert M.mean_absolute_error(human, judge) == pytest.approx(skm.mean_absolute_error(human, judge), abs=1e-12)
+    assert np.array_equal(M.score_confusion_matrix(human, judge), table_of(human, judge))
+    passed_h, passed_j = human >= 4, judge >= 4
+    assert M.matthews_corrcoef(passed_h, passed_j) == pytest.approx(skm.matthews_corrcoef(passed_h, passed_j),
+                                                                    abs=1e-12)
+    assert M.failure_f1(passed_h, passed_j) == pytest.approx(skm.f1_score(passed_h, passed_j, pos_label=False),
+                                                             abs=1e-12)

@@ -42,20 +42,20 @@ def pass_threshold(spec: dict[str, Any]) -> int:
     return int(spec.get("pass_threshold") or 4)
 
 
-def paired_labels(store, run: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """(labeled and judged items, all judged items, how many few-shot items were left out)."""
-    threshold = pass_threshold(run["spec"])
-    judged = store.judge_item_scores(run["id"], threshold)
-    humans = store.human_item_labels(run["dataset_id"], threshold)
-    both = humans.merge(judged, on="item_uid", how="inner")
-    seen = both["item_uid"].isin(fewshot_uids(store, run["spec_name"], run["spec"]))
-    return both[~seen].reset_index(drop=True), judged, int(seen.sum())
+def paired_labels(store, run: dict[str, Any]) -> tuple[pd.DataFrame, int]:
+    """(items both labeled and judged, minus the judge's few-shot examples; how many examples were left out)."""
+    both = store.paired_item_labels(run["id"], run["dataset_id"], pass_threshold(run["spec"]))
+    examples = fewshot_uids(store, run["spec_name"], run["spec"])
+    if not examples:
+        return both, 0
+    seen = both["item_uid"].isin(examples)
+    return both[~seen].reset_index(drop=True), int(seen.sum())
 
 
 def labels_hash(both: pd.DataFrame) -> str:
-    """A fingerprint of exactly which human labels a figure was measured on."""
-    lines = sorted(f"{u}:{s}:{p}" for u, s, p in zip(both["item_uid"], both["human_score"], both["human_passed"]))
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    """A fingerprint of exactly which human labels a figure was measured on (item, score, pass/fail)."""
+    rows = both[["item_uid", "human_score", "human_passed"]].sort_values("item_uid").astype(str)
+    return hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()).hexdigest()[:16]
 
 
 def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
@@ -74,28 +74,25 @@ def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str
     }
 
 
-def score_mean(scores: np.ndarray, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """Mean 1-5 score with its interval (resampling the score counts)."""
-    scores = scores[~np.isnan(scores)].astype(int)
-    counts = np.bincount(scores, minlength=6)[1:]
+def score_mean(counts, *, n_boot: int, seed: int) -> dict[str, Any]:
+    """Mean 1-5 score from the items per score, with its interval (resampling those items)."""
+    counts = np.asarray(counts)
     boot = M.bootstrap_tables(counts, n_boot, seed=seed)
-    means = M.mean_from_counts(boot)
 
     def mean() -> float:
-        if scores.size == 0:
+        if counts.sum() == 0:
             raise M.UndefinedMetric("no scored item")
-        return float(scores.mean())
+        return float(M.mean_from_counts(counts))
 
-    return figure(mean, means, scores.size)
+    return figure(mean, M.mean_from_counts(boot), int(counts.sum()))
 
 
 def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README)."""
     run = store.report_run(run_id)
-    both, judged, left_out = paired_labels(store, run)
+    both, left_out = paired_labels(store, run)
     figures = agreement_figures(both, n_boot=n_boot, seed=seed)
-    judged_passed = floats(judged["judge_passed"])
-    decided = judged_passed[~np.isnan(judged_passed)]
+    judged = store.judge_summary(run_id, pass_threshold(run["spec"]))
     stats = store.run_stats(run_id)
     return {
         "run": _run_summary(run),
@@ -110,10 +107,10 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
         },
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
-        "pass_rate": true_pass_rate(figures["_pass_table"], decided.size, int(decided.sum()), n_boot=n_boot,
+        "pass_rate": true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot,
                                     seed=seed, boot_tables=figures["_boot_pass_tables"]),
-        "mean_score": score_mean(floats(judged["judge_score"]), n_boot=n_boot, seed=seed),
-        "reference": _reference_subset(store, run, both, n_boot=n_boot, seed=seed),
+        "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
+        "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
         "human_ceiling": _ceiling(store, run, n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
@@ -143,9 +140,9 @@ def _run_stats(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _reference_subset(store, run: dict[str, Any], both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
+def _reference_subset(run: dict[str, Any], both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
     """The same score agreement on the items that carry a ground-truth reference."""
-    with_reference = both[both["item_uid"].isin(store.items_with_reference(run["dataset_id"]))]
+    with_reference = both[both["has_reference"]]
     if with_reference.empty:
         return {"items": 0, "undefined": "no labeled item has a reference"}
     scores = agreement_figures(with_reference, n_boot=n_boot, seed=seed)["scores"]
@@ -172,56 +169,56 @@ def human_agreement(store, dataset: str, *, n_boot: int = 1000, seed: int = 0) -
 
 
 def human_agreement_by_id(store, dataset_id: int, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    labels = store.latest_labels(dataset_id)
-    scores = labels.pivot_table(index="annotator", columns="item_uid", values="score", aggfunc="first")
-    passes = labels.assign(passed=floats(labels["passed"])).pivot_table(
-        index="annotator", columns="item_uid", values="passed", aggfunc="first")
+    labels = store.annotator_labels(dataset_id)
+    annotator_codes, names = pd.factorize(labels["annotator"], sort=True)
+    item_codes, items = pd.factorize(labels["item_uid"])
+    scores = np.full((len(names), len(items)), np.nan)
+    passes = np.full((len(names), len(items)), np.nan)
+    scores[annotator_codes, item_codes] = floats(labels["score"])
+    passes[annotator_codes, item_codes] = floats(labels["passed"])
+    per_annotator = labels.groupby("annotator", sort=True).agg(
+        labels=("item_uid", "size"), scored=("score", "count"), pass_fail=("passed", "count"))
     return {
-        "annotators": [
-            {"name": name, "labels": len(group), "scored": int(group["score"].notna().sum()),
-             "pass_fail": int(group["passed"].notna().sum())}
-            for name, group in labels.groupby("annotator", sort=True)
-        ],
-        "items_with_two_or_more": int((scores.notna().sum(axis=0) >= 2).sum()) if len(scores) else 0,
+        "annotators": [{"name": name, **{k: int(v) for k, v in row.items()}}
+                       for name, row in per_annotator.iterrows()],
+        "items_with_two_or_more": int(((~np.isnan(scores)).sum(axis=0) >= 2).sum()),
         "krippendorff_alpha": _alpha(scores, (1, 2, 3, 4, 5), "ordinal", n_boot=n_boot, seed=seed),
         "pass_fail_alpha": _alpha(passes, (0, 1), "nominal", n_boot=n_boot, seed=seed),
-        "pairwise": _pairwise(scores, n_boot=n_boot, seed=seed),
+        "pairwise": [_pair(scores, list(names), a, b, n_boot=n_boot, seed=seed)
+                     for a, b in combinations(range(len(names)), 2)],
     }
 
 
-def _alpha(matrix: pd.DataFrame, domain: tuple, level: str, *, n_boot: int, seed: int) -> dict[str, Any]:
-    if matrix.empty:
-        return undefined("no labels")
-    data = matrix.to_numpy(dtype=float)
+def _alpha(data: np.ndarray, domain: tuple, level: str, *, n_boot: int, seed: int) -> dict[str, Any]:
+    """Krippendorff's alpha over annotators x items (NaN = not labeled), interval from resampled items."""
     value_counts = (data.T[..., None] == np.asarray(domain)[None, None, :]).sum(axis=1)
     pairable = value_counts[value_counts.sum(-1) >= 2]
-    boot = M.krippendorff_bootstrap(pairable, n_boot, seed=seed, level_of_measurement=level) if len(pairable) else None
+    if not len(pairable):
+        return undefined("no item was labeled by two annotators" if len(data) else "no labels")
+    boot = M.krippendorff_bootstrap(pairable, n_boot, seed=seed, level_of_measurement=level)
     return figure(lambda: M.krippendorff_alpha(data, level_of_measurement=level, value_domain=domain),
                   boot, len(pairable))
 
 
-def _pairwise(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[dict[str, Any]]:
-    out = []
-    for a, b in combinations(scores.index, 2):
-        pair = scores.loc[[a, b]].dropna(axis=1)
-        h, j = pair.loc[a].to_numpy(dtype=int), pair.loc[b].to_numpy(dtype=int)
-        table = np.zeros((5, 5), dtype=int)
-        np.add.at(table, (h - 1, j - 1), 1)
-        boot = M.bootstrap_tables(table, n_boot, seed=seed)
-        out.append({
-            "a": a, "b": b, "n": len(h),
-            "quadratic_kappa": figure(lambda: M.weighted_kappa(h, j, weights="quadratic"),
-                                      M.kappa_from_tables(boot, weights="quadratic"), len(h)),
-            "exact_agreement": figure(lambda: M.exact_agreement(h, j), M.exact_from_tables(boot), len(h)),
-        })
-    return out
+def _pair(scores: np.ndarray, names: list[str], a: int, b: int, *, n_boot: int, seed: int) -> dict[str, Any]:
+    """Two annotators on the items both scored: quadratic kappa and exact agreement."""
+    shared = ~np.isnan(scores[a]) & ~np.isnan(scores[b])
+    h, j = scores[a, shared].astype(int), scores[b, shared].astype(int)
+    table = np.bincount((h - 1) * 5 + (j - 1), minlength=25).reshape(5, 5)
+    boot = M.bootstrap_tables(table, n_boot, seed=seed)
+    return {
+        "a": names[a], "b": names[b], "n": len(h),
+        "quadratic_kappa": figure(lambda: M.weighted_kappa(h, j, weights="quadratic"),
+                                  M.kappa_from_tables(boot, weights="quadratic"), len(h)),
+        "exact_agreement": figure(lambda: M.exact_agreement(h, j), M.exact_from_tables(boot), len(h)),
+    }
 
 
 # -- slices ---------------------------------------------------------------------------------------------
 def agreement_by_slice(store, run_id: str, column: str, *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
     """Agreement per value of one metadata column, worst quadratic kappa first (undefined slices last)."""
     run = store.report_run(run_id)
-    both, _, _ = paired_labels(store, run)
+    both, _ = paired_labels(store, run)
     values = store.item_metadata_values(run["dataset_id"], column)
     both = both.merge(values, on="item_uid", how="left")
     both["value"] = both["value"].fillna("(missing)")

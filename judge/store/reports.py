@@ -18,8 +18,36 @@ import pandas as pd
 
 from judge.errors import NotFound
 
-# The lower median of a DuckDB list: element (len + 1) // 2 of the sorted list (lists are 1-based).
-_LOWER_MEDIAN = "CASE WHEN len({0}) > 0 THEN list_sort({0})[(len({0}) + 1) // 2] END"
+# Parameters: pass threshold, dataset id. quantile_disc(x, 0.5) is the lower median; the lower median of
+# pass/fail is a pass only when passes outnumber failures. arg_max_null keeps a latest label's NULL fields NULL.
+_HUMANS = """
+WITH latest AS (
+    SELECT l.item_uid, l.annotator_id, l.kind, max(l.id) AS id, arg_max_null(l.score, l.id) AS score,
+           arg_max_null(coalesce(l.passed, l.score >= ?), l.id) AS passed
+    FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
+    GROUP BY l.item_uid, l.annotator_id, l.kind
+), humans AS (
+    SELECT item_uid,
+           coalesce(arg_max_null(score, id) FILTER (WHERE kind = 'adjudication'),
+                    quantile_disc(score, 0.5) FILTER (WHERE kind = 'label'))::INTEGER AS human_score,
+           coalesce(arg_max_null(passed, id) FILTER (WHERE kind = 'adjudication'),
+                    CASE WHEN count(passed) FILTER (WHERE kind = 'label') > 0
+                         THEN count_if(passed AND kind = 'label') > count_if(NOT passed AND kind = 'label') END
+           ) AS human_passed,
+           count_if(kind = 'adjudication') > 0 AS adjudicated,
+           count_if(kind = 'label') AS annotators
+    FROM latest GROUP BY item_uid
+)"""
+
+# Parameters: pass threshold, run id. Failed calls (error set, no score) are not verdicts on the item.
+_JUDGED = """
+WITH judged AS (
+    SELECT item_uid, quantile_disc(score, 0.5)::INTEGER AS judge_score,
+           count_if(ok) > count_if(NOT ok) AS judge_passed
+    FROM (SELECT item_uid, score, coalesce(passed, score >= ?) AS ok FROM verdicts
+          WHERE run_id = ? AND error IS NULL AND score IS NOT NULL)
+    GROUP BY item_uid
+)"""
 
 
 class ReportQueries:
@@ -76,50 +104,37 @@ class ReportQueries:
     def judge_item_scores(self, run_id: str, pass_threshold: int) -> pd.DataFrame:
         """One row per judged item: the judge's score and pass/fail (lower median over valid samples)."""
         with self.db.connect() as con:
-            return con.execute(
-                f"""
-                WITH valid AS (
-                    SELECT item_uid, score, coalesce(passed, score >= ?) AS passed
-                    FROM verdicts WHERE run_id = ? AND error IS NULL AND score IS NOT NULL
-                ), pooled AS (
-                    SELECT item_uid, list(score) AS scores, list(passed) AS passes FROM valid GROUP BY item_uid
-                )
-                SELECT item_uid, {_LOWER_MEDIAN.format('scores')}::INTEGER AS judge_score,
-                       {_LOWER_MEDIAN.format('passes')} AS judge_passed
-                FROM pooled
-                """,
+            return con.execute(f"{_JUDGED} SELECT * FROM judged", [pass_threshold, run_id]).df()
+
+    def judge_summary(self, run_id: str, pass_threshold: int) -> dict[str, Any]:
+        """What a run's pass rate and mean score need: items per judge score 1-5, items judged and passed."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                f"{_JUDGED} SELECT judge_score, count(*), count_if(judge_passed), count(judge_passed) "
+                "FROM judged GROUP BY ALL",
                 [pass_threshold, run_id],
-            ).df()
+            ).fetchall()
+        counts = [0] * 5
+        for score, n, _, _ in rows:
+            if score is not None:
+                counts[int(score) - 1] += n
+        return {"score_counts": counts, "judged": sum(r[3] for r in rows), "passed": sum(r[2] for r in rows)}
 
     def human_item_labels(self, dataset_id: int, pass_threshold: int) -> pd.DataFrame:
         """One row per labeled item of a dataset version: the human score and pass/fail the judge is measured on."""
         with self.db.connect() as con:
+            return con.execute(f"{_HUMANS} SELECT * FROM humans", [pass_threshold, dataset_id]).df()
+
+    def paired_item_labels(self, run_id: str, dataset_id: int, pass_threshold: int) -> pd.DataFrame:
+        """Items both labeled and judged: human and judge score and pass/fail, and whether it has a reference."""
+        with self.db.connect() as con:
             return con.execute(
                 f"""
-                WITH latest AS (
-                    SELECT l.id, l.item_uid, l.annotator_id, l.kind, l.score, l.critique,
-                           coalesce(l.passed, l.score >= ?) AS passed
-                    FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
-                    QUALIFY row_number() OVER (PARTITION BY l.item_uid, l.annotator_id, l.kind ORDER BY l.id DESC) = 1
-                ), adjudicated AS (
-                    SELECT item_uid, score, passed, critique FROM latest WHERE kind = 'adjudication'
-                    QUALIFY row_number() OVER (PARTITION BY item_uid ORDER BY id DESC) = 1
-                ), pooled AS (
-                    SELECT item_uid, count(*) AS annotators,
-                           list(score) FILTER (WHERE score IS NOT NULL) AS scores,
-                           list(passed) FILTER (WHERE passed IS NOT NULL) AS passes,
-                           arg_max(critique, id) FILTER (WHERE critique IS NOT NULL) AS critique
-                    FROM latest WHERE kind = 'label' GROUP BY item_uid
-                )
-                SELECT coalesce(a.item_uid, p.item_uid) AS item_uid,
-                       coalesce(a.score, {_LOWER_MEDIAN.format('p.scores')})::INTEGER AS human_score,
-                       coalesce(a.passed, {_LOWER_MEDIAN.format('p.passes')}) AS human_passed,
-                       a.item_uid IS NOT NULL AS adjudicated,
-                       coalesce(p.annotators, 0) AS annotators,
-                       coalesce(a.critique, p.critique) AS critique
-                FROM adjudicated a FULL JOIN pooled p ON p.item_uid = a.item_uid
+                {_HUMANS}, {_JUDGED.strip()[len("WITH "):]}
+                SELECT h.*, j.judge_score, j.judge_passed, coalesce(trim(i.reference), '') <> '' AS has_reference
+                FROM humans h JOIN judged j ON j.item_uid = h.item_uid JOIN items i ON i.uid = h.item_uid
                 """,
-                [pass_threshold, dataset_id],
+                [pass_threshold, dataset_id, pass_threshold, run_id],
             ).df()
 
     def run_stats(self, run_id: str) -> dict[str, Any]:
@@ -139,38 +154,41 @@ class ReportQueries:
                 "latency_p50_ms", "latency_p95_ms")
         return dict(zip(keys, row))
 
-    def disagreements(self, run_id: str, pass_threshold: int, *, limit: int = 200) -> pd.DataFrame:
+    def disagreements(self, run_id: str, dataset_id: int, pass_threshold: int, *, limit: int = 200) -> pd.DataFrame:
         """Items where judge and human differ most, with the judge's reasoning beside the human critique."""
-        run = self.report_run(run_id)
-        judged = self.judge_item_scores(run_id, pass_threshold)
-        humans = self.human_item_labels(run["dataset_id"], pass_threshold)
-        both = humans.merge(judged, on="item_uid").dropna(subset=["human_score", "judge_score"])
-        both["distance"] = (both["judge_score"] - both["human_score"]).abs()
-        both = both[both["distance"] > 0].sort_values(["distance", "item_uid"], ascending=[False, True]).head(limit)
         with self.db.connect() as con:
-            con.register("picked", both[["item_uid"]])
-            texts = con.execute(
-                """
-                SELECT p.item_uid, i.item_id, i.input, i.output, i.reference,
-                       (SELECT v.reasoning FROM verdicts v WHERE v.run_id = ? AND v.item_uid = p.item_uid
-                          AND v.error IS NULL ORDER BY v.sample LIMIT 1) AS reasoning
-                FROM picked p JOIN items i ON i.uid = p.item_uid
+            return con.execute(
+                f"""
+                {_HUMANS}, {_JUDGED.strip()[len("WITH "):]}
+                SELECT h.item_uid, i.item_id, h.human_score, j.judge_score,
+                       abs(j.judge_score - h.human_score) AS distance,
+                       (SELECT l.critique FROM labels l WHERE l.item_uid = h.item_uid AND l.critique IS NOT NULL
+                        ORDER BY l.kind = 'adjudication' DESC, l.id DESC LIMIT 1) AS critique,
+                       (SELECT v.reasoning FROM verdicts v WHERE v.run_id = ? AND v.item_uid = h.item_uid
+                          AND v.error IS NULL ORDER BY v.sample LIMIT 1) AS reasoning,
+                       i.input, i.output, i.reference
+                FROM humans h JOIN judged j ON j.item_uid = h.item_uid JOIN items i ON i.uid = h.item_uid
+                WHERE h.human_score <> j.judge_score
+                ORDER BY distance DESC, h.item_uid LIMIT ?
                 """,
-                [run_id],
+                [pass_threshold, dataset_id, pass_threshold, run_id, run_id, limit],
             ).df()
-            con.unregister("picked")
-        columns = ["item_uid", "item_id", "human_score", "judge_score", "distance", "critique", "reasoning",
-                   "input", "output", "reference"]
-        return both.merge(texts, on="item_uid")[columns].reset_index(drop=True)
 
-    def items_with_reference(self, dataset_id: int) -> list[str]:
+    def annotator_labels(self, dataset_id: int) -> pd.DataFrame:
+        """Each annotator's latest label (kind 'label') per item: what inter-annotator agreement is measured on."""
         with self.db.connect() as con:
-            rows = con.execute(
-                "SELECT di.item_uid FROM dataset_items di JOIN items i ON i.uid = di.item_uid "
-                "WHERE di.dataset_id = ? AND coalesce(trim(i.reference), '') <> ''",
+            return con.execute(
+                """
+                SELECT l.item_uid, a.name AS annotator, arg_max_null(l.score, l.id) AS score,
+                       arg_max_null(l.passed, l.id) AS passed
+                FROM labels l
+                JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
+                JOIN annotators a ON a.id = l.annotator_id
+                WHERE l.kind = 'label'
+                GROUP BY l.item_uid, a.name
+                """,
                 [dataset_id],
-            ).fetchall()
-        return [uid for (uid,) in rows]
+            ).df()
 
     def item_metadata_values(self, dataset_id: int, column: str) -> pd.DataFrame:
         """(item_uid, value) of one metadata column in a dataset version: the slices of a report."""
@@ -198,6 +216,7 @@ class ReportQueries:
     def add_imported_run(self, run: dict[str, Any], verdicts: pd.DataFrame) -> None:
         """Store scores produced elsewhere as one finished run (source = 'import'), atomically."""
         with self.db.connect() as con:
+            con.register("imported", verdicts)
             con.execute(
                 "INSERT INTO runs (id, name, dataset_id, spec_name, model, source, status, total_items, "
                 "version_tag, started_at, finished_at) "
@@ -205,7 +224,6 @@ class ReportQueries:
                 [run["id"], run["name"], run["dataset_id"], run["spec_name"], run.get("model"),
                  len(verdicts), run.get("version_tag")],
             )
-            con.register("imported", verdicts)
             con.execute(
                 "INSERT INTO verdicts (run_id, item_uid, sample, score, reasoning, error) "
                 "SELECT ?, item_uid, 0, score, reasoning, error FROM imported",

@@ -1,0 +1,242 @@
+"""`judge report`, `agreement`, `compare`, `trend`, `baseline`, `gate`, `card` and `import-run`.
+
+With --json each prints one JSON document (every figure as {"value", "ci", "n", "undefined"}); without, a
+readable table. `judge gate` exits 1 on a significant regression, so CI can fail the build on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from judge.errors import JudgeError
+from judge.reports import (
+    agreement_by_slice, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card, trend,
+    write_card,
+)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def show(fig: dict[str, Any] | None) -> str:
+    """One figure as 'value [low, high]', or 'undefined (reason)'."""
+    if fig is None:
+        return "-"
+    if fig["value"] is None:
+        return f"undefined ({fig['undefined']})"
+    ci = f" [{fig['ci'][0]:.3f}, {fig['ci'][1]:.3f}]" if fig["ci"] else ""
+    return f"{fig['value']:.3f}{ci}"
+
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    cells = [header] + [["-" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _figure_rows(group: dict[str, Any]) -> list[list[Any]]:
+    return [[name, show(fig), fig["n"]] for name, fig in group.items() if isinstance(fig, dict) and "value" in fig]
+
+
+# -- handlers ------------------------------------------------------------------------------------------------
+def _report(store, args) -> int:
+    report = agreement_report(store, args.run, n_boot=args.boot, seed=args.seed)
+    if args.slice:
+        report["slices"] = agreement_by_slice(store, args.run, args.slice, n_boot=args.boot, seed=args.seed)
+    if args.json:
+        _print_json(report)
+        return 0
+    run, labels = report["run"], report["labels"]
+    print(f"Run {run['id']}: judge {run['spec_name']} v{run['spec_version']} ({run['model'] or 'offline'}) "
+          f"on {run['dataset']} v{run['dataset_version']}")
+    print(f"{labels['items']} labeled items ({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} "
+          f"few-shot examples left out), pass threshold {labels['pass_threshold']}; 95% intervals over "
+          f"{report['n_boot']} resamples\n")
+    print(_table(_figure_rows(report["scores"]), ["1-5 score", "value [95% CI]", "n"]) + "\n")
+    print(_table(_figure_rows(report["pass_fail"]), ["pass/fail", "value [95% CI]", "n"]) + "\n")
+    rate = report["pass_rate"]
+    rows = [["mean score", show(report["mean_score"]), report["mean_score"]["n"]]]
+    if rate["judged_items"]:
+        rows += [["observed pass rate", show(rate["observed"]), rate["observed"]["n"]],
+                 ["corrected pass rate", show(rate["corrected"]), rate["corrected"]["n"]]]
+    print(_table(rows, ["run", "value [95% CI]", "n"]))
+    advice = rate.get("advice") or {}
+    if advice.get("possible") and (advice["more_pass_labels"] or advice["more_fail_labels"]):
+        print(f"To narrow the corrected pass rate to +-{advice['target_half_width']}: label about "
+              f"{advice['more_pass_labels']} more passing and {advice['more_fail_labels']} more failing items.")
+    elif advice.get("reason"):
+        print(f"Sample size: {advice['reason']}.")
+    ceiling = report["human_ceiling"]["krippendorff_alpha"]
+    print(f"\nHuman-human Krippendorff's alpha (the ceiling): {show(ceiling)} n={ceiling['n']}")
+    stats = report["run_stats"]
+    cost = "-" if stats["cost_usd"] is None else f"${stats['cost_usd']:.4f}"
+    print(f"Verdicts {stats['verdicts']}, failed {stats['failed_verdicts']}, cost {cost}, latency p50 "
+          f"{stats['latency_p50_ms'] or '-'} ms, p95 {stats['latency_p95_ms'] or '-'} ms")
+    if args.slice:
+        print()
+        print(_table([[s["value"], s["items"], show(s["quadratic_kappa"]), show(s["exact_agreement"])]
+                      for s in report["slices"]], [args.slice, "items", "quadratic kappa", "exact"]))
+    return 0
+
+
+def _agreement(store, args) -> int:
+    result = human_agreement(store, args.dataset, n_boot=args.boot, seed=args.seed)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"Dataset {result['dataset']} v{result['dataset_version']}: {result['items_with_two_or_more']} items "
+          "with two or more annotators")
+    print(f"Krippendorff's alpha (ordinal, 1-5): {show(result['krippendorff_alpha'])}")
+    print(f"Krippendorff's alpha (pass/fail):    {show(result['pass_fail_alpha'])}\n")
+    print(_table([[a["name"], a["labels"], a["scored"], a["pass_fail"]] for a in result["annotators"]],
+                 ["annotator", "labels", "scored", "pass/fail"]) + "\n")
+    if result["pairwise"]:
+        print(_table([[p["a"], p["b"], p["n"], show(p["quadratic_kappa"]), show(p["exact_agreement"])]
+                      for p in result["pairwise"]], ["a", "b", "n", "quadratic kappa", "exact"]))
+    return 0
+
+
+def _compare(store, args) -> int:
+    result = compare_runs(store, args.runs, n_boot=args.boot, seed=args.seed)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{result['common_items']} items judged by every run ({result['excluded_fewshot']} few-shot left out)\n")
+    print(_table([[r["run"]["id"], r["run"]["spec_name"], r["labeled_items"], show(r["quadratic_kappa"]),
+                   show(r["pass_fail_kappa"]), r["cost_usd"], r["latency_p50_ms"], r["latency_p95_ms"],
+                   r["parse_failure_rate"]] for r in result["runs"]],
+                 ["run", "judge", "labeled", "quadratic kappa", "pass/fail kappa", "cost $", "p50 ms", "p95 ms",
+                  "failures"]) + "\n")
+    print(_table([[d["a"], d["b"], d["n"], show(d["quadratic_kappa_difference"]),
+                   d["better"] or "no significant difference"] for d in result["differences"]],
+                 ["a", "b", "n", "kappa(a) - kappa(b)", "better"]))
+    return 0
+
+
+def _trend(store, args) -> int:
+    result = trend(store, args.judge, n_boot=args.boot, seed=args.seed)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"Judge {result['judge']}, baseline {result['baseline_run'] or 'not pinned (judge baseline)'}\n")
+    print(_table([[p["run_id"], p["version_tag"], f"v{p['spec_version']}", p["model"], show(p["mean_score"]),
+                   show(p["corrected_pass_rate"]), p["judge_change"] or "",
+                   "REGRESSION" if p["regression"] else ("baseline" if p["is_baseline"] else "")]
+                  for p in result["points"]],
+                 ["run", "app version", "spec", "model", "mean score", "corrected pass rate", "judge change",
+                  "flag"]))
+    return 0
+
+
+def _baseline(store, args) -> int:
+    if args.run:
+        store.pin_baseline(args.judge, args.run)
+        print(f"baseline of {args.judge} is now run {args.run}")
+    else:
+        print(store.baseline_run(args.judge) or f"no baseline pinned for {args.judge}")
+    return 0
+
+
+def _gate(store, args) -> int:
+    baseline = args.baseline
+    if baseline is None:
+        baseline = store.baseline_run(store.report_run(args.run)["spec_name"])
+        if baseline is None:
+            raise JudgeError("No --baseline given and none pinned; pin one with judge baseline --judge NAME --run RUN.")
+    result = gate(store, args.run, baseline, n_boot=args.boot, seed=args.seed)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(_table([[name, show(c["baseline"]), show(c["run"]), show(c["difference"]),
+                       "REGRESSION" if c["regression"] else "ok"] for name, c in result.checks.items()],
+                     ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "verdict"]))
+        print("gate: " + ("passed" if result.passed else f"FAILED ({', '.join(result.regressions)} regressed)"))
+    return 0 if result.passed else 1
+
+
+def _card(store, args) -> int:
+    if args.output:
+        for path in write_card(store, args.judge, args.output, n_boot=args.boot, seed=args.seed):
+            print(path)
+        return 0
+    markdown, card = judge_card(store, args.judge, n_boot=args.boot, seed=args.seed)
+    if args.json:
+        _print_json(card)
+    else:
+        print(markdown)
+    return 0
+
+
+def _import_run(store, args) -> int:
+    run_id = import_run(store, args.file, dataset=args.dataset, score_column=args.score_column, name=args.name,
+                        reasoning_column=args.reasoning_column, id_column=args.id_column,
+                        version_tag=args.version_tag)
+    print(run_id)
+    return 0
+
+
+# -- parsers -------------------------------------------------------------------------------------------------
+def _bootstrap_options(parser: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print JSON (keys documented in the README)")
+    parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples for the intervals (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed: the same seed gives the same intervals")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="agreement of one run with the human labels")
+    p.add_argument("--run", required=True, help="run id")
+    p.add_argument("--slice", help="also show agreement per value of this metadata column, worst first")
+    _bootstrap_options(p)
+    p.set_defaults(handler=_report)
+
+    p = sub.add_parser("agreement", help="agreement between annotators on a dataset (the ceiling)")
+    p.add_argument("--dataset", required=True)
+    _bootstrap_options(p)
+    p.set_defaults(handler=_agreement)
+
+    p = sub.add_parser("compare", help="two or more runs on the same items side by side")
+    p.add_argument("runs", nargs="+", metavar="RUN")
+    _bootstrap_options(p)
+    p.set_defaults(handler=_compare)
+
+    p = sub.add_parser("trend", help="one judge's runs over app versions, with regressions flagged")
+    p.add_argument("--judge", required=True, help="judge (spec) name")
+    _bootstrap_options(p)
+    p.set_defaults(handler=_trend)
+
+    p = sub.add_parser("baseline", help="pin a run as a judge's baseline (without --run: show the pinned one)")
+    p.add_argument("--judge", required=True, help="judge (spec) name")
+    p.add_argument("--run", help="run id to pin")
+    p.set_defaults(handler=_baseline)
+
+    p = sub.add_parser("gate", help="exit 1 when a run is significantly worse than the baseline (for CI)")
+    p.add_argument("--run", required=True)
+    p.add_argument("--baseline", help="baseline run id (default: the judge's pinned baseline)")
+    _bootstrap_options(p)
+    p.set_defaults(handler=_gate)
+
+    p = sub.add_parser("card", help="export a judge card (Markdown and JSON)")
+    p.add_argument("--judge", required=True, help="judge (spec) name")
+    p.add_argument("-o", "--output", metavar="DIR", help="write <judge>.card.md and .card.json into DIR")
+    _bootstrap_options(p)
+    p.set_defaults(handler=_card)
+
+    p = sub.add_parser("import-run", help="store 1-5 scores produced elsewhere as a run")
+    p.add_argument("file")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--score-column", required=True)
+    p.add_argument("--name", required=True, help="the judge's name (used by trend, baseline and card)")
+    p.add_argument("--reasoning-column")
+    p.add_argument("--id-column", help="item id column (default: the dataset's id column)")
+    p.add_argument("--version-tag", help="app version these scores belong to")
+    p.set_defaults(handler=_import_run)

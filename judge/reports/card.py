@@ -1,0 +1,105 @@
+"""A judge card: what a judge is, what it was measured on, and how far it agrees with people. For sharing."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from judge.errors import NotFound
+from judge.reports.agreement import agreement_report
+
+CARD_FIGURES = (
+    ("scores", "quadratic_kappa", "Quadratic-weighted kappa"),
+    ("scores", "exact_agreement", "Exact agreement"),
+    ("scores", "within_one_agreement", "Within-1 agreement"),
+    ("scores", "spearman_rho", "Spearman rho"),
+    ("scores", "mean_bias", "Mean bias (judge - human)"),
+    ("pass_fail", "kappa", "Pass/fail kappa"),
+    ("pass_fail", "failure_recall", "Recall of failures"),
+    ("pass_fail", "false_failure_rate", "False-failure rate"),
+)
+
+
+def _measured_run(store, spec_name: str) -> str:
+    """The pinned baseline, else the newest run of the judge that has labeled items to be measured on."""
+    pinned = store.baseline_run(spec_name)
+    if pinned:
+        return pinned
+    runs = store.spec_runs(spec_name)
+    if runs.empty:
+        raise NotFound(f"The judge '{spec_name}' has no runs to measure; run it on a labeled dataset first.")
+    return str(runs["id"].iloc[-1])
+
+
+def judge_card(store, spec_name: str, *, n_boot: int = 1000, seed: int = 0) -> tuple[str, dict[str, Any]]:
+    """(Markdown, JSON-ready dict) describing the judge and its measured agreement with intervals."""
+    run_id = _measured_run(store, spec_name)
+    report = agreement_report(store, run_id, n_boot=n_boot, seed=seed)
+    card = {
+        "judge": spec_name,
+        "spec_version": report["run"]["spec_version"],
+        "spec": store.report_run(run_id)["spec"],
+        "model": report["run"]["model"],
+        "measured_on": {"run": run_id, "dataset": report["run"]["dataset"],
+                        "dataset_version": report["run"]["dataset_version"], **report["labels"]},
+        "agreement": {f"{group}.{key}": report[group][key] for group, key, _ in CARD_FIGURES},
+        "human_ceiling": report["human_ceiling"]["krippendorff_alpha"],
+        "corrected_pass_rate": report["pass_rate"]["corrected"],
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return _markdown(card), card
+
+
+def _show(fig: dict[str, Any]) -> str:
+    if fig["value"] is None:
+        return f"undefined ({fig['undefined']})"
+    ci = f" [{fig['ci'][0]:.3f}, {fig['ci'][1]:.3f}]" if fig["ci"] else ""
+    return f"{fig['value']:.3f}{ci}"
+
+
+def _markdown(card: dict[str, Any]) -> str:
+    measured = card["measured_on"]
+    spec = card["spec"]
+    lines = [
+        f"# Judge card: {card['judge']}",
+        "",
+        f"- Spec version: {card['spec_version']}  ",
+        f"- Model: {card['model'] or 'none (offline judge)'}  ",
+        f"- Kind: {spec.get('kind', 'llm')}, pass threshold {measured['pass_threshold']}  ",
+        f"- Criteria: {spec.get('criteria') or '-'}",
+        "",
+        "## Measured on",
+        "",
+        f"Run `{measured['run']}` on dataset {measured['dataset']} v{measured['dataset_version']}: "
+        f"{measured['items']} labeled items ({measured['adjudicated']} adjudicated, "
+        f"{measured['excluded_fewshot']} few-shot examples left out). Labels hash `{measured['hash']}`.",
+        "",
+        f"Labels rule: {measured['rule']}.",
+        "",
+        "## Agreement with people (95% bootstrap intervals)",
+        "",
+        "| Figure | Value [95% CI] | n |",
+        "|---|---|---|",
+    ]
+    for group, key, title in CARD_FIGURES:
+        fig = card["agreement"][f"{group}.{key}"]
+        lines.append(f"| {title} | {_show(fig)} | {fig['n']} |")
+    ceiling = card["human_ceiling"]
+    lines.append(f"| Human-human Krippendorff's alpha (ceiling) | {_show(ceiling)} | {ceiling['n']} |")
+    lines.append(f"| Corrected pass rate | {_show(card['corrected_pass_rate'])} | "
+                 f"{card['corrected_pass_rate']['n']} |")
+    lines += ["", f"Generated {card['generated_at']} by Judge Workbench.", ""]
+    return "\n".join(lines)
+
+
+def write_card(store, spec_name: str, directory: str | Path, *, n_boot: int = 1000, seed: int = 0) -> list[Path]:
+    """Write <judge>.card.md and <judge>.card.json into `directory`; returns the two paths."""
+    markdown, card = judge_card(store, spec_name, n_boot=n_boot, seed=seed)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    md_path, json_path = directory / f"{spec_name}.card.md", directory / f"{spec_name}.card.json"
+    md_path.write_text(markdown, encoding="utf-8")
+    json_path.write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+    return [md_path, json_path]
