@@ -12,12 +12,16 @@ from judge.specs import JudgeSpec
 RUBRIC = {"1": "Wrong.", "2": "Mostly wrong.", "3": "Partly right.", "4": "Right with gaps.", "5": "Right."}
 
 
-def labeled_dataset(store, tmp_path: Path, labels: dict[str, list[Any]], *, name: str = "qa",
-                    metadata: dict[str, list[Any]] | None = None, references: list[str] | None = None) -> dict:
-    """A dataset of len(scores) items q0, q1, ... with one 'score:<annotator>' column per annotator."""
-    n = len(next(iter(labels.values())))
+def labeled_dataset(store, tmp_path: Path, labels: dict[str, list[Any]], *, name: str = "qa", n: int | None = None,
+                    metadata: dict[str, list[Any]] | None = None, references: list[str] | None = None,
+                    answer: str = "answer") -> dict:
+    """A dataset of n items q0, q1, ... with one 'score:<annotator>' column per annotator (None = unlabeled).
+
+    A different `answer` makes new items: the outputs of another app version.
+    """
+    n = n if n is not None else len(next(iter(labels.values())))
     columns = {"id": [f"q{i}" for i in range(n)], "input": [f"question {i}" for i in range(n)],
-               "output": [f"answer {i}" for i in range(n)]}
+               "output": [f"{answer} {i}" for i in range(n)]}
     if references is not None:
         columns["reference"] = references
     columns.update(metadata or {})
