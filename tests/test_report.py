@@ -222,3 +222,23 @@ def test_slices_worst_first_and_disagreements_by_distance(scored):
     assert len(table) == sum(t != j for t, j in zip(truth, judge))
     assert list(table["distance"]) == sorted(table["distance"], reverse=True)
     assert table["reasoning"].str.startswith("because").all()
+
+
+def test_reference_metrics_and_reference_judges_are_measured_against_people(store, tmp_path):
+    from judge.reports import reference_agreement
+    from judge.specs import builtin_specs
+
+    # outputs are "answer i"; items 0-19 have that exact reference and people rate them 5, the rest 1
+    references = [f"answer {i}" if i < 20 else f"something else {i}" for i in range(40)] + [""] * 5
+    human = [5] * 20 + [1] * 20 + [3] * 5
+    ds = labeled_dataset(store, tmp_path, {"alice": human}, references=references)
+    run = judge_run(store, ds, [5] * 20 + [1] * 20 + [3] * 5, spec_body=builtin_specs()["reference_match"].to_dict())
+    result = reference_agreement(store, "qa", n_boot=N_BOOT)
+    assert result["items_with_reference"] == result["labeled_with_reference"] == 40
+    by_judge = {m["judge"]: m for m in result["offline_metrics"]}
+    assert by_judge["reference_match"]["quadratic_kappa"]["value"] == pytest.approx(1.0)
+    assert by_judge["reference_match"]["items"] == 40
+    assert by_judge["json_tree_match"]["items"] == 0             # references are not JSON: no made-up scores
+    assert by_judge["json_tree_match"]["quadratic_kappa"]["undefined"]
+    assert [r["run_id"] for r in result["reference_runs"]] == [run]
+    assert result["reference_runs"][0]["items"] == 40

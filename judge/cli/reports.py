@@ -13,8 +13,8 @@ from typing import Any
 
 from judge.errors import JudgeError
 from judge.reports import (
-    agreement_by_slice, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card, trend,
-    write_card,
+    agreement_by_slice, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card,
+    reference_agreement, trend, write_card,
 )
 
 
@@ -88,6 +88,8 @@ def _report(store, args) -> int:
 
 def _agreement(store, args) -> int:
     result = human_agreement(store, args.dataset, n_boot=args.boot, seed=args.seed)
+    if args.references:
+        result["references"] = reference_agreement(store, args.dataset, n_boot=args.boot, seed=args.seed)
     if args.json:
         _print_json(result)
         return 0
@@ -100,6 +102,12 @@ def _agreement(store, args) -> int:
     if result["pairwise"]:
         print(_table([[p["a"], p["b"], p["n"], show(p["quadratic_kappa"]), show(p["exact_agreement"])]
                       for p in result["pairwise"]], ["a", "b", "n", "quadratic kappa", "exact"]))
+    if args.references:
+        refs = result["references"]
+        print(f"\n{refs['labeled_with_reference']} labeled items have a reference")
+        print(_table([[m["judge"], m["items"], show(m["quadratic_kappa"]), show(m["spearman_rho"])]
+                      for m in refs["offline_metrics"] + refs["reference_runs"]],
+                     ["reference scorer", "items", "quadratic kappa", "spearman"]))
     return 0
 
 
@@ -201,6 +209,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("agreement", help="agreement between annotators on a dataset (the ceiling)")
     p.add_argument("--dataset", required=True)
+    p.add_argument("--references", action="store_true",
+                   help="also measure offline reference metrics and reference-judge runs against the labels")
     _bootstrap_options(p)
     p.set_defaults(handler=_agreement)
 

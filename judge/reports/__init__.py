@@ -9,9 +9,10 @@ from judge.reports.card import judge_card, write_card
 from judge.reports.compare import compare_runs
 from judge.reports.imported import import_run
 from judge.reports.passrate import sample_size_advice, true_pass_rate
+from judge.reports.references import reference_agreement
 from judge.reports.trends import GateResult, gate, trend
 
 __all__ = [
     "GateResult", "agreement_by_slice", "agreement_report", "compare_runs", "gate", "human_agreement",
-    "import_run", "judge_card", "sample_size_advice", "trend", "true_pass_rate", "write_card",
+    "import_run", "judge_card", "reference_agreement", "sample_size_advice", "trend", "true_pass_rate", "write_card",
 ]
