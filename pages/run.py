@@ -12,7 +12,7 @@ from judge.ui.judges import secrets
 from judge.ui.run import (STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch, load_choice,
                           model_options, run_label, typed_models)
 
-SELECTED = "run.selected"
+VIEW = "run.view"
 
 st.title("Run a judge")
 st.caption("Judge every row of a dataset. Runs go on in the background when you close the browser; verdicts are "
@@ -56,7 +56,7 @@ with errors_shown():
         if st.button("Start", type="primary", icon=":material/play_arrow:"):
             run_ids = launch(dataset, spec, models, base_url=base_url, concurrency=int(concurrency),
                              samples=int(samples), version_tag=version_tag)
-            st.session_state[SELECTED] = run_ids[-1]
+            st.session_state[VIEW] = run_ids[-1]  # the run list below is built after this: show the new run
             st.toast(f"Started {len(run_ids)} run(s) in the background.", icon=":material/rocket_launch:")
 
 st.divider()
@@ -65,15 +65,15 @@ if not len(runs):
     st.stop()
 st.subheader("Runs")
 labels = {row["id"]: run_label(row) for _, row in runs.head(50).iterrows()}
-selected = st.session_state.get(SELECTED)
-run_id = st.selectbox("Run", list(labels), format_func=labels.get,
-                      index=list(labels).index(selected) if selected in labels else 0, key="run.view")
+if st.session_state.get(VIEW) not in labels:
+    st.session_state.pop(VIEW, None)
+run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=VIEW)
 
 
 @st.fragment(run_every=1.0)
 def live_view(run_id: str) -> None:
     with errors_shown():
-        run = read("run", run_id)
+        run = get_store().run(run_id)  # not cached: a dead run turns 'interrupted' with time, not with a write
         total = int(run["total_items"] or 0) * int(run["samples"])
         st.progress(run["done"] / total if total else 1.0,
                     text=f"{STATUS_ICONS.get(run['status'], '')} {run['status']} · {run['done']:,} of {total:,}")

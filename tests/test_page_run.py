@@ -78,3 +78,18 @@ def test_two_models_start_two_runs_and_failures_show_their_reason(page, fake_llm
     failed_run = runs[runs["failed"] == 1]["id"].iloc[0]
     app.selectbox(key="run.view").set_value(failed_run).run()
     assert any(e.label.startswith("Failures (1)") for e in app.expander)
+
+
+def test_a_new_run_becomes_the_one_shown(page, fake_llm):
+    app, store = page
+    app.selectbox(key="run.judge").set_value("reference_match (built-in)").run()
+    next(b for b in app.button if b.label == "Start").click().run()
+    first = _wait_until_finished(store)
+    app.selectbox(key="run.judge").set_value("sum_checker (saved v1)").run()
+    next(b for b in app.button if b.label == "Start").click().run()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (store.runs()["status"] != "done").any():
+        time.sleep(0.1)
+    second = store.runs()["id"].iloc[0]
+    app.run()
+    assert second != first and app.selectbox(key="run.view").value == second

@@ -15,7 +15,7 @@ from judge.errors import JudgeError
 from judge.pricing import estimate_tokens, model_price
 from judge.specs import JudgeSpec
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class RunPlan:
     concurrency: int
     timeout: float
     total_items: int
+    item_uids: tuple[str, ...] | None = None  # judge only these items; None = the whole dataset
 
     @property
     def is_llm(self) -> bool:
@@ -67,6 +68,7 @@ def plan_from_run(store, run_id: str) -> RunPlan:
         model=run["model"], base_url=run["base_url"], samples=int(run["samples"]),
         concurrency=int(params.get("concurrency", 16)), timeout=float(params.get("timeout", 60.0)),
         total_items=int(run["total_items"] or 0),
+        item_uids=tuple(params["item_uids"]) if params.get("item_uids") is not None else None,
     )
 
 
@@ -91,7 +93,7 @@ def pending_units(store, plan: RunPlan) -> Iterator[list[tuple[Unit, dict[str, A
     while True:
         with store.db.connect():  # one store visit per chunk: its items, then its cache hits
             items = store.pending_items(plan.run_id, plan.dataset_id, plan.samples, after_position=after,
-                                        limit=CHUNK_SIZE)
+                                        limit=CHUNK_SIZE, item_uids=plan.item_uids)
             if not items:
                 return
             units, hits = _units(plan, items), {}
