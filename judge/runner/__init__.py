@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets as _secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import metadata
@@ -66,8 +66,8 @@ def code_version() -> str:
 
 
 def _build_plan(store, *, dataset: str, spec: JudgeSpec, model: str | None, base_url: str | None,
-                concurrency: int, samples: int, timeout: float, dataset_version: int | None = None
-                ) -> tuple[RunPlan, dict[str, Any]]:
+                concurrency: int, samples: int, timeout: float, dataset_version: int | None = None,
+                item_uids: Iterable[str] | None = None) -> tuple[RunPlan, dict[str, Any]]:
     if int(concurrency) < 1 or int(samples) < 1:
         raise JudgeError("concurrency and samples must be at least 1.")
     ds = store.dataset(dataset, dataset_version)
@@ -76,9 +76,16 @@ def _build_plan(store, *, dataset: str, spec: JudgeSpec, model: str | None, base
     if spec.kind == "llm" and not model:
         raise InvalidSpec(f"Judge '{spec.name}' names no model: pass one such as openai/gpt-4.1-mini.")
     base_url = (base_url or spec.base_url) if spec.kind == "llm" else None
+    subset = None
+    if item_uids is not None:
+        subset = tuple(sorted(set(item_uids)))
+        unknown = set(subset) - set(store.item_uids(ds["id"]).values())
+        if unknown:
+            raise JudgeError(f"{len(unknown)} of the items to judge are not in dataset '{ds['name']}' "
+                             f"version {ds['version']}; pick items of that version.")
     plan = RunPlan(run_id=None, dataset_id=int(ds["id"]), spec=spec, model=model, base_url=base_url,
                    samples=int(samples), concurrency=int(concurrency), timeout=float(timeout),
-                   total_items=int(ds["row_count"]))
+                   total_items=int(ds["row_count"]) if subset is None else len(subset), item_uids=subset)
     return plan, ds
 
 
@@ -96,11 +103,15 @@ def estimate_run(store, *, dataset: str | None = None, spec: JudgeSpec | None = 
 
 def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None, base_url: str | None = None,
               concurrency: int = 16, samples: int = 1, version_tag: str | None = None, timeout: float = 60.0,
-              dataset_version: int | None = None, name: str | None = None, secrets: Mapping | None = None) -> str:
-    """Validate everything a run needs (spec against the dataset's columns, model, API key), record it, return its id."""
+              dataset_version: int | None = None, name: str | None = None, secrets: Mapping | None = None,
+              item_uids: Iterable[str] | None = None) -> str:
+    """Validate everything a run needs (spec against the dataset's columns, model, API key), record it, return its id.
+
+    `item_uids` judges only those items of the dataset (e.g. a held-out split), else every item.
+    """
     plan, ds = _build_plan(store, dataset=dataset, spec=spec, model=model, base_url=base_url,
                            concurrency=concurrency, samples=samples, timeout=timeout,
-                           dataset_version=dataset_version)
+                           dataset_version=dataset_version, item_uids=item_uids)
     if plan.is_llm:
         from judge.providers import get_provider
 
@@ -111,7 +122,8 @@ def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None,
         model=plan.model, base_url=plan.base_url, samples=plan.samples, version_tag=version_tag,
         total_items=plan.total_items, template_hash=spec.template_hash(), code_version=code_version(), name=name,
         params={"spec": spec.to_dict(), "concurrency": plan.concurrency, "timeout": plan.timeout,
-                "dataset": ds["name"], "dataset_version": int(ds["version"])},
+                "dataset": ds["name"], "dataset_version": int(ds["version"]),
+                **({"item_uids": list(plan.item_uids)} if plan.item_uids is not None else {})},
     )
     return run_id
 

@@ -178,12 +178,14 @@ class RunQueries:
             ).df()
 
     def pending_items(self, run_id: str, dataset_id: int, samples: int, *, after_position: int,
-                      limit: int) -> list[dict[str, Any]]:
+                      limit: int, item_uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """The next `limit` items after `after_position` that still miss a verdict for some sample.
 
         Each comes with `position`, its fields, `metadata` and `missing` (the sample indexes to do), so a
         resumed run never repeats a stored verdict and a run never holds more than one chunk of items.
+        `item_uids` limits the walk to those items (a run over a subset, e.g. a held-out split).
         """
+        subset = None if item_uids is None else list(item_uids)
         with self.db.connect() as con:
             rows = con.execute(
                 """
@@ -191,9 +193,10 @@ class RunQueries:
                        (SELECT list(v.sample) FROM verdicts v WHERE v.run_id = ? AND v.item_uid = i.uid) AS done
                 FROM dataset_items di JOIN items i ON i.uid = di.item_uid
                 WHERE di.dataset_id = ? AND di.position > ?
+                  AND (?::VARCHAR[] IS NULL OR di.item_uid IN (SELECT unnest(?::VARCHAR[])))
                 ORDER BY di.position LIMIT ?
                 """,
-                [run_id, dataset_id, after_position, limit],
+                [run_id, dataset_id, after_position, subset, subset, limit],
             ).fetchall()
         keys = ("uid", "item_id", "position", "input", "output", "context", "reference", "metadata")
         out = []

@@ -1,0 +1,190 @@
+"""A cheap classifier judge distilled from a dataset's human labels: no API key, no network, seconds to train.
+
+Features: TF-IDF word 1-2 grams of the output, plus how much the output overlaps the input and the
+reference (token Jaccard) and its length. Model: multinomial logistic regression over the scores 1-5.
+The verdict is the probability-weighted mean score (stored as weighted_score), rounded. Why not argmax or
+a regression: the class probabilities stay calibrated with few labels per score, and their expected value
+uses the order of the scale (mistaking a 1 for a 5 costs more than for a 2), which is what quadratic kappa
+rewards; rounding a regression gives a similar number but no distribution to explain or inspect.
+
+Honesty: a labeled item's verdict comes from a model trained on the other folds (k-fold, seeded), never on
+its own label, so its agreement report measures generalization, not memory. Unlabeled items get the model
+trained on every label. The result is stored as an ordinary run (source 'distilled').
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from judge.errors import JudgeError
+
+MIN_LABELS = 20
+MODEL_NAME = "sklearn/tfidf-logistic-regression"
+TEXT_COLUMNS = ["input", "output", "reference"]
+_TOKEN = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class DistillResult:
+    run_id: str
+    spec_name: str
+    labeled: int
+    unlabeled: int
+    folds: int
+
+    def describe(self) -> str:
+        return (f"run {self.run_id} ({self.spec_name}): {self.labeled} labeled items scored out-of-fold "
+                f"({self.folds} folds), {self.unlabeled} unlabeled items by the model trained on all labels")
+
+
+def overlap_features(frame: pd.DataFrame) -> np.ndarray:
+    """Per item: token Jaccard of output vs input, output vs reference, and log of the output's length."""
+    rows = []
+    for question, answer, reference in frame[TEXT_COLUMNS].itertuples(index=False):
+        out = _tokens(answer)
+        rows.append([_jaccard(out, _tokens(question)), _jaccard(out, _tokens(reference)), np.log1p(len(out))])
+    return np.asarray(rows, dtype=float).reshape(len(rows), 3)
+
+
+def make_model(seed: int = 0) -> Pipeline:
+    features = ColumnTransformer([
+        ("output", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1), "output"),
+        ("overlap", make_pipeline(FunctionTransformer(overlap_features, feature_names_out=_overlap_names),
+                                  StandardScaler()), TEXT_COLUMNS),
+    ])
+    return Pipeline([("features", features), ("model", LogisticRegression(C=4.0, max_iter=2000, random_state=seed))])
+
+
+def _overlap_names(transformer, names) -> np.ndarray:
+    return np.asarray(["overlap with input", "overlap with reference", "output length"], dtype=object)
+
+
+def distill(store, dataset: str, *, name: str | None = None, seed: int = 0, folds: int = 5,
+            pass_threshold: int = 4) -> DistillResult:
+    """Train on the dataset's human scores and store every item's verdict as a finished run."""
+    ds = store.dataset(dataset)
+    items = store.items(int(ds["id"]))
+    humans = store.human_item_labels(int(ds["id"]), pass_threshold)
+    scores = humans.dropna(subset=["human_score"]).set_index("item_uid")["human_score"].astype(int)
+    frame = items.assign(**{c: items[c].fillna("").astype(str) for c in TEXT_COLUMNS})
+    labeled = frame["uid"].isin(scores.index).to_numpy()
+    y = scores.reindex(frame.loc[labeled, "uid"]).to_numpy()
+    _check_labels(dataset, y)
+
+    folds = int(min(folds, len(y)))
+    expected = np.full(len(frame), np.nan)
+    reasons = [""] * len(frame)
+    labeled_rows = np.flatnonzero(labeled)
+    for fold, (train, test) in enumerate(_splitter(y, folds, seed).split(labeled_rows, y), 1):
+        rows = labeled_rows[test]
+        values, texts = _fit_predict(frame.iloc[labeled_rows[train]], y[train], frame.iloc[rows], seed)
+        expected[rows] = values
+        for row, text in zip(rows, texts):
+            reasons[row] = f"Out-of-fold prediction (fold {fold} of {folds}): {text}"
+    unlabeled_rows = np.flatnonzero(~labeled)
+    if len(unlabeled_rows):
+        values, texts = _fit_predict(frame.iloc[labeled_rows], y, frame.iloc[unlabeled_rows], seed)
+        expected[unlabeled_rows] = values
+        for row, text in zip(unlabeled_rows, texts):
+            reasons[row] = f"Prediction of the model trained on all {len(y)} labels: {text}"
+
+    spec_name = name or f"distilled:{ds['name']}"
+    run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    verdicts = []
+    for uid, value, reasoning in zip(frame["uid"], expected, reasons):
+        score = int(np.clip(np.floor(value + 0.5), 1, 5))
+        verdicts.append({"run_id": run_id, "item_uid": uid, "sample": 0, "score": score,
+                         "weighted_score": float(value), "passed": score >= pass_threshold,
+                         "reasoning": reasoning, "cost_usd": 0.0, "cached": False})
+    with store.db.connect():  # the run and all its verdicts land together, or not at all
+        store.create_run(
+            run_id=run_id, dataset_id=int(ds["id"]), spec_name=spec_name, model=MODEL_NAME, base_url=None,
+            params={"kind": "distilled", "folds": folds, "seed": seed, "labels": int(len(y)),
+                    "pass_threshold": pass_threshold, "dataset": ds["name"], "dataset_version": int(ds["version"])},
+            samples=1, version_tag=None, total_items=len(frame), template_hash=None, code_version=_code_version(),
+            source="distilled",
+        )
+        store.add_verdicts(verdicts)
+        store.set_run_status(run_id, "done")
+    return DistillResult(run_id, spec_name, int(len(y)), int(len(unlabeled_rows)), folds)
+
+
+def _check_labels(dataset: str, y: np.ndarray) -> None:
+    if len(y) < MIN_LABELS:
+        raise JudgeError(f"Dataset '{dataset}' has {len(y)} human scores; a distilled judge needs at least "
+                         f"{MIN_LABELS} to be worth measuring. Label more items first.")
+    if len(np.unique(y)) < 2:
+        raise JudgeError(f"Every human score in dataset '{dataset}' is {y[0]}: a classifier cannot learn from a "
+                         "single class. Label items that deserve other scores.")
+
+
+def _splitter(y: np.ndarray, folds: int, seed: int):
+    """Stratified folds when every score has enough items for it, else plain shuffled folds."""
+    if np.unique(y, return_counts=True)[1].min() >= folds:
+        return StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return KFold(folds, shuffle=True, random_state=seed)
+
+
+def _fit_predict(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int) -> tuple[np.ndarray, list[str]]:
+    """Expected scores of `test` from a model fitted on `train`, and the terms that moved each one."""
+    if len(np.unique(y)) == 1:  # a fold can miss every other score; then the honest guess is that score
+        value = float(y[0])
+        return np.full(len(test), value), [f"every training label is {int(value)}."] * len(test)
+    model = make_model(seed).fit(train, y)
+    features, classifier = model.named_steps["features"], model.named_steps["model"]
+    x = features.transform(test)
+    proba = classifier.predict_proba(x)
+    classes = classifier.classes_.astype(float)
+    expected = proba @ classes
+    # d E[score] / d x_f = sum_k p_k (k - E) w_kf: how much each present feature pushed this item's score.
+    push = (proba * (classes[None, :] - expected[:, None])) @ classifier.coef_
+    contributions = sparse.csr_matrix(x).multiply(push).tocsr()
+    names = features.get_feature_names_out()
+    texts = [_explain(value, contributions.getrow(i), names) for i, value in enumerate(expected)]
+    return expected, texts
+
+
+def _explain(value: float, row: sparse.csr_matrix, names: np.ndarray, top: int = 3) -> str:
+    """The expected score and the present terms that pushed it up and down the most."""
+    order = np.argsort(row.data)
+    up = [_term(names[row.indices[i]]) for i in order[::-1][:top] if row.data[i] > 1e-6]
+    down = [_term(names[row.indices[i]]) for i in order[:top] if row.data[i] < -1e-6]
+    text = f"expected score {value:.2f}, so {int(np.clip(np.floor(value + 0.5), 1, 5))}."
+    if up:
+        text += f" Pushed up by {', '.join(up)}."
+    if down:
+        text += f" Pushed down by {', '.join(down)}."
+    return text
+
+
+def _term(name: str) -> str:
+    source, _, term = name.partition("__")
+    return f"'{term}'" if source == "output" else term
+
+
+def _tokens(text: Any) -> set[str]:
+    return set(_TOKEN.findall(str(text or "").lower()))
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _code_version() -> str:
+    from judge.runner import code_version
+
+    return code_version()

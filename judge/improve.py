@@ -1,0 +1,314 @@
+"""Make a judge agree better with people, and prove it on labels it never learned from.
+
+    split = heldout_split(store, "support", spec_name="helpful")      # stable as labels arrive
+    fixes = corrections(store, base_run_id)                            # tuning items the judge got wrong
+    board = score_candidates(store, "support", [current, *automatic_candidates(store, current, base_run_id)])
+    if board.better_than_current: promote(store, board.best.spec)
+
+Human-labeled items are split by a hash of (seed, item uid): about 30% "tuning" (where few-shot examples
+and guidelines come from) and 70% "held-out" (only ever used to score). An item's side never changes when
+other labels arrive, and an item used as a few-shot example is never held out, so a candidate is never
+scored on an answer it was shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from judge import metrics as M
+from judge.errors import JudgeError
+from judge.reports.agreement import agreement_figures, fewshot_uids
+from judge.reports.figures import figure, undefined
+from judge.runner import execute_run, start_run
+from judge.specs import JudgeSpec
+
+TUNING_SHARE = 0.3
+GUIDELINES_HEADER = "Guidelines from reviewers' corrections:"
+
+
+# -- the held-out split -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    """Labeled items of one dataset version: where few-shot examples may come from, and what scores."""
+
+    dataset_id: int
+    seed: int
+    tuning: list[str]
+    heldout: list[str]
+
+
+def tuning_side(uid: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE) -> bool:
+    """Whether an item belongs to the tuning part: a hash, so it never moves when other items get labels."""
+    digest = hashlib.sha256(f"{seed}:{uid}".encode()).hexdigest()
+    return int(digest[:15], 16) / 16**15 < tuning_share
+
+
+def heldout_split(store, dataset: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE,
+                  spec_name: str | None = None, fewshot: Sequence[str] = ()) -> Split:
+    """Split the dataset's human-labeled items; items marked few-shot for `spec_name` or listed in
+    `fewshot` are always tuning items."""
+    ds = store.dataset(dataset)
+    humans = store.human_item_labels(int(ds["id"]), 4)
+    labeled = humans[humans["human_score"].notna() | humans["human_passed"].notna()]["item_uid"]
+    seen = set(fewshot) | (set(store.fewshot_items(spec_name)) if spec_name else set())
+    tuning, heldout = [], []
+    for uid in sorted(labeled):
+        (tuning if uid in seen or tuning_side(uid, seed=seed, tuning_share=tuning_share) else heldout).append(uid)
+    return Split(dataset_id=int(ds["id"]), seed=seed, tuning=tuning, heldout=heldout)
+
+
+# -- corrections: where the judge disagreed with people -------------------------------------------------
+def corrections(store, run_id: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE,
+                limit: int = 200) -> pd.DataFrame:
+    """Tuning items where the run's score differs from the human one, furthest apart first.
+
+    Columns: item_uid, item_id, human_score, judge_score, distance, direction ("too lenient" when the judge
+    scored higher), critique (the human's), reasoning (the judge's), input, output, context, reference.
+    Items already used as the judge's few-shot examples are left out.
+    """
+    run = store.report_run(run_id)
+    threshold = int(run["spec"].get("pass_threshold") or 4)
+    dataset_id = int(run["dataset_id"])
+    split = heldout_split(store, run["dataset"], seed=seed, tuning_share=tuning_share, spec_name=run["spec_name"])
+    shown = fewshot_uids(store, run["spec_name"], run["spec"])
+    tuning = set(split.tuning) - shown
+    both = store.human_item_labels(dataset_id, threshold).merge(
+        store.judge_item_scores(run_id, threshold), on="item_uid")
+    both = both[both["item_uid"].isin(tuning)].dropna(subset=["human_score", "judge_score"])
+    both = both.astype({"human_score": int, "judge_score": int})
+    both = both[both["human_score"] != both["judge_score"]]
+    both["distance"] = (both["judge_score"] - both["human_score"]).abs()
+    both["direction"] = np.where(both["judge_score"] > both["human_score"], "too lenient", "too strict")
+    verdicts = store.verdicts(run_id)
+    reasoning = verdicts[verdicts["error"].isna()].groupby("item_uid")["reasoning"].first()
+    items = store.items(dataset_id).set_index("uid")
+    out = both.assign(
+        item_id=both["item_uid"].map(items["item_id"]),
+        critique=both["item_uid"].map(_critiques(store, dataset_id)),
+        reasoning=both["item_uid"].map(reasoning),
+        **{key: both["item_uid"].map(items[key]) for key in ("input", "output", "context", "reference")},
+    )
+    columns = ["item_uid", "item_id", "human_score", "judge_score", "distance", "direction", "critique",
+               "reasoning", "input", "output", "context", "reference"]
+    return out.sort_values(["distance", "item_uid"], ascending=[False, True])[columns].head(limit).reset_index(drop=True)
+
+
+def _critiques(store, dataset_id: int) -> pd.Series:
+    """item_uid -> the critique that explains the human score: an adjudication's, else the latest one."""
+    frames = [store.latest_labels(dataset_id, kind=kind).assign(rank=rank)
+              for rank, kind in enumerate(("label", "adjudication"))]
+    labels = pd.concat(frames, ignore_index=True)
+    labels = labels[labels["critique"].notna() & (labels["critique"].astype(str).str.strip() != "")]
+    labels = labels.sort_values(["rank", "label_id"])
+    return labels.groupby("item_uid")["critique"].last()
+
+
+def examples_from_corrections(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Few-shot examples from corrected items: the human score, and the human critique as the reasoning."""
+    examples = []
+    for row in rows.to_dict("records"):
+        example = {key: row[key] for key in ("input", "output", "context", "reference") if _present(row.get(key))}
+        critique = str(row["critique"]).strip() if _present(row.get("critique")) else ""
+        examples.append({**example, "score": int(row["human_score"]),
+                         "reasoning": critique or f"A reviewer scored this response {int(row['human_score'])}.",
+                         "item_uid": row["item_uid"]})
+    return examples
+
+
+def with_examples(spec: JudgeSpec, examples: list[dict[str, Any]]) -> JudgeSpec:
+    """The spec with these examples added after its own (an item already used is not added twice)."""
+    used = {example.get("item_uid") for example in spec.examples if example.get("item_uid")}
+    fresh = [example for example in examples if example["item_uid"] not in used]
+    return replace(spec, examples=[*spec.examples, *fresh])
+
+
+def add_fewshot(store, spec: JudgeSpec, rows: pd.DataFrame) -> tuple[JudgeSpec, int]:
+    """Use these corrected items as few-shot examples: save a new spec version and mark the items."""
+    candidate = with_examples(spec, examples_from_corrections(rows))
+    return candidate, promote(store, candidate)
+
+
+def guidelines(rows: pd.DataFrame, *, limit: int = 8) -> list[str]:
+    """Bullet points from the human critiques of disagreements: which way the judge erred, and why."""
+    bullets: list[str] = []
+    for row in rows.to_dict("records"):
+        critique = " ".join(str(row["critique"]).split()) if _present(row.get("critique")) else ""
+        if not critique:
+            continue
+        lead = "Score lower" if row["direction"] == "too lenient" else "Score higher"
+        bullet = f"{lead} when, as a reviewer put it: {critique}"
+        if bullet not in bullets:
+            bullets.append(bullet)
+    return bullets[:limit]
+
+
+def with_guidelines(spec: JudgeSpec, bullets: list[str]) -> JudgeSpec:
+    """The spec with the bullets appended to its criteria (replacing guidelines added earlier this way)."""
+    criteria = spec.criteria.split(GUIDELINES_HEADER)[0].rstrip()
+    block = "\n".join(f"- {bullet}" for bullet in bullets)
+    return replace(spec, criteria=f"{criteria}\n\n{GUIDELINES_HEADER}\n{block}".strip())
+
+
+def automatic_candidates(store, spec: JudgeSpec, run_id: str, *, fewshot: int = 3, seed: int = 0
+                         ) -> list[tuple[str, JudgeSpec]]:
+    """(label, spec) variants of the current spec from a run's corrections: few-shot examples, guidelines."""
+    rows = corrections(store, run_id, seed=seed)
+    out = []
+    if fewshot > 0 and len(rows):
+        with_critique = rows.assign(has=rows["critique"].notna()).sort_values(
+            ["has", "distance"], ascending=[False, False], kind="stable")
+        out.append((f"+ {min(fewshot, len(rows))} few-shot", with_examples(spec, examples_from_corrections(
+            with_critique.head(fewshot)))))
+    bullets = guidelines(rows)
+    if bullets:
+        out.append((f"+ {len(bullets)} guidelines", with_guidelines(spec, bullets)))
+    return out
+
+
+def base_run(store, dataset: str, spec: JudgeSpec, *, model: str | None = None, seed: int = 0,
+             concurrency: int = 16) -> str:
+    """Run the current spec on the tuning items (free from the cache when unchanged): its corrections."""
+    split = heldout_split(store, dataset, seed=seed, spec_name=spec.name)
+    if not split.tuning:
+        raise JudgeError(f"Dataset '{dataset}' has no labeled tuning items yet: label some items first.")
+    run_id = start_run(store, dataset=dataset, spec=spec, model=model, concurrency=concurrency,
+                       item_uids=split.tuning, name="improve: tuning")
+    execute_run(store, run_id)
+    return run_id
+
+
+# -- scoring candidates on held-out labels ---------------------------------------------------------------
+@dataclass
+class Leaderboard:
+    """Candidates ranked by quadratic kappa on the held-out labels; `rows[i]` describes candidate i."""
+
+    dataset: str
+    seed: int
+    heldout_items: int
+    rows: list[dict[str, Any]]
+    specs: dict[str, JudgeSpec] = field(repr=False)
+
+    @property
+    def best(self) -> dict[str, Any]:
+        return self.rows[0]
+
+    @property
+    def best_spec(self) -> JudgeSpec:
+        return self.specs[self.best["label"]]
+
+    @property
+    def better_than_current(self) -> bool:
+        """True only when the best is not the current spec and its kappa gain's interval excludes zero."""
+        gain = self.best["vs_current"]
+        return not self.best["current"] and gain["ci"] is not None and gain["ci"][0] > 0
+
+    def verdict(self) -> str:
+        best, gain = self.best, self.best["vs_current"]
+        if best["current"]:
+            return "The current spec agrees best with the held-out labels: keep it."
+        if gain["value"] is None:
+            return f"'{best['label']}' ranks first, but the kappa difference is undefined ({gain['undefined']})."
+        low, high = gain["ci"] or (None, None)
+        interval = f"95% CI {low:+.3f} to {high:+.3f}" if low is not None else "no interval"
+        if self.better_than_current:
+            return f"'{best['label']}' is better than the current spec: kappa {gain['value']:+.3f} ({interval})."
+        return (f"'{best['label']}' ranks first (kappa {gain['value']:+.3f}, {interval}), but the interval "
+                "includes zero: not clearly better. Label more items or keep the current spec.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "seed": self.seed, "heldout_items": self.heldout_items,
+                "better_than_current": self.better_than_current, "verdict": self.verdict(),
+                "rows": [{**row, "spec": self.specs[row["label"]].to_dict()} for row in self.rows]}
+
+
+def score_candidates(store, dataset: str, candidates: list[JudgeSpec], *, seed: int = 0, concurrency: int = 16,
+                     labels: list[str] | None = None, model: str | None = None, n_boot: int = 1000,
+                     on_run: Callable[[str, str], None] | None = None) -> Leaderboard:
+    """Run every candidate on the held-out items only and rank them by agreement with the humans there.
+
+    `candidates[0]` is the current spec: every other is compared with it by a paired bootstrap of the
+    quadratic-kappa difference (same items resampled for both). Runs go through the runner, so the cache,
+    resume and cost accounting apply; `on_run(label, run_id)` is called as each run starts.
+    """
+    if not candidates:
+        raise JudgeError("Give at least one candidate spec; the first is the current one.")
+    labels = list(labels or ["current", *(f"candidate {i}" for i in range(1, len(candidates)))])
+    if len(labels) != len(candidates) or len(set(labels)) != len(labels):
+        raise JudgeError("Give one distinct label per candidate.")
+    shown = {str(e["item_uid"]) for spec in candidates for e in spec.examples if e.get("item_uid")}
+    split = heldout_split(store, dataset, seed=seed, spec_name=candidates[0].name, fewshot=sorted(shown))
+    if len(split.heldout) < 2:
+        raise JudgeError(f"Dataset '{dataset}' has {len(split.heldout)} held-out labeled item(s); "
+                         "label more items (about 70% of labeled items are held out).")
+    paired: list[pd.DataFrame] = []
+    rows: list[dict[str, Any]] = []
+    for label, spec in zip(labels, candidates):
+        run_id = start_run(store, dataset=dataset, spec=spec, model=model, concurrency=concurrency,
+                           item_uids=split.heldout, name=f"improve: {label}")
+        if on_run is not None:
+            on_run(label, run_id)
+        execute_run(store, run_id)
+        threshold = int(spec.pass_threshold)
+        both = store.human_item_labels(split.dataset_id, threshold).merge(
+            store.judge_item_scores(run_id, threshold), on="item_uid")
+        both = both[both["item_uid"].isin(split.heldout)].reset_index(drop=True)
+        figures = agreement_figures(both, n_boot=n_boot, seed=seed)
+        paired.append(both)
+        rows.append({"label": label, "current": not rows, "run_id": run_id, "n": len(both),
+                     "quadratic_kappa": figures["scores"]["quadratic_kappa"],
+                     "exact_agreement": figures["scores"]["exact_agreement"],
+                     "pass_fail_kappa": figures["pass_fail"]["kappa"]})
+    for row, both in zip(rows, paired):
+        row["vs_current"] = kappa_gain(paired[0], both, n_boot=n_boot, seed=seed)
+    ranked = sorted(rows, key=lambda r: (r["quadratic_kappa"]["value"] is None, -(r["quadratic_kappa"]["value"] or 0),
+                                         -(r["exact_agreement"]["value"] or 0), not r["current"]))
+    for rank, row in enumerate(ranked, 1):
+        row["rank"] = rank
+    return Leaderboard(dataset=dataset, seed=seed, heldout_items=len(split.heldout), rows=ranked,
+                       specs=dict(zip(labels, candidates)))
+
+
+def kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Quadratic kappa of the candidate minus the current one on the items both scored, with a paired
+    bootstrap interval and `share_better` (the share of resamples where the candidate wins)."""
+    both = current.merge(candidate, on="item_uid", suffixes=("_a", "_b"))
+    both = both.dropna(subset=["human_score_a", "judge_score_a", "judge_score_b"])
+    human, a, b = (both[c].to_numpy(dtype=np.int64) for c in ("human_score_a", "judge_score_a", "judge_score_b"))
+    if len(human) < 2:
+        return {**undefined("fewer than two items scored by both", len(human)), "share_better": None}
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(human), size=(n_boot, len(human)))
+    offsets = 25 * np.arange(n_boot)[:, None]
+
+    def tables(judge: np.ndarray) -> np.ndarray:
+        codes = (human - 1) * 5 + (judge - 1)
+        return np.bincount((codes[picks] + offsets).ravel(), minlength=25 * n_boot).reshape(n_boot, 5, 5)
+
+    gains = M.kappa_from_tables(tables(b), weights="quadratic") - M.kappa_from_tables(tables(a), weights="quadratic")
+    out = figure(lambda: M.weighted_kappa(human, b) - M.weighted_kappa(human, a), gains, len(human))
+    valid = gains[~np.isnan(gains)]
+    out["share_better"] = float((valid > 0).mean()) if valid.size else None
+    return out
+
+
+def promote(store, spec: JudgeSpec) -> int:
+    """Save the spec as the new version of its name and mark its example items as few-shot (one transaction)."""
+    with store.db.connect():
+        version = store.save_spec(spec.to_dict())
+        marked = set(store.fewshot_items(spec.name))
+        for example in spec.examples:
+            uid = example.get("item_uid")
+            if uid and uid not in marked:
+                store.mark_fewshot(spec.name, str(uid))
+                marked.add(uid)
+    return version
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) and value is not pd.NA \
+        and str(value).strip() != ""
