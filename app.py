@@ -15,6 +15,11 @@ PAGES = {
         st.Page("pages/judges.py", title="Judges", icon=":material/gavel:"),
         st.Page("pages/run.py", title="Run", icon=":material/play_circle:"),
     ],
+    "Align": [
+        st.Page("pages/report.py", title="Report", icon=":material/fact_check:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
+    ],
 }
 
 st.navigation(PAGES).run()

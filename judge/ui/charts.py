@@ -1,0 +1,71 @@
+"""Plotly figure builders for the Align pages: the pages pass report dicts in and render what comes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+SCORES = ["1", "2", "3", "4", "5"]
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=340)
+
+
+def confusion_heatmap(matrix: list[list[int]], *, labels: list[str] = SCORES, title: str = "Human vs judge") -> go.Figure:
+    """Counts per (human, judge) cell; the diagonal is agreement."""
+    fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", text=matrix,
+                               texttemplate="%{text}", hovertemplate="human %{y}, judge %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="judge", yaxis_title="human", **_LAYOUT)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def score_distributions(matrix: list[list[int]]) -> go.Figure:
+    """How often people and the judge give each score (the margins of the confusion matrix)."""
+    human = [sum(row) for row in matrix]
+    judge = [sum(col) for col in zip(*matrix)]
+    fig = go.Figure([go.Bar(name="human", x=SCORES, y=human), go.Bar(name="judge", x=SCORES, y=judge)])
+    fig.update_layout(title="Score distributions", barmode="group", xaxis_title="score", yaxis_title="items",
+                      **_LAYOUT)
+    return fig
+
+
+def interval_chart(rows: list[tuple[str, dict[str, Any]]], *, title: str) -> go.Figure:
+    """One point per named figure with its 95% interval as an error bar (undefined figures are left out)."""
+    shown = [(name, fig) for name, fig in rows if fig["value"] is not None]
+    values = [fig["value"] for _, fig in shown]
+    plus = [fig["ci"][1] - fig["value"] if fig["ci"] else 0 for _, fig in shown]
+    minus = [fig["value"] - fig["ci"][0] if fig["ci"] else 0 for _, fig in shown]
+    fig = go.Figure(go.Scatter(x=values, y=[name for name, _ in shown], mode="markers",
+                               error_x=dict(type="data", array=plus, arrayminus=minus), marker=dict(size=10)))
+    fig.update_layout(title=title, **_LAYOUT)
+    return fig
+
+
+def trend_figure(points: list[dict[str, Any]], key: str, *, title: str,
+                 changes: list[dict[str, Any]] = ()) -> go.Figure:
+    """A figure over runs with its interval band, dotted lines where the judge changed, red regressions."""
+    x = [f"{p['version_tag'] or p['created_at'][:16]} · {p['run_id'][-6:]}" for p in points]
+    values = [p[key]["value"] for p in points]
+    low = [p[key]["ci"][0] if p[key]["ci"] else None for p in points]
+    high = [p[key]["ci"][1] if p[key]["ci"] else None for p in points]
+    fig = go.Figure([
+        go.Scatter(x=x, y=high, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=x, y=low, mode="lines", line=dict(width=0), fill="tonexty", fillcolor="rgba(31,119,180,0.2)",
+                   name="95% interval", hoverinfo="skip"),
+        go.Scatter(x=x, y=values, mode="lines+markers", name=key.replace("_", " "),
+                   customdata=[p["run_id"] for p in points], hovertemplate="%{x}: %{y:.3f} (%{customdata})"),
+    ])
+    regressions = [(x[i], values[i]) for i, p in enumerate(points) if p["regression"]]
+    if regressions:
+        fig.add_trace(go.Scatter(x=[r[0] for r in regressions], y=[r[1] for r in regressions], mode="markers",
+                                 marker=dict(color="red", size=14, symbol="x"), name="regression"))
+    baseline = [(x[i], values[i]) for i, p in enumerate(points) if p["is_baseline"]]
+    if baseline:
+        fig.add_trace(go.Scatter(x=[baseline[0][0]], y=[baseline[0][1]], mode="markers", name="baseline",
+                                 marker=dict(color="green", size=14, symbol="star")))
+    for change in changes:
+        fig.add_vline(x=change["index"] - 0.5, line_dash="dot", line_color="gray")
+        fig.add_annotation(x=change["index"] - 0.5, y=1, yref="paper", text=change["change"], showarrow=False,
+                           font=dict(size=10), xanchor="left")
+    fig.update_layout(title=title, xaxis_type="category", **_LAYOUT)
+    return fig

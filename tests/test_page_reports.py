@@ -1,0 +1,102 @@
+"""The Align pages (Report, Compare, Trends) in Streamlit's AppTest over a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from judge.store import Store
+from report_data import judge_run, labeled_dataset, spec
+
+PAGES = Path(__file__).parent.parent / "pages"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    db = tmp_path / "judge.duckdb"
+    monkeypatch.setenv("JUDGE_DB", str(db))
+    return Store(db)
+
+
+@pytest.fixture
+def runs(store, tmp_path):
+    rng = np.random.default_rng(0)
+    truth = [int(v) for v in rng.integers(1, 6, 40)]
+    ds = labeled_dataset(store, tmp_path, {"alice": truth},
+                         metadata={"topic": ["a" if i % 2 else "b" for i in range(40)],
+                                   "app_version": ["1.0"] * 40})
+    good = judge_run(store, ds, [int(v) for v in np.clip(np.array(truth) + rng.integers(-1, 2, 40), 1, 5)])
+    other = judge_run(store, ds, [int(v) for v in rng.integers(1, 6, 40)], spec_body=spec("other"))
+    return ds, good, other, truth
+
+
+def page(name: str) -> AppTest:
+    app = AppTest.from_file(str(PAGES / name), default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_report_page_shows_figures_with_intervals_and_slices(runs):
+    ds, good, _, _ = runs
+    app = page("report.py")
+    app.selectbox(key="report.run").set_value(good).run()
+    assert not app.exception, app.exception
+    titles = [m.label for m in app.metric]
+    assert titles[:3] == ["Quadratic kappa", "Exact agreement", "Within 1"]
+    assert any("95% CI" in c.value for c in app.caption)
+    assert app.selectbox(key="report.slice").value == "app_version"
+    app.selectbox(key="report.slice").set_value("topic").run()
+    slices = app.dataframe[-1].value
+    assert set(slices["topic"]) == {"a", "b"}
+    assert list(slices["quadratic kappa"]) == sorted(slices["quadratic kappa"])
+
+
+def test_revising_a_label_and_marking_a_few_shot_example(runs, store):
+    ds, good, _, _ = runs
+    app = page("report.py")
+    app.selectbox(key="report.run").set_value(good).run()
+    table = app.dataframe[1].value
+    first = table["item_id"].iloc[0]
+    uid = store.item_uids(ds["id"])[first]
+    app.text_input(key="report.annotator").input("maria")
+    app.radio(key="report.score").set_value(3)
+    app.text_area(key="report.critique").input("on reflection, a 3")
+    app.button(key="FormSubmitter:report.revise-Save label").click().run()
+    assert not app.exception, app.exception
+    history = store.label_history(uid)
+    assert (history["annotator"].iloc[0], history["score"].iloc[0]) == ("maria", 3)
+
+    shown = app.dataframe[1].value
+    picked = shown["item_id"].loc[app.selectbox(key="report.item").value]
+    app.button(key="report.fewshot").click().run()
+    assert not app.exception, app.exception
+    assert store.fewshot_items("helpful") == [store.item_uids(ds["id"])[picked]]
+    assert any("1 few-shot examples left out" in c.value for c in app.caption)
+
+
+def test_compare_page_names_the_better_judge(runs):
+    _, good, other, _ = runs
+    app = page("compare.py")
+    assert app.info
+    app.multiselect(key="compare.runs").set_value([good, other]).run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert list(table["run"]) == [good, other]
+    assert any(f"**{good}** agrees better" in m.value for m in app.markdown)
+
+
+def test_trends_page_pins_a_baseline(runs, store):
+    _, good, other, _ = runs
+    app = page("trends.py")
+    app.selectbox(key="trends.judge").set_value("helpful").run()
+    assert not app.exception, app.exception
+    assert len(app.get("plotly_chart")) == 2
+    app.selectbox(key="trends.pin").set_value(good)
+    app.button(key="trends.pin_button").click().run()
+    assert not app.exception, app.exception
+    assert store.baseline_run("helpful") == good
+    assert any(f"Baseline: {good}" in c.value for c in app.caption)
