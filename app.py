@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from judge.ui.auth import (
+    annotator_token, owner_sign_in, refuse_unsafe_binding, signed_in_owner, to_annotate_page,
+)
+
 st.set_page_config(page_title="Judge Workbench", page_icon=":material/balance:", layout="wide")
 
 PAGES = {
@@ -10,6 +14,9 @@ PAGES = {
         st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
         st.Page("pages/datasets.py", title="Datasets", icon=":material/table:"),
         st.Page("pages/label.py", title="Label", icon=":material/edit_note:"),
+    ],
+    "Team": [
+        st.Page("pages/team.py", title="Team labeling", icon=":material/groups:"),
     ],
     "Judge": [
         st.Page("pages/judges.py", title="Judges", icon=":material/gavel:"),
@@ -22,4 +29,16 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+# A labeling link's session sees the annotate page and nothing else; other sessions see the owner's pages
+# once signed in (always, when served on 127.0.0.1 without a secret), else only the sign-in page.
+ANNOTATE = st.Page("pages/annotate.py", title="Annotate", icon=":material/rate_review:", url_path="annotate")
+SIGN_IN = st.Page(owner_sign_in, title="Sign in", icon=":material/lock:", url_path="sign-in")
+LINK_ENTRY = st.Page(to_annotate_page, title="Labeling link", url_path="link")
+
+refuse_unsafe_binding()
+if annotator_token():
+    st.navigation([LINK_ENTRY, ANNOTATE], position="hidden").run()
+elif signed_in_owner():
+    st.navigation(PAGES).run()
+else:
+    st.navigation([SIGN_IN, ANNOTATE], position="hidden").run()

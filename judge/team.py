@@ -154,8 +154,13 @@ class LinkAccess:
         return self.annotator is None
 
 
+def configured_base_url() -> str | None:
+    """$JUDGE_BASE_URL: the dashboard's address as annotators reach it (through a reverse proxy, say)."""
+    return os.environ.get(BASE_URL_ENV) or None
+
+
 def default_base_url() -> str:
-    return os.environ.get(BASE_URL_ENV) or "http://localhost:8501"
+    return configured_base_url() or "http://localhost:8501"
 
 
 def link_url(base_url: str | None, token: str) -> str:
@@ -229,13 +234,15 @@ class Progress:
         return self.total - self.done
 
 
-def next_item(store: Store, token: str, typed_name: Any = None) -> dict[str, Any] | None:
-    """The next item for this link's annotator (None when their queue is empty), state from the store only."""
+def next_item(store: Store, token: str, typed_name: Any = None, *, skip: Any = ()) -> dict[str, Any] | None:
+    """The next item for this link's annotator, passing over the uids in `skip` (skipped this session);
+    None when nothing is left. Progress comes from the store, so any device resumes at the same place."""
+    skipped = set(skip)
     with store.db.connect():
         access = open_link(store, token)
         who = annotator_name(store, access, typed_name)
         task = store.task(access.task_id)
-        queue = store.annotator_queue(access.task_id, who, task["overlap"])
+        queue = [uid for uid in store.annotator_queue(access.task_id, who, task["overlap"]) if uid not in skipped]
         return store.item(queue[0]) if queue else None
 
 

@@ -22,7 +22,14 @@ def _store(path: str) -> Store:
 
 
 def get_store() -> Store:
-    """One Store object per server process and store path (it holds no open connection)."""
+    """One Store object per server process and store path (it holds no open connection).
+
+    A page that reaches the store from a run that skipped app.py (see `route_through_app`) is rerun
+    through app.py first, so no data is shown before its token or owner check.
+    """
+    from judge.ui.auth import route_through_app
+
+    route_through_app()
     return _store(str(db_path()))
 
 
