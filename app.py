@@ -26,6 +26,7 @@ PAGES = {
         st.Page("pages/report.py", title="Report", icon=":material/fact_check:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
+        st.Page("pages/improve.py", title="Improve", icon=":material/tune:"),
     ],
 }
 

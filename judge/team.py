@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from judge import metrics
 from judge.errors import AccessDenied, JudgeError, NotFound
 from judge.store import Store
 
@@ -314,25 +315,21 @@ def _score_matrix(store: Store, task_id: int) -> tuple[list[str], np.ndarray]:
 def agreement(store: Store, task_id: int) -> dict[str, Any]:
     """Inter-annotator agreement on this task's 1-5 scores: Krippendorff's alpha (ordinal) over everyone,
     and Cohen's kappa (quadratic weights) for each pair on the items both scored. None where undefined."""
-    import krippendorff
-    from sklearn.metrics import cohen_kappa_score
-
     annotators, matrix = _score_matrix(store, task_id)
     shared = int((np.sum(~np.isnan(matrix), axis=0) >= 2).sum()) if matrix.size else 0
-    alpha = None
-    if len(annotators) >= 2 and shared >= 1 and len(np.unique(matrix[~np.isnan(matrix)])) > 1:
-        alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal",
-                                         value_domain=[1, 2, 3, 4, 5]))
+    try:
+        alpha = metrics.krippendorff_alpha(matrix) if len(annotators) >= 2 else None
+    except metrics.UndefinedMetric:
+        alpha = None
     pairs = []
     for i in range(len(annotators)):
         for j in range(i + 1, len(annotators)):
             both = ~np.isnan(matrix[i]) & ~np.isnan(matrix[j])
             a, b = matrix[i][both].astype(int), matrix[j][both].astype(int)
-            kappa = None
-            if len(a) >= 2:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    value = cohen_kappa_score(a, b, labels=[1, 2, 3, 4, 5], weights="quadratic")
-                kappa = None if np.isnan(value) else float(value)
+            try:
+                kappa = metrics.weighted_kappa(a, b, weights="quadratic") if len(a) >= 2 else None
+            except metrics.UndefinedMetric:
+                kappa = None
             pairs.append({"annotator_a": annotators[i], "annotator_b": annotators[j], "n": int(len(a)),
                           "kappa": kappa, "exact_agreement": float(np.mean(a == b)) if len(a) else None})
     return {"alpha_ordinal": alpha, "items_with_2_plus_scores": shared, "annotators": annotators, "pairs": pairs}
