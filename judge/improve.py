@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -171,14 +171,14 @@ def automatic_candidates(store, spec: JudgeSpec, run_id: str, *, fewshot: int = 
 
 
 def base_run(store, dataset: str, spec: JudgeSpec, *, model: str | None = None, seed: int = 0,
-             concurrency: int = 16) -> str:
+             concurrency: int = 16, secrets: Mapping | None = None) -> str:
     """Run the current spec on the tuning items (free from the cache when unchanged): its corrections."""
     split = heldout_split(store, dataset, seed=seed, spec_name=spec.name)
     if not split.tuning:
         raise JudgeError(f"Dataset '{dataset}' has no labeled tuning items yet: label some items first.")
     run_id = start_run(store, dataset=dataset, spec=spec, model=model, concurrency=concurrency,
-                       item_uids=split.tuning, name="improve: tuning")
-    execute_run(store, run_id)
+                       item_uids=split.tuning, name="improve: tuning", secrets=secrets)
+    execute_run(store, run_id, secrets=secrets)
     return run_id
 
 
@@ -228,7 +228,8 @@ class Leaderboard:
 
 def score_candidates(store, dataset: str, candidates: list[JudgeSpec], *, seed: int = 0, concurrency: int = 16,
                      labels: list[str] | None = None, model: str | None = None, n_boot: int = 1000,
-                     on_run: Callable[[str, str], None] | None = None) -> Leaderboard:
+                     on_run: Callable[[str, str], None] | None = None, secrets: Mapping | None = None
+                     ) -> Leaderboard:
     """Run every candidate on the held-out items only and rank them by agreement with the humans there.
 
     `candidates[0]` is the current spec: every other is compared with it by a paired bootstrap of the
@@ -249,10 +250,10 @@ def score_candidates(store, dataset: str, candidates: list[JudgeSpec], *, seed: 
     rows: list[dict[str, Any]] = []
     for label, spec in zip(labels, candidates):
         run_id = start_run(store, dataset=dataset, spec=spec, model=model, concurrency=concurrency,
-                           item_uids=split.heldout, name=f"improve: {label}")
+                           item_uids=split.heldout, name=f"improve: {label}", secrets=secrets)
         if on_run is not None:
             on_run(label, run_id)
-        execute_run(store, run_id)
+        execute_run(store, run_id, secrets=secrets)
         threshold = int(spec.pass_threshold)
         both = store.human_item_labels(split.dataset_id, threshold).merge(
             store.judge_item_scores(run_id, threshold), on="item_uid")

@@ -1,0 +1,85 @@
+"""Helpers of the Improve page: scoring candidates in a background thread, and the leaderboard as a table.
+
+Scoring runs one judge run per candidate, which takes minutes: it runs in a thread of the server process
+(like judge.runner.run_in_background) and the page polls the job, so closing the browser loses nothing.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from judge.errors import JudgeError
+from judge.improve import Leaderboard, score_candidates
+from judge.specs import JudgeSpec
+from judge.ui import get_store
+from judge.ui.judges import secrets
+
+CANDIDATES = "improve.candidates"  # session state: label -> spec body
+JOB = "improve.job"                # session state: id of the scoring job this session started
+
+
+@dataclass
+class ScoringJob:
+    dataset: str
+    labels: list[str]
+    runs: dict[str, str] = field(default_factory=dict)  # label -> run id, as each run starts
+    board: Leaderboard | None = None
+    error: str | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+_JOBS: dict[str, ScoringJob] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def start_scoring(dataset: str, candidates: dict[str, dict[str, Any]], *, model: str | None, seed: int,
+                  concurrency: int) -> str:
+    """Validate the candidates, then score them on the held-out items in the background; returns a job id."""
+    specs = [JudgeSpec.from_dict(body).validate() for body in candidates.values()]
+    job = ScoringJob(dataset=dataset, labels=list(candidates))
+    store, keys = get_store(), secrets()
+
+    def target() -> None:
+        try:
+            job.board = score_candidates(store, dataset, specs, labels=job.labels, seed=seed, model=model,
+                                         concurrency=concurrency, secrets=keys,
+                                         on_run=lambda label, run_id: job.runs.__setitem__(label, run_id))
+        except JudgeError as exc:
+            job.error = str(exc)
+        except Exception as exc:  # the thread has nobody to raise to: the page shows it
+            job.error = f"{type(exc).__name__}: {exc}"
+
+    job_id = _secrets.token_hex(4)
+    job.thread = threading.Thread(target=target, name=f"judge-improve-{job_id}", daemon=True)
+    with _JOBS_LOCK:
+        _JOBS[job_id] = job
+    job.thread.start()
+    return job_id
+
+
+def scoring_job(job_id: str | None) -> ScoringJob | None:
+    with _JOBS_LOCK:
+        return _JOBS.get(job_id) if job_id else None
+
+
+def leaderboard_table(board: Leaderboard) -> pd.DataFrame:
+    def ci(fig: dict[str, Any]) -> str:
+        return "" if not fig.get("ci") else f"{fig['ci'][0]:+.2f} to {fig['ci'][1]:+.2f}"
+
+    return pd.DataFrame([{
+        "rank": row["rank"], "candidate": row["label"],
+        "kappa": row["quadratic_kappa"]["value"], "kappa 95% CI": ci(row["quadratic_kappa"]),
+        "exact": row["exact_agreement"]["value"], "pass/fail kappa": row["pass_fail_kappa"]["value"],
+        "vs current": None if row["current"] else row["vs_current"]["value"],
+        "vs current 95% CI": "" if row["current"] else ci(row["vs_current"]),
+        "n": row["n"], "run": row["run_id"],
+    } for row in board.rows])

@@ -1,0 +1,123 @@
+"""Improve: turn the judge's disagreements with people into few-shot examples and guidelines, score
+candidate prompts on held-out labels, and promote the one that really agrees better."""
+
+import streamlit as st
+
+from judge.improve import add_fewshot, automatic_candidates, corrections, heldout_split, promote
+from judge.runner import run_in_background, start_run
+from judge.specs import JudgeSpec
+from judge.ui import errors_shown, get_store, read
+from judge.ui.improve import CANDIDATES, JOB, leaderboard_table, scoring_job, start_scoring
+from judge.ui.judges import secrets
+from judge.ui.run import judge_choices, load_choice
+
+st.title("Improve a judge")
+st.caption("About 30% of the labeled items (by a stable hash) are for tuning: few-shot examples and guidelines "
+           "come from there. The other 70% are held out and only ever used to score candidates, so a better "
+           "score is a real improvement, not a judge that has seen the answers.")
+
+datasets = read("datasets")
+if not len(datasets):
+    st.info("Upload and label a dataset first.", icon=":material/info:")
+    st.stop()
+
+with errors_shown():
+    left, right = st.columns(2, gap="large")
+    dataset = left.selectbox("Dataset", list(datasets["name"]), key="improve.dataset")
+    choices = judge_choices()
+    current = load_choice(choices[right.selectbox("Judge", list(choices), key="improve.judge")])
+    model = right.text_input("Model", value=current.model or "", key="improve.model",
+                             help="provider/model for the base run and every candidate").strip() or None
+    store = get_store()
+    split = heldout_split(store, dataset, spec_name=current.name)
+    left.markdown(f"**{len(split.tuning)}** tuning items · **{len(split.heldout)}** held-out items")
+
+    info = read("dataset", dataset)
+    runs = read("runs", int(info["id"]))
+    runs = runs[(runs["spec_name"] == current.name) & (runs["status"] == "done")]
+    st.subheader("Disagreements on tuning items")
+    if not len(runs):
+        st.info("No finished run of this judge on this dataset yet: run it on the tuning items to see where it "
+                "disagrees with people.", icon=":material/info:")
+        if st.button("Run on the tuning items", icon=":material/play_arrow:", disabled=not split.tuning):
+            run_id = start_run(store, dataset=dataset, spec=current, model=model, item_uids=split.tuning,
+                               name="improve: tuning", secrets=secrets())
+            run_in_background(store, run_id, secrets=secrets())
+            st.toast(f"Started run {run_id}; this page shows it when it is done.", icon=":material/rocket_launch:")
+        base = None
+    else:
+        base = st.selectbox("Base run", list(runs["id"]), key="improve.base",
+                            format_func=lambda r: f"{r} · {runs.set_index('id').loc[r, 'model'] or 'offline'}")
+        rows = corrections(store, base)
+        if not len(rows):
+            st.success("The judge agrees with people on every tuning item it scored.", icon=":material/check:")
+        for row in rows.head(20).itertuples():
+            title = f"{row.item_id}: human {row.human_score}, judge {row.judge_score} ({row.direction})"
+            with st.expander(title):
+                st.markdown("**Response**")
+                st.text(str(row.output)[:2000])
+                cols = st.columns(2)
+                cols[0].markdown(f"**Judge's reasoning**\n\n{row.reasoning or '—'}")
+                cols[1].markdown(f"**Human critique**\n\n{row.critique if isinstance(row.critique, str) else '—'}")
+                if st.button("Use as few-shot", key=f"improve.use.{row.item_uid}", icon=":material/add:"):
+                    spec, version = add_fewshot(store, current, rows[rows["item_uid"] == row.item_uid])
+                    st.toast(f"Saved {spec.name} v{version} with {len(spec.examples)} example(s).",
+                             icon=":material/check:")
+                    st.rerun()
+
+    st.subheader("Candidates")
+    candidates = st.session_state.setdefault(CANDIDATES, {})
+    fewshot = st.number_input("Few-shot examples in the automatic candidate", 0, 10, 3, key="improve.fewshot")
+    if base is not None and st.button("Add automatic candidates", icon=":material/auto_fix_high:"):
+        for label, spec in automatic_candidates(store, current, base, fewshot=int(fewshot)):
+            candidates[label] = spec.to_dict()
+    with st.expander("Edit a candidate", icon=":material/edit:"):
+        label = st.text_input("Label", key="improve.new_label", placeholder="e.g. stricter rubric").strip()
+        body = st.text_area("Spec JSON", value=current.to_json(), height=300, key="improve.new_body")
+        if st.button("Add candidate", key="improve.add"):
+            if not label or label == "current":
+                st.warning("Give the candidate a label other than 'current'.", icon=":material/warning:")
+            else:
+                candidates[label] = JudgeSpec.from_json(body).validate().to_dict()
+    st.markdown("- **current**: " + current.name + " as saved")
+    for label in list(candidates):
+        cols = st.columns([5, 1])
+        spec = JudgeSpec.from_dict(candidates[label])
+        cols[0].markdown(f"- **{label}**: {len(spec.examples)} example(s), criteria of {len(spec.criteria)} chars")
+        if cols[1].button("Remove", key=f"improve.remove.{label}"):
+            del candidates[label]
+            st.rerun()
+    if st.button("Score candidates on held-out", type="primary", icon=":material/leaderboard:",
+                 disabled=not candidates):
+        st.session_state[JOB] = start_scoring(dataset, {"current": current.to_dict(), **candidates}, model=model,
+                                              seed=split.seed, concurrency=16)
+
+
+@st.fragment(run_every=1.0)
+def scoring_view() -> None:
+    job = scoring_job(st.session_state.get(JOB))
+    if job is None:
+        return
+    with errors_shown():
+        st.subheader("Leaderboard")
+        if job.running:
+            for label, run_id in list(job.runs.items()):
+                run = read("run", run_id)
+                total = int(run["total_items"] or 0)
+                st.progress(run["done"] / total if total else 1.0, text=f"{label}: {run['done']} of {total}")
+            st.caption(f"Scoring {len(job.labels)} candidates on the held-out items…")
+        if job.error:
+            st.error(job.error, icon=":material/error:")
+        board = job.board
+        if board is None:
+            return
+        st.dataframe(leaderboard_table(board), hide_index=True,
+                     column_config={"exact": st.column_config.NumberColumn(format="percent")})
+        (st.success if board.better_than_current else st.info)(board.verdict())
+        if not board.best["current"] and st.button(f"Promote '{board.best['label']}'", type="primary",
+                                                   key="improve.promote", icon=":material/upgrade:"):
+            version = promote(get_store(), board.best_spec)
+            st.toast(f"Saved {board.best_spec.name} v{version}.", icon=":material/check:")
+
+
+scoring_view()
