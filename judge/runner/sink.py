@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import queue
 import threading
 import time
 from pathlib import Path
@@ -23,7 +22,6 @@ from typing import Any, Callable
 
 from judge.errors import JudgeError
 
-_STOP = object()
 HEARTBEAT_SECONDS = 5.0
 
 
@@ -52,8 +50,10 @@ class VerdictSink:
             raise RunBusy(f"Run {run_id} is being executed by another process; wait for it or stop it first.") \
                 from None
         self._replay()
-        self._queue: queue.Queue = queue.Queue()
-        self._journal_lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # guards _pending and the journal
+        self._wake = threading.Event()
+        self._stopping = False
         self._on_error = on_error
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._write_loop, name=f"verdicts-{run_id}", daemon=True)
@@ -63,24 +63,28 @@ class VerdictSink:
         """Hand the row to the writer thread, journaling it first (durable against a kill of this process).
 
         Verdicts that cost nothing to redo (cache copies, offline scores) skip the journal, which then stays
-        as small as the batch of paid verdicts waiting for their flush.
+        as small as the batch of paid verdicts waiting for their flush. The writer is woken only when a batch
+        is full, not per row.
         """
-        if not journal:
-            self._queue.put(row)
-            return
-        line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-        with self._journal_lock:
-            os.write(self._fd, line)
-            self._queue.put(row)
+        line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8") \
+            if journal else None
+        with self._lock:
+            if line is not None:
+                os.write(self._fd, line)
+            self._pending.append(row)
+            full = len(self._pending) >= self.batch_size
+        if full:
+            self._wake.set()
 
     @property
     def backlog(self) -> int:
         """Rows waiting for the writer: the producer pauses while this is high, so memory stays flat."""
-        return self._queue.qsize()
+        return len(self._pending)
 
     def close(self) -> None:
         """Store what is left, then remove the journal and release the run."""
-        self._queue.put(_STOP)
+        self._stopping = True
+        self._wake.set()
         self._thread.join()
         try:
             if self.error is None:
@@ -94,24 +98,20 @@ class VerdictSink:
     # -- writer thread ------------------------------------------------------------------------------
     def _write_loop(self) -> None:
         batch: list[dict[str, Any]] = []
-        last_flush = last_beat = time.monotonic()
-        stopping = False
-        while not stopping:
-            timeout = max(0.0, last_flush + self.flush_seconds - time.monotonic()) if batch else HEARTBEAT_SECONDS
-            try:
-                row = self._queue.get(timeout=timeout)
-                if row is _STOP:
-                    stopping = True
-                else:
-                    batch.append(row)
-            except queue.Empty:
-                pass
-            now = time.monotonic()
-            due = batch and (len(batch) >= self.batch_size or now - last_flush >= self.flush_seconds)
-            if stopping or due or now - last_beat >= HEARTBEAT_SECONDS:
+        last_beat = time.monotonic()
+        while True:
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            stopping = self._stopping
+            with self._lock:
+                batch.extend(self._pending)
+                self._pending = []
+            if batch or stopping or time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
                 if self._flush(batch):
                     batch = []
-                last_flush = last_beat = time.monotonic()
+                last_beat = time.monotonic()
+            if stopping:
+                return
 
     def _flush(self, batch: list[dict[str, Any]]) -> bool:
         """One store transaction for the batch and the heartbeat; False (batch kept) if the store failed."""
@@ -125,8 +125,8 @@ class VerdictSink:
                 self._on_error(exc)
             return False
         self.error = None
-        with self._journal_lock:
-            if self._queue.empty():
+        with self._lock:
+            if not self._pending:
                 os.ftruncate(self._fd, 0)
         return True
 
