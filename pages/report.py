@@ -26,14 +26,16 @@ with errors_shown():
     st.caption(f"{used['items']} labeled items ({used['adjudicated']} adjudicated, {used['excluded_fewshot']} "
                f"few-shot examples left out), pass threshold {used['pass_threshold']}.")
     if not used["items"]:
-        st.warning("No labeled item in this run's dataset yet: label some on the Label page.", icon=":material/warning:")
+        st.warning("No labeled item in this run's dataset yet: label some on the Label page, or open a run on a "
+                   "labeled dataset.", icon=":material/warning:")
+        st.stop()
 
     scores, passfail, rate = result["scores"], result["pass_fail"], result["pass_rate"]
     cards = [("Quadratic kappa", scores["quadratic_kappa"]), ("Exact agreement", scores["exact_agreement"]),
              ("Within 1", scores["within_one_agreement"]), ("Pass/fail kappa", passfail["kappa"]),
              ("Recall of failures", passfail["failure_recall"]), ("Corrected pass rate", rate["corrected"])]
-    for column, (title, fig) in zip(st.columns(len(cards)), cards):
-        column.metric(title, figure_text(fig), help=interval_text(fig), border=True)
+    for column, (title, fig) in zip(st.columns(3) + st.columns(3), cards):
+        column.metric(title, figure_text(fig), help=fig["undefined"], border=True)
         column.caption(interval_text(fig))
     ceiling = result["human_ceiling"]["krippendorff_alpha"]
     st.markdown(f"Human-human Krippendorff's alpha (the ceiling): **{figure_text(ceiling)}** ({interval_text(ceiling)})")

@@ -14,7 +14,8 @@ def confusion_heatmap(matrix: list[list[int]], *, labels: list[str] = SCORES, ti
     """Counts per (human, judge) cell; the diagonal is agreement."""
     fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", text=matrix,
                                texttemplate="%{text}", hovertemplate="human %{y}, judge %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="judge", yaxis_title="human", **_LAYOUT)
+    fig.update_layout(title=title, xaxis_title="judge", yaxis_title="human", xaxis_type="category",
+                      yaxis_type="category", **_LAYOUT)
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -25,7 +26,7 @@ def score_distributions(matrix: list[list[int]]) -> go.Figure:
     judge = [sum(col) for col in zip(*matrix)]
     fig = go.Figure([go.Bar(name="human", x=SCORES, y=human), go.Bar(name="judge", x=SCORES, y=judge)])
     fig.update_layout(title="Score distributions", barmode="group", xaxis_title="score", yaxis_title="items",
-                      **_LAYOUT)
+                      xaxis_type="category", **_LAYOUT)
     return fig
 
 

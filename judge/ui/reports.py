@@ -26,9 +26,9 @@ def report(name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def figure_text(fig: dict[str, Any] | None, digits: int = 3) -> str:
-    """A figure as '0.812' or 'undefined'."""
+    """A figure as '0.812', or 'n/a' when undefined (the interval text says why)."""
     if not fig or fig["value"] is None:
-        return "undefined"
+        return "n/a"
     return f"{fig['value']:.{digits}f}"
 
 
