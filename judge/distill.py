@@ -74,7 +74,7 @@ def _overlap_names(transformer, names) -> np.ndarray:
     return np.asarray(["overlap with input", "overlap with reference", "output length"], dtype=object)
 
 
-def distill(store, dataset: str, *, name: str | None = None, seed: int = 0, folds: int = 5,
+def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0, folds: int = 5,
             pass_threshold: int = 4) -> DistillResult:
     """Train on the dataset's human scores and store every item's verdict as a finished run."""
     ds = store.dataset(dataset)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from judge.cli import main
-from judge.distill import distill
+from judge.distill import distill_judge
 from judge.errors import JudgeError
 from judge.importing import import_file
 from judge.reports import agreement_report
@@ -46,7 +46,7 @@ def _kappa(store, run_id: str) -> float:
 
 def test_distilled_judge_learns_the_labels_and_scores_unlabeled_items(store, tmp_path):
     scores = _write(store, tmp_path, 150, labeled=120)
-    result = distill(store, "tickets")
+    result = distill_judge(store, "tickets")
     assert (result.labeled, result.unlabeled, result.folds) == (120, 30, 5)
     assert result.spec_name == "distilled:tickets"
 
@@ -66,7 +66,7 @@ def test_distilled_judge_learns_the_labels_and_scores_unlabeled_items(store, tmp
 def test_out_of_fold_verdicts_do_not_leak_labels(store, tmp_path):
     """With labels shuffled there is nothing to learn: an honest judge agrees at chance, a leaky one would not."""
     _write(store, tmp_path, 200, shuffle=True)
-    kappa = _kappa(store, distill(store, "tickets", seed=3).run_id)
+    kappa = _kappa(store, distill_judge(store, "tickets", seed=3).run_id)
     assert abs(kappa) < 0.25
 
     # The same model scored on its own training labels memorizes them: the leak the folds prevent.
@@ -82,12 +82,12 @@ def test_out_of_fold_verdicts_do_not_leak_labels(store, tmp_path):
 def test_too_few_labels_or_one_class_is_refused(store, tmp_path):
     _write(store, tmp_path, 30, labeled=12, name="few")
     with pytest.raises(JudgeError, match="has 12 human scores.*at least 20"):
-        distill(store, "few")
+        distill_judge(store, "few")
     path = tmp_path / "same.csv"
     path.write_text("id,output,score\n" + "".join(f"s{i},answer {i},4\n" for i in range(25)), encoding="utf-8")
     import_file(store, path, dataset="same")
     with pytest.raises(JudgeError, match="single class"):
-        distill(store, "same")
+        distill_judge(store, "same")
 
 
 def test_distill_command(store, tmp_path, capsys):
