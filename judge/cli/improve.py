@@ -8,7 +8,6 @@ import json
 import sys
 from pathlib import Path
 
-from judge.distill import distill_judge
 from judge.errors import InvalidSpec, JudgeError
 from judge.improve import Leaderboard, automatic_candidates, base_run, promote, score_candidates
 from judge.specs import JudgeSpec, load_spec
@@ -109,6 +108,8 @@ def format_leaderboard(board: Leaderboard) -> str:
 
 
 def _distill(store, args) -> int:
+    from judge.distill import distill_judge  # scikit-learn's text models load only for this command
+
     result = distill_judge(store, args.dataset, name=args.name, seed=args.seed, folds=args.folds)
     print(result.describe(), file=sys.stderr)
     print(result.run_id)
