@@ -232,9 +232,16 @@ def krippendorff_alpha(reliability_data, *, level_of_measurement: str = "ordinal
     pairable = (~np.isnan(data)).sum(axis=0) >= 2
     if not pairable.any():
         raise UndefinedMetric("no item was labeled by two annotators")
-    if np.unique(data[:, pairable][~np.isnan(data[:, pairable])]).size < 2:
+    shared = data[:, pairable]
+    if np.unique(shared[~np.isnan(shared)]).size < 2:
         raise UndefinedMetric("every label on a shared item has the same value")
-    return float(krippendorff.alpha(data, value_domain=list(value_domain), level_of_measurement=level_of_measurement))
+    if not np.isin(shared[~np.isnan(shared)], value_domain).all():
+        raise ValueError(f"krippendorff_alpha: labels must be values of {tuple(value_domain)}.")
+    # Items with fewer than two labels add nothing to the coincidences, so only the pairable ones are passed,
+    # as per-item counts of each value (the package's value_counts form).
+    value_counts = (shared.T[..., None] == np.asarray(value_domain)[None, None, :]).sum(axis=1)
+    return float(krippendorff.alpha(value_counts=value_counts, value_domain=list(value_domain),
+                                    level_of_measurement=level_of_measurement))
 
 
 # -- the true pass rate -----------------------------------------------------------------------------------
@@ -450,7 +457,10 @@ def krippendorff_bootstrap(value_counts, n_boot: int, *, seed: int = 0,
     resample is a multinomial over the distinct patterns (see `bootstrap_tables`) and the cost is
     n_boot x patterns, not n_boot x items."""
     vc = np.asarray(value_counts, dtype=np.int64)
-    patterns, frequency = np.unique(vc, axis=0, return_counts=True)
+    base = int(vc.max()) + 1 if vc.size else 1
+    codes = vc @ (base ** np.arange(vc.shape[-1]))       # one integer per label pattern: a fast 1-d unique
+    _, first, frequency = np.unique(codes, return_index=True, return_counts=True)
+    patterns = vc[first]
     weights = bootstrap_tables(frequency, n_boot, seed=seed).astype(float)      # (n_boot, patterns)
     m = patterns.sum(-1).astype(float)
     k = patterns.shape[-1]

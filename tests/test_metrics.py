@@ -258,3 +258,16 @@ def test_scalar_metrics_pool_pairs_without_changing_sklearns_answer():
                                                                     abs=1e-12)
     assert M.failure_f1(passed_h, passed_j) == pytest.approx(skm.f1_score(passed_h, passed_j, pos_label=False),
                                                              abs=1e-12)
+
+
+def test_krippendorff_bootstrap_centres_on_the_estimate_and_is_seeded():
+    rng = np.random.default_rng(8)
+    truth = rng.integers(1, 6, 400)
+    data = np.stack([truth, np.clip(truth + rng.integers(-1, 2, 400), 1, 5)]).astype(float)
+    value_counts = (data.T[..., None] == np.arange(1, 6)).sum(axis=1)
+    boot = M.krippendorff_bootstrap(value_counts, 2000, seed=2)
+    assert np.array_equal(boot, M.krippendorff_bootstrap(value_counts, 2000, seed=2))
+    point = M.krippendorff_alpha(data)
+    assert np.median(boot) == pytest.approx(point, abs=0.01)
+    low, high = M.percentile_interval(boot)
+    assert low < point < high and high - low < 0.1

@@ -89,11 +89,13 @@ def score_mean(counts, *, n_boot: int, seed: int) -> dict[str, Any]:
 
 def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README)."""
-    run = store.report_run(run_id)
-    both, left_out = paired_labels(store, run)
+    with store.db.connect():  # every read in one turn on the store; the arithmetic runs after it is released
+        run = store.report_run(run_id)
+        both, left_out = paired_labels(store, run)
+        judged = store.judge_summary(run_id, pass_threshold(run["spec"]))
+        stats = store.run_stats(run_id)
+        annotators = store.annotator_labels(run["dataset_id"])
     figures = agreement_figures(both, n_boot=n_boot, seed=seed)
-    judged = store.judge_summary(run_id, pass_threshold(run["spec"]))
-    stats = store.run_stats(run_id)
     return {
         "run": _run_summary(run),
         "n_boot": n_boot, "seed": seed, "confidence": 0.95,
@@ -111,7 +113,7 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
                                     seed=seed, boot_tables=figures["_boot_pass_tables"]),
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
-        "human_ceiling": _ceiling(store, run, n_boot=n_boot, seed=seed),
+        "human_ceiling": _ceiling(annotators, n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
 
@@ -151,8 +153,8 @@ def _reference_subset(run: dict[str, Any], both: pd.DataFrame, *, n_boot: int, s
             **{key: scores[key] for key in keep}}
 
 
-def _ceiling(store, run: dict[str, Any], *, n_boot: int, seed: int) -> dict[str, Any]:
-    humans = human_agreement_by_id(store, run["dataset_id"], n_boot=n_boot, seed=seed)
+def _ceiling(annotators: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
+    humans = human_agreement_from_labels(annotators, n_boot=n_boot, seed=seed)
     return {
         "krippendorff_alpha": humans["krippendorff_alpha"],
         "pairwise_quadratic_kappa": [{"a": p["a"], "b": p["b"], **p["quadratic_kappa"]} for p in humans["pairwise"]],
@@ -165,11 +167,11 @@ def human_agreement(store, dataset: str, *, n_boot: int = 1000, seed: int = 0) -
     """Inter-annotator agreement on a dataset (latest version): Krippendorff's alpha, pairwise kappa, counts."""
     info = store.dataset(dataset)
     return {"dataset": info["name"], "dataset_version": info["version"],
-            **human_agreement_by_id(store, info["id"], n_boot=n_boot, seed=seed)}
+            **human_agreement_from_labels(store.annotator_labels(info["id"]), n_boot=n_boot, seed=seed)}
 
 
-def human_agreement_by_id(store, dataset_id: int, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    labels = store.annotator_labels(dataset_id)
+def human_agreement_from_labels(labels: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Agreement among annotators given their latest labels (item_uid, annotator, score, passed)."""
     annotator_codes, names = pd.factorize(labels["annotator"], sort=True)
     item_codes, items = pd.factorize(labels["item_uid"])
     scores = np.full((len(names), len(items)), np.nan)
