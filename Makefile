@@ -21,7 +21,7 @@ install: $(BIN)/.installed
 
 run: $(BIN)/.installed
 	$(BIN)/judge demo --if-empty
-	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(BIN)/judge serve --address $(ADDRESS) --port $(PORT)
 
 test: $(BIN)/.test-installed
 	@sh .ci/ensure-chromium

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +62,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("serve-check", help="refuse (exit 2) to serve beyond localhost without an owner secret")
     check.add_argument("--address", default="127.0.0.1", help="the address Streamlit will bind")
     check.set_defaults(handler=_serve_check)
+
+    serve = sub.add_parser("serve", help="serve the dashboard on this store (refuses unsafe addresses)")
+    serve.add_argument("--address", default="127.0.0.1", help="address to bind (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("streamlit_options", nargs=argparse.REMAINDER,
+                       help="further `streamlit run` options, e.g. --server.baseUrlPath judge")
+    serve.set_defaults(handler=_serve)
 
 
 def _parse_filters(pairs: list[str]) -> dict[str, str] | None:
@@ -132,12 +141,38 @@ def _link_revoke(store, args) -> int:
     return 0
 
 
-def _serve_check(store, args) -> int:
+def _refuse_unsafe_address(address: str) -> None:
     secrets_map = tomllib.loads(SECRETS_FILE.read_text(encoding="utf-8")) if SECRETS_FILE.exists() else {}
     oidc_owners = team.owner_emails(secrets_map) if "auth" in secrets_map else set()
-    problem = team.serving_problem(args.address, secret=team.owner_secret(secrets_map), oidc_owners=oidc_owners)
+    problem = team.serving_problem(address, secret=team.owner_secret(secrets_map), oidc_owners=oidc_owners)
     if problem:
         raise JudgeError(problem)
+
+
+def _serve_check(store, args) -> int:
+    _refuse_unsafe_address(args.address)
     print(f"ok: serving on {args.address} is protected" if not team.is_loopback(args.address)
           else f"ok: {args.address} is reachable from this machine only")
     return 0
+
+
+def _serve(store, args) -> int:
+    """Run Streamlit in this process on `store`, with app.py's navigation in force from the first request.
+
+    A `pages/` folder beside app.py makes Streamlit start in its legacy folder navigation, where the first
+    request for /upload would run pages/upload.py without app.py's routing and sign-in. Turning that mode off
+    before the server starts closes the gap (judge.ui.auth.route_through_app guards plain `streamlit run`).
+    """
+    _refuse_unsafe_address(args.address)
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    if not app.exists():
+        raise JudgeError(f"{app} is missing: `judge serve` runs from a checkout of Judge Workbench.")
+    os.environ["JUDGE_DB"] = str(store.path.resolve())
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli as streamlit_cli
+
+    PagesManager.uses_pages_directory = False
+    options = [o for o in args.streamlit_options if o != "--"]
+    sys.argv = ["streamlit", "run", str(app), "--server.address", args.address, "--server.port", str(args.port),
+                *options]
+    return streamlit_cli.main()
