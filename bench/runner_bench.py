@@ -93,6 +93,25 @@ async def bare_sdk_loop(url: str, rows: int, concurrency: int) -> float:
     return elapsed
 
 
+class LatencyOnlyProvider:
+    """A Provider that waits the server's latency and answers at once: the runner's cost without an SDK."""
+
+    name, model = "latency-only", "latency-only"
+
+    def __init__(self, latency: float):
+        self.latency = latency
+
+    async def complete(self, request):
+        from judge.providers.base import Completion
+
+        await asyncio.sleep(self.latency)
+        return Completion(text='{"reasoning": "Checked the sum step by step.", "score": 4}', model=self.model,
+                          input_tokens=40, output_tokens=12, score_probs={3: 0.1, 4: 0.8, 5: 0.1})
+
+    async def aclose(self) -> None:
+        return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2000)
@@ -137,6 +156,15 @@ def main() -> int:
             f"{cpu / rows * 1000:.2f} ms per judged row ({cpu:.2f} s CPU, parse and store included); "
             f"the bare SDK loop alone {peer_cpu / rows * 1000:.2f} ms per row"))
         assert summary.done == rows and summary.failed == 0, summary.describe()
+
+        # 1b. The runner's own share: the same run with a provider that only waits the latency (no SDK).
+        waiting = start_run(store, dataset="sums", spec=llm_spec(criteria="Is the sum right? (no SDK)"),
+                            concurrency=concurrency)
+        cpu, wall = time.process_time(), time.perf_counter()
+        execute_run(store, waiting, provider=LatencyOnlyProvider(args.latency))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        report("runner alone (provider without SDK, for reference)", True,
+               f"{wall:.2f} s = {wall / ideal:.3f} x ideal, {cpu / rows * 1000:.2f} ms CPU per row")
 
         # 2. An identical second run: every verdict from the cache, no request.
         before = server.count

@@ -223,3 +223,24 @@ def test_weighted_score_is_the_probability_weighted_mean():
     assert weighted_score({4: 0.5, 5: 0.5}) == 4.5
     assert weighted_score({3: 0.2, 4: 0.2}) == 3.5  # renormalized
     assert weighted_score(None) is None
+
+
+def test_a_custom_provider_can_replace_the_models_one(store, tmp_path):
+    from judge.providers.base import Completion
+
+    class Constant:
+        name, model, closed = "constant", "constant-1", False
+
+        async def complete(self, request):
+            return Completion(text='{"reasoning": "always five", "score": 5}', model=self.model)
+
+        async def aclose(self):
+            self.closed = True
+
+    make_dataset(store, tmp_path, 3)
+    provider = Constant()
+    summary = execute_run(store, start_run(store, dataset="sums", spec=llm_spec(), secrets={"OPENAI_API_KEY": "k"}),
+                          provider=provider)
+    verdicts = store.verdicts(summary.run_id)
+    assert provider.closed and list(verdicts["score"]) == [5, 5, 5]
+    assert (verdicts["model_reported"] == "constant-1").all() and verdicts["input_tokens"].isna().all()

@@ -5,6 +5,7 @@ The same scenarios as bench/runner_bench.py, smaller and faster, so CI checks th
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from judge.runner import RetryPolicy, execute_run, start_run
+import pytest
+
+from judge.runner import RetryPolicy, RunBusy, execute_run, start_run
+from judge.runner.sink import VerdictSink, journal_path
 from runner_helpers import llm_spec, make_dataset
 
 ROWS = 200
@@ -35,7 +39,7 @@ def test_with_429s_and_500s_every_row_ends_with_exactly_one_verdict(store, tmp_p
 
 def test_a_killed_run_resumes_without_losing_or_repeating_a_verdict(store, tmp_path, fake_llm):
     make_dataset(store, tmp_path, ROWS)
-    fake_llm.latency = 0.05
+    fake_llm.latency = 0.1
     concurrency = 8
     spec_file = tmp_path / "judge.json"
     spec_file.write_text(llm_spec().to_json())
@@ -48,7 +52,7 @@ def test_a_killed_run_resumes_without_losing_or_repeating_a_verdict(store, tmp_p
         time.sleep(0.01)
     child.send_signal(signal.SIGKILL)
     child.wait()
-    assert ROWS // 2 <= fake_llm.count < ROWS
+    assert ROWS // 2 <= fake_llm.count < ROWS, f"killed after {fake_llm.count} requests"
 
     run_id = store.runs()["id"].iloc[0]
     assert store.run(run_id)["status"] == "running"  # until its heartbeat goes stale
@@ -57,4 +61,33 @@ def test_a_killed_run_resumes_without_losing_or_repeating_a_verdict(store, tmp_p
     verdicts = store.verdicts(run_id)
     assert summary.status == "done" and len(verdicts) == ROWS and verdicts["item_uid"].is_unique
     assert verdicts["error"].isna().all()
-    assert fake_llm.count <= ROWS + concurrency
+    assert fake_llm.count <= ROWS + concurrency, f"{fake_llm.count} requests for {ROWS} rows"
+
+
+def test_a_journal_left_by_a_dead_process_is_stored_on_resume_and_not_paid_again(store, tmp_path, fake_llm):
+    make_dataset(store, tmp_path, 3)
+    run_id = start_run(store, dataset="sums", spec=llm_spec())
+    uid = store.items(store.dataset("sums")["id"])["uid"].iloc[0]
+    journal = journal_path(store.path, run_id)
+    journal.parent.mkdir(parents=True)
+    row = {"run_id": run_id, "item_uid": uid, "sample": 0, "score": 2, "passed": False,
+           "reasoning": "from the journal", "cached": False, "error": None}
+    journal.write_text(json.dumps(row) + "\n" + '{"run_id": "torn')  # the kill cut the last line
+
+    summary = execute_run(store, run_id)
+    verdicts = store.verdicts(run_id).set_index("item_uid")
+    assert fake_llm.count == 2 and summary.done == 3
+    assert verdicts.loc[uid, "reasoning"] == "from the journal"
+    assert not journal.exists()
+
+
+def test_two_executions_of_one_run_cannot_overlap(store, tmp_path, fake_llm):
+    make_dataset(store, tmp_path, 2)
+    run_id = start_run(store, dataset="sums", spec=llm_spec())
+    holder = VerdictSink(store, run_id)
+    try:
+        with pytest.raises(RunBusy, match="another process"):
+            execute_run(store, run_id)
+    finally:
+        holder.close()
+    assert execute_run(store, run_id).done == 2

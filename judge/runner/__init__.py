@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from judge.errors import InvalidSpec, JudgeError, NotFound
 from judge.pricing import model_price
+from judge.providers.base import Provider
 from judge.runner.calls import AdaptiveLimit, RetryPolicy
 from judge.runner.engine import Engine, Progress, weighted_score
 from judge.runner.plan import Estimate, RunPlan, estimate_plan, plan_from_run
@@ -139,19 +140,20 @@ def _saved_spec_id(store, spec: JudgeSpec) -> int | None:
 
 def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | None = None,
                 cancel: threading.Event | None = None, retry: RetryPolicy | None = None,
-                concurrency: int | None = None, secrets: Mapping | None = None) -> RunSummary:
+                concurrency: int | None = None, secrets: Mapping | None = None,
+                provider: Provider | None = None) -> RunSummary:
     """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
 
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
+    `provider` replaces the one the run's model names (your own Provider implementation); it is closed at the end.
     """
     with store.db.connect():  # one store visit for everything the start needs
         plan = plan_from_run(store, run_id)
         prices = store.model_price_overrides()
     if concurrency is not None:
         plan = replace(plan, concurrency=max(1, int(concurrency)))
-    provider = None
-    if plan.is_llm:
+    if plan.is_llm and provider is None:
         from judge.providers import get_provider
 
         provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)

@@ -23,11 +23,13 @@ class RetryPolicy:
     max_retries: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
+    max_retry_after: float = 120.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Seconds to wait before retry number `attempt` (0-based); a server's Retry-After is honoured."""
+        """Seconds to wait before retry number `attempt` (0-based); a server's Retry-After is honoured
+        (up to `max_retry_after`), with up to 10% jitter so throttled calls do not return in lockstep."""
         if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.max_delay) * (1 + 0.1 * rng.random())
+            return min(retry_after, self.max_retry_after) * (1 + 0.1 * rng.random())
         cap = min(self.max_delay, self.base_delay * 2 ** attempt)
         return cap / 2 + rng.uniform(0, cap / 2)
 
