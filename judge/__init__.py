@@ -20,7 +20,8 @@ _EXPORTS = {
         "GateResult", "agreement_report", "compare_runs", "gate", "human_agreement", "import_run", "judge_card",
         "trend",
     ],
-    "judge.runner": ["estimate_run", "execute_run", "start_run"],
+    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "estimate_run", "execute_run", "run_in_background",
+                     "start_run"],
     "judge.specs": ["JudgeSpec", "builtin_specs", "examples_from_labels", "load_spec"],
     "judge.store": ["Store"],
 }
