@@ -3,18 +3,16 @@
 import streamlit as st
 
 from judge.labeling import MILESTONES
-from judge.ui import errors_shown, get_store, read
+from judge.ui import errors_shown, read
 from judge.ui.nav import page_link
 
-JUDGE_PAGES = ("pages/run.py", "pages/runs.py", "pages/judges.py", "pages/judge.py")
-ALIGN_PAGES = ("pages/agreement.py", "pages/align.py", "pages/reports.py", "pages/report.py")
 
 st.title("Judge Workbench")
 st.caption("Build an LLM judge that agrees with your people: upload outputs, label them, run judges, compare.")
 
 with errors_shown():
     datasets = read("datasets")
-    runs = read("runs") if hasattr(get_store(), "runs") else None  # runs arrive with the judge pages
+    runs = read("runs")
     annotators = read("annotators")
 
     total_items = int(datasets["items"].sum()) if len(datasets) else 0
@@ -24,7 +22,7 @@ with errors_shown():
         next_step = "upload"
     elif labeled < first_milestone:
         next_step = "label"
-    elif runs is None or not len(runs):
+    elif not len(runs):
         next_step = "judge"
     else:
         next_step = "align"
@@ -34,9 +32,9 @@ with errors_shown():
          "A CSV, JSONL or Parquet file of your app's inputs and outputs."),
         ("label", "2. Label", "pages/label.py", ":material/edit_note:",
          f"Grade outputs 1-5 with a critique; {first_milestone} labels are enough to measure a judge."),
-        ("judge", "3. Judge", JUDGE_PAGES, ":material/gavel:",
+        ("judge", "3. Judge", "pages/run.py", ":material/gavel:",
          "Run an LLM or offline judge that scores each output 1-5 with its reasoning."),
-        ("align", "4. Align", ALIGN_PAGES, ":material/balance:",
+        ("align", "4. Align", "pages/report.py", ":material/balance:",
          "See where the judge disagrees with people, improve it, and compare versions."),
     ]
     for column, (key, title, target, icon, text) in zip(st.columns(4), steps):
@@ -75,7 +73,16 @@ with errors_shown():
                 f"{row.name} ({row.labels} labels)" for row in annotators.itertuples()
             ))
 
-    if runs is not None and len(runs):
+    if len(runs):
         st.subheader("Recent judge runs")
-        shown = [c for c in ("name", "spec_name", "model", "status", "total_items", "created_at") if c in runs]
-        st.dataframe(runs[shown].head(10), hide_index=True, width="stretch")
+        st.dataframe(
+            runs[["dataset", "spec_name", "model", "status", "done", "total_items", "mean_score", "created_at"]].head(10),
+            hide_index=True, width="stretch",
+            column_config={
+                "dataset": "Dataset", "spec_name": "Judge", "model": "Model", "status": "Status",
+                "done": "Done", "total_items": "Items",
+                "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
+                "created_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+            },
+        )
+        page_link("pages/report.py", label="See how the judges agree with people", icon=":material/balance:")

@@ -71,7 +71,7 @@ with errors_shown():
     rubric_name = pick_rubric(read("rubrics"), dataset_name)
     rubric = read("rubric", rubric_name) if rubric_name else DEFAULT_RUBRIC
 
-    item_col, form_col = st.columns([3, 2], gap="large")
+    item_col, form_col = st.columns([4, 3], gap="large")
     with item_col:
         status = "labeled by you, editing adds a new version" if previous else "not labeled by you yet"
         st.markdown(f"#### Item {index + 1} of {len(queue)}")

@@ -142,9 +142,19 @@ def page(browser):
     context.close()
 
 
-def settle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until the app's script is not running (a rerun may take a moment to start after an action)."""
-    page.wait_for_timeout(250)
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached", timeout=timeout_ms
-    )
+_IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+
+
+def settle(page, timeout_ms: int = 30_000, *, quiet_checks: int = 3) -> None:
+    """Wait until the app is connected and its script has stayed idle for a few checks in a row.
+
+    A rerun can take a moment to start after a click, and a fresh page is idle before its first run, so one
+    idle sighting is not enough.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    quiet = 0
+    while quiet < quiet_checks:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"The app did not settle within {timeout_ms} ms.")
+        page.wait_for_timeout(150)
+        quiet = quiet + 1 if page.locator(_IDLE).count() else 0
