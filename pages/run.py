@@ -9,7 +9,7 @@ import streamlit as st
 from judge.runner import run_in_background, stop_background
 from judge.ui import errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.run import (STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch, load_choice,
+from judge.ui.run import (RUN_COLUMNS, STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch, load_choice,
                           model_options, run_label, typed_models)
 
 VIEW = "run.view"
@@ -64,6 +64,18 @@ runs = read("runs")
 if not len(runs):
     st.stop()
 st.subheader("Runs")
+
+
+@st.fragment(run_every=2.0)
+def recent_runs() -> None:
+    table = read("runs").head(20)
+    st.dataframe(table[RUN_COLUMNS], hide_index=True,
+                 column_config={"pass_rate": st.column_config.NumberColumn(format="percent"),
+                                "mean_score": st.column_config.NumberColumn(format="%.2f"),
+                                "cost_usd": st.column_config.NumberColumn(format="$%.4f")})
+
+
+recent_runs()
 labels = {row["id"]: run_label(row) for _, row in runs.head(50).iterrows()}
 if st.session_state.get(VIEW) not in labels:
     st.session_state.pop(VIEW, None)

@@ -50,7 +50,8 @@ def test_estimate_start_and_follow_an_llm_run(page, fake_llm):
     assert not app.exception, app.exception
     assert app.selectbox(key="run.view").value == run_id
     assert [m.value for m in app.metric][:3] == ["6", "0", "0"]
-    table = app.dataframe[-1].value
+    runs, table = app.dataframe[0].value, app.dataframe[-1].value
+    assert list(runs["id"]) == [run_id] and runs["status"].iloc[0] == "done"
     assert list(table["item_id"]) == [f"q{i}" for i in range(6)] and table["reasoning"].notna().all()
 
 

@@ -19,6 +19,8 @@ from judge.ui.judges import secrets
 # Offered in the model picker besides the judge's own model; any other provider/model can be typed.
 SUGGESTED_MODELS = ("openai/gpt-4.1-mini", "openai/gpt-4o-mini", "openai/gpt-4.1", "anthropic/claude-3-5-haiku-latest",
                     "anthropic/claude-sonnet-4-0")
+RUN_COLUMNS = ["id", "spec_name", "model", "dataset", "dataset_version", "version_tag", "status", "done", "failed",
+               "mean_score", "pass_rate", "cost_usd", "created_at"]
 VERDICT_COLUMNS = ["item_id", "sample", "score", "passed", "reasoning", "error", "cached", "latency_ms", "cost_usd"]
 STATUS_ICONS = {"pending": ":material/schedule:", "running": ":material/progress_activity:",
                 "done": ":material/check_circle:", "cancelled": ":material/cancel:", "failed": ":material/error:",
