@@ -3,6 +3,9 @@
 An items file's label columns belong to the demo's first annotator (maya); the matching
 demo_<name>_labels.csv holds a second annotator's labels in long form. Each demo dataset also gets a
 rubric with real anchors, so the labeling page has something to grade against from the start.
+
+A freshly loaded demo also gets judge runs by offline judges (no key, no network, a few seconds), so the
+Report, Compare, Trends and Improve pages have real content on the first `make run`.
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ DEMO_RUBRICS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+# Which offline judges the demo runs on which demo dataset (see run_demo_judges).
+DEMO_TREND_JUDGE = "json_tree_match"
+DEMO_TREND_DATASETS = ("query-trees",)
+DEMO_JUDGES: dict[str, tuple[str, ...]] = {"support": ("reference_rouge", "reference_f1")}
+DEMO_DISTILLED = ("support",)
+
+
 def _dataset_name(items_file: Path) -> str:
     return items_file.stem.removeprefix("demo_").replace("_", "-")
 
@@ -56,15 +66,16 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
     """Import the demo datasets, their second annotator's labels and rubrics; returns the names loaded.
 
     With `if_empty`, a store that already holds any dataset is left alone (one quick read), so `make run`
-    can call this every time. Loading twice is harmless either way: identical files are no-ops.
+    can call this every time. Loading twice is harmless either way: identical files are no-ops, and only a
+    dataset whose items were new gets the demo judge runs (`run_demo_judges`).
     """
     if if_empty and not store.datasets().empty:
         return []
-    loaded = []
+    loaded, created = [], []
     for items_file in demo_files(directory or DEMO_DIR):
         name = _dataset_name(items_file)
         with store.db.connect():
-            import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR)
+            result = import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR)
             labels_file = items_file.with_name(f"{items_file.stem}_labels.csv")
             if labels_file.exists():
                 import_labels(store, labels_file, dataset=name)
@@ -72,4 +83,49 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
                 criteria, anchors = DEMO_RUBRICS[name]
                 store.save_rubric(name, criteria, anchors)
         loaded.append(name)
+        if result.created:
+            created.append(name)
+    for name in created:
+        run_demo_judges(store, name)
     return loaded
+
+
+def run_demo_judges(store, dataset: str) -> list[str]:
+    """Run the demo's offline judges on one dataset; returns the run ids, oldest first.
+
+    - every dataset: each judge in DEMO_JUDGES that fits it (a reference judge needs references), over all items;
+    - with an `app_version` column: DEMO_TREND_JUDGE once per version, tagged with it, then over all items,
+      with the first version's run pinned as the baseline, so Trends has a series and a baseline to flag against;
+    - with enough human scores: the distilled classifier judge (judge.distill).
+    """
+    from judge.distill import MIN_LABELS, distill_judge
+    from judge.runner import execute_run, start_run
+    from judge.specs import builtin_specs
+    from threadpoolctl import threadpool_limits
+
+    info = store.dataset(dataset)
+    items = store.items(int(info["id"]))
+    specs = builtin_specs()
+    run_ids = []
+
+    def run(spec_name: str, **options) -> str:
+        run_id = start_run(store, dataset=dataset, spec=specs[spec_name], **options)
+        execute_run(store, run_id)
+        run_ids.append(run_id)
+        return run_id
+
+    versions = sorted({str(m["app_version"]) for m in items["metadata"] if m.get("app_version") is not None})
+    if dataset in DEMO_TREND_DATASETS and versions:
+        for version in versions:
+            uids = items.loc[[m.get("app_version") == version for m in items["metadata"]], "uid"]
+            run_id = run(DEMO_TREND_JUDGE, item_uids=list(uids), version_tag=version, name=f"demo: {version} only")
+            if version == versions[0]:
+                store.pin_baseline(DEMO_TREND_JUDGE, run_id)
+        run(DEMO_TREND_JUDGE, version_tag="all versions", name="demo: all versions")
+    for spec_name in DEMO_JUDGES.get(dataset, ()):
+        run(spec_name, name="demo")
+    human_scores = store.human_item_labels(int(info["id"]), 4)["human_score"].notna().sum()
+    if dataset in DEMO_DISTILLED and human_scores >= MIN_LABELS:
+        with threadpool_limits(limits=1):  # threaded BLAS on matrices this small is 10x slower on a busy machine
+            run_ids.append(distill_judge(store, dataset).run_id)
+    return run_ids
