@@ -9,8 +9,8 @@ import streamlit as st
 from judge.runner import run_in_background, stop_background
 from judge.ui import errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.run import (RUN_COLUMNS, STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch, load_choice,
-                          model_options, run_label, typed_models)
+from judge.ui.run import (RUN_COLUMNS, STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch,
+                          load_choice, model_options, run_label, typed_models)
 
 VIEW = "run.view"
 

@@ -78,7 +78,8 @@ class Engine:
 
     async def _judge_all(self) -> None:
         work: asyncio.Queue = asyncio.Queue(maxsize=self.plan.concurrency * 2)
-        workers = [asyncio.create_task(self._worker(work)) for _ in range(self.plan.concurrency if self.plan.is_llm else 0)]
+        workers = [asyncio.create_task(self._worker(work))
+                   for _ in range(self.plan.concurrency if self.plan.is_llm else 0)]
         chunks = pending_units(self.store, self.plan)
         try:
             while (chunk := await asyncio.to_thread(next, chunks, _PRODUCER_DONE)) is not _PRODUCER_DONE:

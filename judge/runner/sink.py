@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from judge.errors import JudgeError
 
@@ -36,8 +36,7 @@ class RunBusy(JudgeError):
 class VerdictSink:
     """Accepts verdict rows from the event loop (`put`) and stores them; `close()` flushes the rest."""
 
-    def __init__(self, store, run_id: str, *, flush_seconds: float = 1.0, batch_size: int = 500,
-                 on_error: Callable[[BaseException], None] | None = None):
+    def __init__(self, store, run_id: str, *, flush_seconds: float = 1.0, batch_size: int = 500):
         self.store, self.run_id = store, run_id
         self.flush_seconds, self.batch_size = flush_seconds, batch_size
         self.path = journal_path(store.path, run_id)
@@ -54,7 +53,6 @@ class VerdictSink:
         self._lock = threading.Lock()  # guards _pending and the journal
         self._wake = threading.Event()
         self._stopping = False
-        self._on_error = on_error
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._write_loop, name=f"verdicts-{run_id}", daemon=True)
         self._thread.start()
@@ -121,8 +119,6 @@ class VerdictSink:
                 self.store.heartbeat(self.run_id)
         except Exception as exc:  # the journal still holds the batch; retry on the next flush
             self.error = exc
-            if self._on_error is not None:
-                self._on_error(exc)
             return False
         self.error = None
         with self._lock:

@@ -167,16 +167,6 @@ class RunQueries:
                 [run_id],
             ).df()
 
-    def recent_verdicts(self, run_id: str, limit: int = 50) -> pd.DataFrame:
-        """The latest verdicts to land: the live view of a running run."""
-        with self.db.connect() as con:
-            return con.execute(
-                "SELECT i.item_id, v.sample, v.score, v.passed, v.reasoning, v.error, v.cached, v.latency_ms, "
-                "v.cost_usd, v.created_at FROM verdicts v LEFT JOIN items i ON i.uid = v.item_uid "
-                "WHERE v.run_id = ? ORDER BY v.created_at DESC LIMIT ?",
-                [run_id, limit],
-            ).df()
-
     def pending_items(self, run_id: str, dataset_id: int, samples: int, *, after_position: int,
                       limit: int, item_uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """The next `limit` items after `after_position` that still miss a verdict for some sample.
