@@ -28,6 +28,9 @@ PAGES = {
         st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
         st.Page("pages/improve.py", title="Improve", icon=":material/tune:"),
     ],
+    "Settings": [
+        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+    ],
 }
 
 # A labeling link's session sees the annotate page and nothing else; other sessions see the owner's pages

@@ -12,6 +12,7 @@ from pathlib import Path
 from judge.config import db_path
 from judge.store._db import Database
 from judge.store.datasets import DatasetQueries
+from judge.store.info import InfoQueries
 from judge.store.labels import LabelQueries
 from judge.store.reports import ReportQueries
 from judge.store.runs import RunQueries
@@ -20,7 +21,7 @@ from judge.store.specs import SpecQueries
 from judge.store.tasks import TaskQueries
 
 
-class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries):
+class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries, InfoQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):
