@@ -81,8 +81,7 @@ def launch(dataset: str, spec: JudgeSpec, models: list[str | None], *, base_url:
 
 def run_label(row: pd.Series) -> str:
     model = row["model"] if isinstance(row["model"], str) else "offline"
-    dataset = f"{row['dataset']} v{row['dataset_version']}"
-    return f"{row['id']} · {row['spec_name']} · {model} · {dataset} · {row['status']}"
+    return f"{row['id']} · {row['spec_name']} · {model} · {row['dataset']} v{row['dataset_version']}"
 
 
 def cost_text(cost: float | None) -> str:
