@@ -4,8 +4,11 @@ import streamlit as st
 
 from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, detect_columns, import_file
 from judge.ui import errors_shown, get_store
+from judge.ui.auth import route_through_app
 from judge.ui.nav import page_link
 from judge.ui.uploads import dataset_name_from, saved_upload, table_of
+
+route_through_app()  # this page draws a form before it reads the store: apply app.py's sign-in first
 
 ROLE_HELP = {
     "id": "A stable id per row; without one, ids are the row numbers.",
