@@ -62,7 +62,7 @@ def plan_from_run(store, run_id: str) -> RunPlan:
     run = store.run(run_id)
     params = run["params"]
     if "spec" not in params:
-        raise JudgeError(f"Run {run_id} was imported ({run['source']}), not made by the runner: it cannot be resumed.")
+        raise JudgeError(f"Run {run_id} was not made by the runner (source: {run['source']}): it has nothing to resume.")
     return RunPlan(
         run_id=run_id, dataset_id=int(run["dataset_id"]), spec=JudgeSpec.from_dict(params["spec"]),
         model=run["model"], base_url=run["base_url"], samples=int(run["samples"]),
