@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import pytest
 
-from judge.errors import InvalidSpec
+from judge.errors import InvalidSpec, JudgeError
 from judge.runner import (AdaptiveLimit, RetryPolicy, estimate_run, execute_run, run_in_background, start_run,
                           weighted_score)
 from judge.specs import builtin_specs
@@ -244,3 +244,13 @@ def test_a_custom_provider_can_replace_the_models_one(store, tmp_path):
     verdicts = store.verdicts(summary.run_id)
     assert provider.closed and list(verdicts["score"]) == [5, 5, 5]
     assert (verdicts["model_reported"] == "constant-1").all() and verdicts["input_tokens"].isna().all()
+
+
+def test_a_run_over_a_subset_judges_only_those_items(store, tmp_path, fake_llm):
+    make_dataset(store, tmp_path, 6)
+    uids = list(store.items(store.dataset("sums")["id"])["uid"])[1:3]
+    summary = execute_run(store, start_run(store, dataset="sums", spec=llm_spec(), item_uids=uids))
+    assert (summary.total, summary.done, fake_llm.count) == (2, 2, 2)
+    assert sorted(store.verdicts(summary.run_id)["item_uid"]) == sorted(uids)
+    with pytest.raises(JudgeError, match="not in dataset 'sums'"):
+        start_run(store, dataset="sums", spec=llm_spec(), item_uids=["nope"])
