@@ -180,3 +180,12 @@ def test_serving_beyond_localhost_without_a_secret_refuses(tmp_path, page):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def test_first_request_to_an_owner_form_page_asks_for_the_secret_first(start_dashboard, page):
+    dashboard = start_dashboard(env={"JUDGE_OWNER_SECRET": SECRET})
+    page.goto(f"{dashboard.url}/upload")  # the server's very first script run
+    settle(page)
+    page.get_by_text("Owner sign-in").wait_for()
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    no_owner_navigation(page, "Owner sign-in")
