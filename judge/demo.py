@@ -46,9 +46,11 @@ DEMO_RUBRICS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 # Which offline judges the demo runs on which demo dataset (see run_demo_judges).
+DEMO_JUDGES: dict[str, tuple[str, ...]] = {"query-trees": ("json_tree_match",),
+                                           "support": ("reference_rouge", "reference_f1")}
 DEMO_TREND_JUDGE = "json_tree_match"
 DEMO_TREND_DATASETS = ("query-trees",)
-DEMO_JUDGES: dict[str, tuple[str, ...]] = {"support": ("reference_rouge", "reference_f1")}
+ALL_VERSIONS = "all versions"
 DEMO_DISTILLED = ("support",)
 
 
@@ -93,9 +95,10 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
 def run_demo_judges(store, dataset: str) -> list[str]:
     """Run the demo's offline judges on one dataset; returns the run ids, oldest first.
 
-    - every dataset: each judge in DEMO_JUDGES that fits it (a reference judge needs references), over all items;
-    - with an `app_version` column: DEMO_TREND_JUDGE once per version, tagged with it, then over all items,
-      with the first version's run pinned as the baseline, so Trends has a series and a baseline to flag against;
+    - the judges DEMO_JUDGES names for the dataset, over all its items (tagged "all versions" when the items
+      come from several app versions, so no single version takes credit for them);
+    - for DEMO_TREND_DATASETS with an `app_version` column: DEMO_TREND_JUDGE again once per version, tagged
+      with it, the first one pinned as the baseline, so Trends ends on the latest version with a baseline;
     - with enough human scores: the distilled classifier judge (judge.distill).
     """
     from judge.distill import MIN_LABELS, distill_judge
@@ -115,15 +118,14 @@ def run_demo_judges(store, dataset: str) -> list[str]:
         return run_id
 
     versions = sorted({str(m["app_version"]) for m in items["metadata"] if m.get("app_version") is not None})
-    if dataset in DEMO_TREND_DATASETS and versions:
+    for spec_name in DEMO_JUDGES.get(dataset, ()):
+        run(spec_name, version_tag=ALL_VERSIONS if len(versions) > 1 else None, name="demo: all items")
+    if dataset in DEMO_TREND_DATASETS:
         for version in versions:
             uids = items.loc[[m.get("app_version") == version for m in items["metadata"]], "uid"]
             run_id = run(DEMO_TREND_JUDGE, item_uids=list(uids), version_tag=version, name=f"demo: {version} only")
             if version == versions[0]:
                 store.pin_baseline(DEMO_TREND_JUDGE, run_id)
-        run(DEMO_TREND_JUDGE, version_tag="all versions", name="demo: all versions")
-    for spec_name in DEMO_JUDGES.get(dataset, ()):
-        run(spec_name, name="demo")
     human_scores = store.human_item_labels(int(info["id"]), 4)["human_score"].notna().sum()
     if dataset in DEMO_DISTILLED and human_scores >= MIN_LABELS:
         with threadpool_limits(limits=1):  # threaded BLAS on matrices this small is 10x slower on a busy machine

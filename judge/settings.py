@@ -54,9 +54,9 @@ def provider_status(secrets: Mapping | None = None) -> list[dict[str, str]]:
     for p in PROVIDER_VARIABLES:
         key = SET if setting(p.key_variable, secrets) else NOT_SET
         if key == NOT_SET and not p.key_required:
-            key = "not set (optional: local servers need none)"
+            key = "not set (optional)"
         base_url = setting(p.base_url_variable, secrets)
-        default = f"{p.default_base_url} (default)" if p.default_base_url else "not set: give it on the judge spec"
+        default = f"{p.default_base_url} (default)" if p.default_base_url else "none: given on the judge spec"
         rows.append({"provider": p.provider, "key variable": p.key_variable, "key": key,
                      "base URL variable": p.base_url_variable,
                      "base URL in effect": shown_url(base_url) if base_url else default})

@@ -16,7 +16,7 @@ st.caption("Keys and the owner secret come from the environment or .streamlit/se
            "dashboard after changing them. This page only says whether each is set, never its value.")
 
 st.subheader("Provider keys")
-st.dataframe(settings.provider_status(secrets()), hide_index=True)
+st.table(settings.provider_status(secrets()), hide_index=True)
 
 st.subheader("Model prices")
 st.caption(f"USD per million tokens, used for cost estimates and run costs. The built-in prices are approximate "
@@ -52,6 +52,6 @@ with errors_shown():
         f"{m['name']} ({m['applied_at']:%Y-%m-%d %H:%M})" for m in summary["migrations"]))
 
 st.subheader("Serving")
-st.dataframe(settings.serving_rows(st.get_option("server.address"), st.get_option("server.port"),
-                                   owner_login_required=owner_login_required(), secrets=secrets()),
-             hide_index=True)
+st.table(settings.serving_rows(st.get_option("server.address"), st.get_option("server.port"),
+                              owner_login_required=owner_login_required(), secrets=secrets()),
+         hide_index=True, hide_header=True)

@@ -28,15 +28,17 @@ def _runs(store: Store, dataset: str):
 def test_query_trees_get_one_tree_match_run_per_app_version_and_one_over_everything(demo_store):
     runs = _runs(demo_store, "query-trees").sort_values("created_at")
     assert list(runs["spec_name"]) == [DEMO_TREND_JUDGE] * 4
-    assert list(runs["version_tag"]) == [*VERSIONS, "all versions"]
+    assert list(runs["version_tag"]) == ["all versions", *VERSIONS]
     assert set(runs["status"]) == {"done"}
-    assert list(runs["done"]) == [20, 20, 20, 60] and runs["failed"].sum() == 0
-    assert demo_store.baseline_run(DEMO_TREND_JUDGE) == runs["id"].iloc[0]
+    assert list(runs["done"]) == [60, 20, 20, 20] and runs["failed"].sum() == 0
+    assert demo_store.baseline_run(DEMO_TREND_JUDGE) == runs["id"].iloc[1]
 
 
 def test_support_gets_two_reference_judges_and_the_distilled_judge(demo_store):
     runs = _runs(demo_store, "support")
     assert sorted(runs["spec_name"]) == ["distilled:support", "reference_f1", "reference_rouge"]
+    tags = runs.set_index("spec_name")["version_tag"]
+    assert tags["reference_rouge"] == tags["reference_f1"] == "all versions"
     assert set(runs["status"]) == {"done"} and set(runs["done"]) == {80}
     assert runs["cost_usd"].fillna(0).sum() == 0, "offline judges cost nothing"
 
@@ -45,8 +47,8 @@ def test_trend_shows_the_app_versions_against_the_pinned_baseline(demo_store):
     result = trend(demo_store, DEMO_TREND_JUDGE, n_boot=200)
     points = result["points"]
     assert len(points) >= 3
-    assert [p["version_tag"] for p in points[:3]] == VERSIONS
-    assert points[0]["is_baseline"] and result["baseline_run"] == points[0]["run_id"]
+    assert [p["version_tag"] for p in points[-3:]] == VERSIONS, "the series ends on the latest app version"
+    assert points[-3]["is_baseline"] and result["baseline_run"] == points[-3]["run_id"]
     assert all(p["mean_score"]["value"] is not None for p in points)
 
 
@@ -74,11 +76,15 @@ def test_loading_again_is_a_fast_no_op_that_adds_no_runs(demo_store):
     assert len(demo_store.runs()) == before
 
 
-def test_a_demo_too_small_to_distill_still_loads_with_its_reference_runs(store, tmp_path):
+def test_a_demo_without_versions_or_enough_labels_still_gets_its_judge_runs(store, tmp_path):
     directory = tmp_path / "demo"
     directory.mkdir()
     lines = [f'{{"id": "sup-{n}", "input": "q{n}", "output": "answer {n}", "reference": "answer {n}", "score": 5}}'
              for n in range(3)]
     (directory / "demo_support.jsonl").write_text("\n".join(lines) + "\n")
-    assert load_demo(store, directory=directory) == ["support"]
-    assert sorted(store.runs()["spec_name"]) == ["reference_f1", "reference_rouge"]
+    (directory / "demo_query_trees.jsonl").write_text(
+        '{"id": "qt-1", "input": "open tickets", "output": "{}", "reference": "{}", "score": 5}\n')
+    assert load_demo(store, directory=directory) == ["query-trees", "support"]
+    runs = store.runs()
+    assert sorted(runs["spec_name"]) == ["json_tree_match", "reference_f1", "reference_rouge"]
+    assert runs["version_tag"].isna().all(), "without app versions there is nothing to tag"

@@ -55,7 +55,8 @@ def rendered_bytes(app: AppTest) -> bytes:
 
 
 def table(app: AppTest, first_column: str):
-    return next(d.value for d in app.dataframe if d.value.columns[0] == first_column and len(d.value))
+    """The first table or dataframe on the page whose first column is `first_column`."""
+    return next(t.value for t in [*app.table, *app.dataframe] if t.value.columns[0] == first_column and len(t.value))
 
 
 def test_a_configured_key_shows_as_set_and_its_value_appears_nowhere(store, monkeypatch):
@@ -120,7 +121,7 @@ def test_with_an_owner_secret_the_page_asks_for_it_and_never_shows_it(store, mon
     app.run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == ["Judge Workbench"], "the sign-in page, not the settings"
-    assert not app.dataframe
+    assert not app.dataframe and not app.table
     app.text_input(key="auth.secret").set_value("owner-SECRET-" + "x" * 24)
     app.get("form")[0].button[0].click().run()
     rows = table(app, "setting").set_index("setting")["value"]
