@@ -104,7 +104,6 @@ def run_demo_judges(store, dataset: str) -> list[str]:
     from judge.distill import MIN_LABELS, distill_judge
     from judge.runner import execute_run, start_run
     from judge.specs import builtin_specs
-    from threadpoolctl import threadpool_limits
 
     info = store.dataset(dataset)
     items = store.items(int(info["id"]))
@@ -128,6 +127,5 @@ def run_demo_judges(store, dataset: str) -> list[str]:
                 store.pin_baseline(DEMO_TREND_JUDGE, run_id)
     human_scores = store.human_item_labels(int(info["id"]), 4)["human_score"].notna().sum()
     if dataset in DEMO_DISTILLED and human_scores >= MIN_LABELS:
-        with threadpool_limits(limits=1):  # threaded BLAS on matrices this small is 10x slower on a busy machine
-            run_ids.append(distill_judge(store, dataset).run_id)
+        run_ids.append(distill_judge(store, dataset).run_id)
     return run_ids
