@@ -5,6 +5,7 @@ import streamlit as st
 from judge.labeling import MILESTONES
 from judge.ui import errors_shown, read
 from judge.ui.nav import page_link
+from judge.ui.run_labels import model_text
 
 
 st.title("Judge Workbench")
@@ -54,17 +55,19 @@ with errors_shown():
         middle.metric("Items", f"{total_items:,}")
         right.metric("Labeled items", f"{labeled:,}", help="Items with at least one human label.")
         st.dataframe(
-            datasets[["name", "version", "items", "labeled_items", "created_at"]],
+            datasets.assign(labeled_share=datasets["labeled_items"] / datasets["items"].clip(lower=1))[
+                ["name", "version", "items", "labeled_items", "labeled_share", "created_at"]],
             hide_index=True,
             width="stretch",
             column_config={
                 "name": "Dataset",
                 "version": st.column_config.NumberColumn("Version", format="v%d"),
-                "items": "Items",
-                "labeled_items": st.column_config.ProgressColumn(
-                    "Labeled", help="Items with at least one label", format="%d", min_value=0,
-                    max_value=max(int(datasets["items"].max()), 1),
-                ),
+                "items": st.column_config.NumberColumn("Items", format="localized"),
+                "labeled_items": st.column_config.NumberColumn("Labeled", format="localized",
+                                                               help="Items with at least one human label"),
+                "labeled_share": st.column_config.ProgressColumn(
+                    "Share labeled", help="Share of this dataset's items with at least one label", format="percent",
+                    min_value=0.0, max_value=1.0),
                 "created_at": st.column_config.DatetimeColumn("Imported", format="YYYY-MM-DD HH:mm"),
             },
         )
@@ -76,11 +79,13 @@ with errors_shown():
     if len(runs):
         st.subheader("Recent judge runs")
         st.dataframe(
-            runs[["dataset", "spec_name", "model", "status", "done", "total_items", "mean_score", "created_at"]].head(10),
+            runs.assign(model=runs["model"].map(model_text))[
+                ["dataset", "spec_name", "model", "version_tag", "status", "done", "total_items", "mean_score",
+                 "created_at"]].head(10),
             hide_index=True, width="stretch",
             column_config={
-                "dataset": "Dataset", "spec_name": "Judge", "model": "Model", "status": "Status",
-                "done": "Done", "total_items": "Items",
+                "dataset": "Dataset", "spec_name": "Judge", "model": "Model", "version_tag": "App version",
+                "status": "Status", "done": "Done", "total_items": "Items",
                 "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
                 "created_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
             },

@@ -7,9 +7,10 @@ from judge.improve import add_fewshot, automatic_candidates, corrections, heldou
 from judge.runner import run_in_background, start_run
 from judge.specs import JudgeSpec
 from judge.ui import errors_shown, get_store, read
-from judge.ui.improve import CANDIDATES, JOB, leaderboard_table, scoring_job, start_scoring
+from judge.ui.improve import CANDIDATES, JOB, default_judge, leaderboard_table, scoring_job, start_scoring
 from judge.ui.judges import secrets
 from judge.ui.run import judge_choices, load_choice
+from judge.ui.run_labels import run_labels
 
 st.title("Improve a judge")
 st.caption("About 30% of the labeled items (by a stable hash) are for tuning: few-shot examples and guidelines "
@@ -24,17 +25,28 @@ if not len(datasets):
 with errors_shown():
     left, right = st.columns(2, gap="large")
     dataset = left.selectbox("Dataset", list(datasets["name"]), key="improve.dataset")
+    info = read("dataset", dataset)
+    finished = read("runs", int(info["id"]))
+    finished = finished[finished["status"] == "done"]
     choices = judge_choices()
-    current = load_choice(choices[right.selectbox("Judge", list(choices), key="improve.judge")])
-    model = right.text_input("Model", value=current.model or "", key="improve.model",
-                             help="provider/model for the base run and every candidate").strip() or None
+    specs = {label: load_choice(choice) for label, choice in choices.items()}
+    picked = right.selectbox("Judge", list(choices), key=f"improve.judge.{dataset}",
+                             index=default_judge(specs, set(finished["spec_name"])),
+                             help="Judges with a finished run on this dataset come first to mind: their "
+                                  "disagreements are where improving starts.")
+    current = specs[picked]
+    llm = current.kind == "llm"
+    model = None
+    if llm:
+        model = right.text_input("Model", value=current.model or "", key=f"improve.model.{current.name}",
+                                 help="provider/model for the base run and every candidate").strip() or None
+    else:
+        right.caption(f"A {current.kind} judge runs offline: no model, no key, no cost.")
     store = get_store()
     split = heldout_split(store, dataset, spec_name=current.name)
-    left.markdown(f"**{len(split.tuning)}** tuning items · **{len(split.heldout)}** held-out items")
+    left.markdown(f"**{len(split.tuning):,}** tuning items · **{len(split.heldout):,}** held-out items")
 
-    info = read("dataset", dataset)
-    runs = read("runs", int(info["id"]))
-    runs = runs[(runs["spec_name"] == current.name) & (runs["status"] == "done")]
+    runs = finished[finished["spec_name"] == current.name]
     st.subheader("Disagreements on tuning items")
     if not len(runs):
         st.info("No finished run of this judge on this dataset yet: run it on the tuning items to see where it "
@@ -46,8 +58,8 @@ with errors_shown():
             st.toast(f"Started run {run_id}; this page shows it when it is done.", icon=":material/rocket_launch:")
         base = None
     else:
-        base = st.selectbox("Base run", list(runs["id"]), key="improve.base",
-                            format_func=lambda r: f"{r} · {runs.set_index('id').loc[r, 'model'] or 'offline'}")
+        labels = run_labels(runs, dataset=False)
+        base = st.selectbox("Base run", list(labels), key="improve.base", format_func=labels.get)
         rows = corrections(store, base)
         if not len(rows):
             st.success("The judge agrees with people on every tuning item it scored.", icon=":material/check:")
@@ -59,7 +71,7 @@ with errors_shown():
                 cols = st.columns(2)
                 cols[0].markdown(f"**Judge's reasoning**\n\n{row.reasoning or '—'}")
                 cols[1].markdown(f"**Human critique**\n\n{row.critique if isinstance(row.critique, str) else '—'}")
-                if st.button("Use as few-shot", key=f"improve.use.{row.item_uid}", icon=":material/add:"):
+                if llm and st.button("Use as few-shot", key=f"improve.use.{row.item_uid}", icon=":material/add:"):
                     spec, version = add_fewshot(store, current, rows[rows["item_uid"] == row.item_uid])
                     st.toast(f"Saved {spec.name} v{version} with {len(spec.examples)} example(s).",
                              icon=":material/check:")
@@ -67,10 +79,15 @@ with errors_shown():
 
     st.subheader("Candidates")
     candidates = st.session_state.setdefault(CANDIDATES, {})
-    fewshot = st.number_input("Few-shot examples in the automatic candidate", 0, 10, 3, key="improve.fewshot")
-    if base is not None and st.button("Add automatic candidates", icon=":material/auto_fix_high:"):
-        for label, spec in automatic_candidates(store, current, base, fewshot=int(fewshot)):
-            candidates[label] = spec.to_dict()
+    if not llm:
+        st.info(f"Few-shot examples and guidelines only change what an LLM judge reads; a {current.kind} judge "
+                "scores by its own rules. Edit its spec below (say, another reference metric or stricter checks) "
+                "and score the variants on the held-out items.", icon=":material/info:")
+    else:
+        fewshot = st.number_input("Few-shot examples in the automatic candidate", 0, 10, 3, key="improve.fewshot")
+        if base is not None and st.button("Add automatic candidates", icon=":material/auto_fix_high:"):
+            for label, spec in automatic_candidates(store, current, base, fewshot=int(fewshot)):
+                candidates[label] = spec.to_dict()
     with st.expander("Edit a candidate", icon=":material/edit:"):
         label = st.text_input("Label", key="improve.new_label", placeholder="e.g. stricter rubric").strip()
         body = st.text_area("Spec JSON", value=current.to_json(), height=300, key="improve.new_body")

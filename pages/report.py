@@ -5,7 +5,8 @@ import streamlit as st
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import remembered_annotator
 from judge.ui.charts import confusion_heatmap, score_distributions
-from judge.ui.reports import figure_text, interval_text, report
+from judge.ui.reports import figure_text, interval_text, report, takes_fewshot
+from judge.ui.run_labels import run_labels
 
 st.title("Agreement report")
 st.caption("Every figure has a 95% bootstrap interval and its n. Undefined figures say why.")
@@ -16,8 +17,7 @@ if not len(runs):
             icon=":material/info:")
     st.stop()
 
-labels = {row["id"]: f"{row['spec_name']} · {row['model'] or 'offline'} · {row['dataset']} v{row['dataset_version']} "
-                     f"· {row['id']}" for _, row in runs.iterrows()}
+labels = run_labels(runs)
 run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="report.run")
 
 with errors_shown():
@@ -82,8 +82,8 @@ with errors_shown():
                                       source="report")
                 st.toast("Label saved; the report updates with it.", icon=":material/check:")
                 st.rerun()
-        if st.button("Use as a few-shot example for this judge", key="report.fewshot",
-                     icon=":material/school:"):
+        if takes_fewshot(run) and st.button("Use as a few-shot example for this judge", key="report.fewshot",
+                                            icon=":material/school:"):
             get_store().mark_fewshot(run["spec_name"], row["item_uid"])
             st.toast(f"Marked for {run['spec_name']}; it is left out of this judge's agreement from now on.")
             st.rerun()

@@ -4,33 +4,49 @@ import streamlit as st
 
 from judge.ui import errors_shown, get_store, read
 from judge.ui.charts import trend_figure
+from judge.ui.nav import page_link
 from judge.ui.reports import report
+from judge.ui.run_labels import busiest_judge, run_labels
 
 st.title("Trends")
-st.caption("Mean score and corrected pass rate per run, with 95% interval bands. Dotted lines mark a change of "
-           "the judge itself (spec version or model): not an app regression.")
+st.caption("One judge's mean score and corrected pass rate per run, with 95% interval bands. Dotted lines mark a "
+           "change of the judge itself (spec version or model): not an app regression.")
 
 runs = read("runs")
 judges = sorted({name for name in runs["spec_name"] if name}) if len(runs) else []
 if not judges:
-    st.info("Run a judge on a few versions of your app to see a trend.", icon=":material/info:")
+    st.info("Run a judge on a few versions of your app (tag each run with its app version) to see a trend.",
+            icon=":material/info:")
+    page_link("pages/run.py", label="Run a judge", icon=":material/play_circle:")
     st.stop()
-judge_name = st.selectbox("Judge", judges, key="trends.judge")
+judge_name = st.selectbox("Judge", judges, index=judges.index(busiest_judge(runs)), key="trends.judge",
+                          format_func=lambda name: f"{name} ({(runs['spec_name'] == name).sum()} runs)")
 
 with errors_shown():
     result = report("trend", judge_name)
     points = result["points"]
-    st.plotly_chart(trend_figure(points, "corrected_pass_rate", title="Corrected pass rate",
-                                 changes=result["judge_changes"]), key="trends.pass_rate")
-    st.plotly_chart(trend_figure(points, "mean_score", title="Mean score", changes=result["judge_changes"]),
-                    key="trends.mean_score")
+    if len(points) < 2:
+        st.info("This judge has one run so far: run it again on the next version of your app to draw a trend.",
+                icon=":material/info:")
+    left, right = st.columns(2)
+    left.plotly_chart(trend_figure(points, "corrected_pass_rate", title="Corrected pass rate",
+                                   changes=result["judge_changes"]), key="trends.pass_rate")
+    right.plotly_chart(trend_figure(points, "mean_score", title="Mean score (1-5)", changes=result["judge_changes"]),
+                       key="trends.mean_score")
     if result["regressions"]:
-        st.error(f"Worse than the baseline beyond the intervals: {', '.join(result['regressions'])}",
+        labels = run_labels(runs[runs["id"].isin(result["regressions"])])
+        st.error("Worse than the baseline beyond the intervals: " + "; ".join(labels.values()),
                  icon=":material/trending_down:")
-    st.caption(f"Baseline: {result['baseline_run'] or 'none pinned'}")
+
+    st.subheader("Baseline")
+    labels = run_labels(runs[runs["spec_name"] == judge_name])
+    baseline = result["baseline_run"]
+    st.caption(f"Baseline: {labels.get(baseline, baseline) if baseline else 'none pinned'}. Later runs are "
+               "flagged when they are worse than it beyond both intervals.")
     ids = [p["run_id"] for p in points]
-    pin = st.selectbox("Pin a run as the baseline", ids, index=len(ids) - 1, key="trends.pin")
+    pin = st.selectbox("Pin a run as the baseline", ids, index=len(ids) - 1, key="trends.pin",
+                       format_func=lambda run_id: labels.get(run_id, run_id))
     if st.button("Pin baseline", key="trends.pin_button", icon=":material/push_pin:"):
         get_store().pin_baseline(judge_name, pin)
-        st.toast(f"{pin} is now the baseline of {judge_name}.")
+        st.toast(f"{labels.get(pin, pin)} is now the baseline of {judge_name}.")
         st.rerun()

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from judge.store import Store
+from judge.ui.run_labels import run_labels
 from report_data import judge_run, labeled_dataset, spec
 
 PAGES = Path(__file__).parent.parent / "pages"
@@ -78,15 +79,17 @@ def test_revising_a_label_and_marking_a_few_shot_example(runs, store):
     assert any("1 few-shot examples left out" in c.value for c in app.caption)
 
 
-def test_compare_page_names_the_better_judge(runs):
+def test_compare_page_opens_on_the_latest_pair_and_names_the_better_judge_by_label(runs, store):
     _, good, other, _ = runs
     app = page("compare.py")
-    assert app.info
+    assert sorted(app.multiselect(key="compare.runs").value) == sorted([good, other]), "the latest two runs"
     app.multiselect(key="compare.runs").set_value([good, other]).run()
     assert not app.exception, app.exception
+    labels = run_labels(store.runs(), dataset=False)
     table = app.dataframe[0].value
-    assert list(table["run"]) == [good, other]
-    assert any(f"**{good}** agrees better" in m.value for m in app.markdown)
+    assert list(table["Run"]) == [labels[good], labels[other]]
+    assert "nan" not in " ".join(table["Run"]) and good not in labels[good]
+    assert any(f"**{labels[good]}** agrees better" in m.value for m in app.markdown)
 
 
 def test_trends_page_pins_a_baseline(runs, store):
@@ -99,4 +102,4 @@ def test_trends_page_pins_a_baseline(runs, store):
     app.button(key="trends.pin_button").click().run()
     assert not app.exception, app.exception
     assert store.baseline_run("helpful") == good
-    assert any(f"Baseline: {good}" in c.value for c in app.caption)
+    assert any(f"Baseline: {run_labels(store.runs())[good]}" in c.value for c in app.caption)

@@ -30,15 +30,21 @@ def score_distributions(matrix: list[list[int]]) -> go.Figure:
     return fig
 
 
-def interval_chart(rows: list[tuple[str, dict[str, Any]]], *, title: str) -> go.Figure:
-    """One point per named figure with its 95% interval as an error bar (undefined figures are left out)."""
+def interval_chart(rows: list[tuple[str, dict[str, Any]]], *, title: str, axis_title: str = "") -> go.Figure:
+    """One point per named figure with its 95% interval as an error bar (undefined figures are left out).
+
+    The height follows the number of rows, so two runs do not float in a tall empty frame.
+    """
     shown = [(name, fig) for name, fig in rows if fig["value"] is not None]
     values = [fig["value"] for _, fig in shown]
     plus = [fig["ci"][1] - fig["value"] if fig["ci"] else 0 for _, fig in shown]
     minus = [fig["value"] - fig["ci"][0] if fig["ci"] else 0 for _, fig in shown]
     fig = go.Figure(go.Scatter(x=values, y=[name for name, _ in shown], mode="markers",
-                               error_x=dict(type="data", array=plus, arrayminus=minus), marker=dict(size=10)))
-    fig.update_layout(title=title, **_LAYOUT)
+                               error_x=dict(type="data", array=plus, arrayminus=minus, thickness=2, width=6),
+                               marker=dict(size=11), hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title=axis_title, margin=dict(l=10, r=10, t=50, b=10),
+                      height=130 + 48 * max(len(shown), 1))
+    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     return fig
 
 
@@ -54,7 +60,7 @@ def trend_figure(points: list[dict[str, Any]], key: str, *, title: str,
         go.Scatter(x=x, y=low, mode="lines", line=dict(width=0), fill="tonexty", fillcolor="rgba(31,119,180,0.2)",
                    name="95% interval", hoverinfo="skip"),
         go.Scatter(x=x, y=values, mode="lines+markers", name=key.replace("_", " "),
-                   customdata=[p["run_id"] for p in points], hovertemplate="%{x}: %{y:.3f} (%{customdata})"),
+                   customdata=[p["run_id"] for p in points], hovertemplate="%{x}: %{y:.3f}<br>run %{customdata}<extra></extra>"),
     ])
     regressions = [(x[i], values[i]) for i, p in enumerate(points) if p["regression"]]
     if regressions:
@@ -68,5 +74,8 @@ def trend_figure(points: list[dict[str, Any]], key: str, *, title: str,
         fig.add_vline(x=change["index"] - 0.5, line_dash="dot", line_color="gray")
         fig.add_annotation(x=change["index"] - 0.5, y=1, yref="paper", text=change["change"], showarrow=False,
                            font=dict(size=10), xanchor="left")
-    fig.update_layout(title=title, xaxis_type="category", **_LAYOUT)
+    rate = "rate" in key
+    fig.update_layout(title=title, xaxis_type="category", xaxis_title="run (app version · run id)",
+                      yaxis_title=key.replace("_", " "), legend=dict(orientation="h", y=-0.35), **_LAYOUT)
+    fig.update_yaxes(tickformat=".0%" if rate else ".1f", range=[0, 1.02] if rate else [0.9, 5.1])
     return fig

@@ -71,6 +71,17 @@ def scoring_job(job_id: str | None) -> ScoringJob | None:
         return _JOBS.get(job_id) if job_id else None
 
 
+def default_judge(specs: dict[str, JudgeSpec], finished: set[str]) -> int:
+    """Index of the judge to open on: an LLM judge with a finished run on the dataset (it has disagreements to
+    learn from), else any judge with one, else the first."""
+    names = [(spec.name, spec.kind) for spec in specs.values()]
+    for wanted in (lambda name, kind: name in finished and kind == "llm", lambda name, kind: name in finished):
+        found = [index for index, (name, kind) in enumerate(names) if wanted(name, kind)]
+        if found:
+            return found[0]
+    return 0
+
+
 def leaderboard_table(board: Leaderboard) -> pd.DataFrame:
     def ci(fig: dict[str, Any]) -> str:
         return "" if not fig.get("ci") else f"{fig['ci'][0]:+.2f} to {fig['ci'][1]:+.2f}"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from judge import reports
+from judge.specs import builtin_specs
 from judge.ui import _store, _store_version, get_store
 
 
@@ -42,3 +44,35 @@ def interval_text(fig: dict[str, Any] | None, digits: int = 3) -> str:
         return f"n={fig['n']}"
     low, high = fig["ci"]
     return f"95% CI {low:.{digits}f} to {high:.{digits}f} · n={fig['n']}"
+
+
+def comparison_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """compare_runs' rows as a table with readable columns, and the column formats to show it with."""
+    table = pd.DataFrame([{
+        "Run": labels[r["run"]["id"]], "Labeled items": r["labeled_items"],
+        "Quadratic kappa": r["quadratic_kappa"]["value"], "95% interval": interval_text(r["quadratic_kappa"]),
+        "Pass/fail kappa": r["pass_fail_kappa"]["value"], "Recall of failures": r["failure_recall"]["value"],
+        "Cost": r["cost_usd"], "Cost per 1k items": r["cost_per_1k_items"],
+        "Kappa per $ per 1k": r["agreement_per_dollar"], "p50 latency": r["latency_p50_ms"],
+        "p95 latency": r["latency_p95_ms"], "Parse failures": r["parse_failure_rate"],
+    } for r in rows])
+    number = st.column_config.NumberColumn
+    columns = {
+        "Quadratic kappa": number(format="%.3f"), "Pass/fail kappa": number(format="%.3f"),
+        "Recall of failures": number(format="percent"), "Cost": number(format="dollar"),
+        "Cost per 1k items": number(format="dollar"), "Kappa per $ per 1k": number(format="%.2f"),
+        "p50 latency": number(format="%d ms"), "p95 latency": number(format="%d ms"),
+        "Parse failures": number(format="percent"),
+    }
+    return table, columns
+
+
+def takes_fewshot(run: dict[str, Any]) -> bool:
+    """Few-shot examples only mean something to an LLM judge, not to reference, assertion, distilled or
+    imported scores (`run` is a `Store.report_run` dict)."""
+    if run["source"] != "judge":
+        return False
+    if run["spec"]:
+        return run["spec"].get("kind", "llm") == "llm"
+    builtin = builtin_specs().get(run["spec_name"])
+    return builtin is not None and builtin.kind == "llm"
