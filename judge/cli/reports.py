@@ -33,6 +33,18 @@ def show(fig: dict[str, Any] | None) -> str:
     return f"{fig['value']:.3f}{ci}"
 
 
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
+def _money(value) -> str:
+    return "-" if value is None else f"${value:,.4f}"
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
 def _table(rows: list[list[Any]], header: list[str]) -> str:
     cells = [header] + [["-" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
@@ -54,7 +66,8 @@ def _report(store, args) -> int:
         _print_json(report)
         return 0
     run, labels = report["run"], report["labels"]
-    print(f"Run {run['id']}: judge {run['spec_name']} v{run['spec_version']} ({run['model'] or 'offline'}) "
+    version = f"v{run['spec_version']}" if run["spec_version"] is not None else "(built-in)"
+    print(f"Run {run['id']}: judge {run['spec_name']} {version} ({run['model'] or 'offline'}) "
           f"on {run['dataset']} v{run['dataset_version']}")
     print(f"{labels['items']} labeled items ({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} "
           f"few-shot examples left out), pass threshold {labels['pass_threshold']}; 95% intervals over "
@@ -78,7 +91,7 @@ def _report(store, args) -> int:
     stats = report["run_stats"]
     cost = "-" if stats["cost_usd"] is None else f"${stats['cost_usd']:.4f}"
     print(f"Verdicts {stats['verdicts']}, failed {stats['failed_verdicts']}, cost {cost}, latency p50 "
-          f"{stats['latency_p50_ms'] or '-'} ms, p95 {stats['latency_p95_ms'] or '-'} ms")
+          f"{_ms(stats['latency_p50_ms'])}, p95 {_ms(stats['latency_p95_ms'])}")
     if args.slice:
         print()
         print(_table([[s["value"], s["items"], show(s["quadratic_kappa"]), show(s["exact_agreement"])]
@@ -118,9 +131,9 @@ def _compare(store, args) -> int:
         return 0
     print(f"{result['common_items']} items judged by every run ({result['excluded_fewshot']} few-shot left out)\n")
     print(_table([[r["run"]["id"], r["run"]["spec_name"], r["labeled_items"], show(r["quadratic_kappa"]),
-                   show(r["pass_fail_kappa"]), r["cost_usd"], r["latency_p50_ms"], r["latency_p95_ms"],
-                   r["parse_failure_rate"]] for r in result["runs"]],
-                 ["run", "judge", "labeled", "quadratic kappa", "pass/fail kappa", "cost $", "p50 ms", "p95 ms",
+                   show(r["pass_fail_kappa"]), _money(r["cost_usd"]), _ms(r["latency_p50_ms"]),
+                   _ms(r["latency_p95_ms"]), _share(r["parse_failure_rate"])] for r in result["runs"]],
+                 ["run", "judge", "labeled", "quadratic kappa", "pass/fail kappa", "cost", "p50", "p95",
                   "failures"]) + "\n")
     print(_table([[d["a"], d["b"], d["n"], show(d["quadratic_kappa_difference"]),
                    d["better"] or "no significant difference"] for d in result["differences"]],

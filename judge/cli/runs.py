@@ -11,6 +11,8 @@ import json
 import sys
 import time
 
+import pandas as pd
+
 from judge.errors import JudgeError
 from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF
 from judge.runner import Progress, estimate_run, execute_run, start_run
@@ -98,9 +100,21 @@ def _runs(store, args) -> int:
     if table.empty:
         print("no runs yet: start one with `judge run --dataset NAME --judge SPEC`")
         return 0
-    columns = ["id", "dataset", "dataset_version", "spec_name", "model", "status", "done", "total_items",
-               "failed", "mean_score", "pass_rate", "cost_usd", "created_at"]
-    print(table[columns].to_string(index=False))
+    shown = pd.DataFrame({
+        "run": table["id"],
+        "dataset": table["dataset"] + " v" + table["dataset_version"].astype(str),
+        "judge": table["spec_name"],
+        "model": table["model"].fillna("offline"),
+        "version": table["version_tag"].fillna("") if "version_tag" in table else "",
+        "status": table["status"],
+        "verdicts": table["done"].astype(int).astype(str) + "/" + table["total_items"].fillna(0).astype(int).astype(str),
+        "failed": table["failed"].astype(int),
+        "mean": table["mean_score"].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}"),
+        "pass rate": table["pass_rate"].map(lambda v: "-" if pd.isna(v) else f"{v:.0%}"),
+        "cost": table["cost_usd"].map(lambda v: "-" if pd.isna(v) or not v else f"${v:,.4f}"),
+        "started": table["created_at"].map(lambda v: f"{v:%Y-%m-%d %H:%M}"),
+    })
+    print(shown.to_string(index=False))
     return 0
 
 
