@@ -17,14 +17,16 @@ from typing import Any
 import anthropic
 
 from judge.providers.base import VERDICT_SCHEMA, Completion, JudgeRequest, ProviderError
-from judge.providers.http_errors import redact, status_error, vendor_message
 from judge.providers.keys import api_key, setting
+from judge.providers.transport import JSONEndpoint, http_client, sdk_headers
 
 VERDICT_TOOL = {"name": "record_verdict",
                 "description": "Record your verdict: the step-by-step reasoning first, then the 1-5 score.",
                 "input_schema": VERDICT_SCHEMA}
 DEFAULT_MAX_TOKENS = 600  # the Messages API requires max_tokens
 UNSUPPORTED_PARAMS = {"temperature", "top_p", "top_k", "seed"}
+TOOLS = [VERDICT_TOOL]
+TOOL_CHOICE = {"type": "tool", "name": VERDICT_TOOL["name"]}
 
 
 class AnthropicProvider:
@@ -37,8 +39,14 @@ class AnthropicProvider:
         self.model = model
         self.base_url = base_url
         self.timeout = timeout
-        # One client per provider: its connection pool (1000 connections by default) is shared by all calls.
-        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        # The SDK resolves the endpoint and headers (key, API version); calls go out through
+        # transport.JSONEndpoint over the same connection pool (see transport.py for why).
+        pool = http_client(timeout)
+        sdk = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
+                                       http_client=pool)
+        url = sdk.base_url.copy_with(path=sdk.base_url.path.rstrip("/") + "/v1/messages")
+        self._endpoint = JSONEndpoint(pool, str(url), sdk_headers(sdk), vendor=self.name,
+                                      key_variable=self.key_variable, secret=sdk.api_key, timeout=timeout)
 
     @classmethod
     def create(cls, model: str, *, base_url: str | None, timeout: float,
@@ -46,57 +54,44 @@ class AnthropicProvider:
         return cls(model, api_key=api_key(cls.key_variable, secrets),
                    base_url=base_url or setting("ANTHROPIC_BASE_URL", secrets), timeout=timeout)
 
-    def arguments(self, request: JudgeRequest) -> dict[str, Any]:
-        """The exact keyword arguments for messages.create; sampling params are dropped (see module doc)."""
-        params = {"max_tokens": DEFAULT_MAX_TOKENS, **request.params}
-        arguments: dict[str, Any] = {"model": self.model, "messages": [{"role": "user", "content": request.prompt}],
-                                     "tools": [VERDICT_TOOL],
-                                     "tool_choice": {"type": "tool", "name": VERDICT_TOOL["name"]}}
+    def request_body(self, request: JudgeRequest) -> dict[str, Any]:
+        """The exact JSON body of the messages call; sampling params are dropped (see module doc)."""
+        body: dict[str, Any] = {"model": self.model, "max_tokens": DEFAULT_MAX_TOKENS,
+                                "messages": [{"role": "user", "content": request.prompt}],
+                                "tools": TOOLS, "tool_choice": TOOL_CHOICE}
         if request.system:
-            arguments["system"] = request.system
-        extra: dict[str, Any] = {}
-        for key, value in params.items():
-            if value is None or key in UNSUPPORTED_PARAMS:
+            body["system"] = request.system
+        for key, value in request.params.items():
+            if key in UNSUPPORTED_PARAMS:
                 continue
-            if key in ("max_tokens", "stop_sequences"):
-                arguments[key] = value
+            if value is None:
+                body.pop(key, None)
             else:
-                extra[key] = value
-        if extra:
-            arguments["extra_body"] = extra
-        return arguments
+                body[key] = value
+        if "max_tokens" not in body:  # the Messages API requires it
+            body["max_tokens"] = DEFAULT_MAX_TOKENS
+        return body
 
     async def complete(self, request: JudgeRequest) -> Completion:
+        reply = await self._endpoint.post(self.request_body(request))
         try:
-            message = await self._client.messages.create(**self.arguments(request))
-        except (anthropic.AnthropicError, ValueError) as exc:
-            raise self._error(exc) from None
-        tool_inputs = [block.input for block in message.content
-                       if block.type == "tool_use" and block.name == VERDICT_TOOL["name"]]
+            return self._completion(reply)
+        except (LookupError, TypeError, AttributeError, ValueError) as exc:
+            raise ProviderError(f"{self.name} sent a reply in an unexpected shape ({type(exc).__name__}: {exc})",
+                                retryable=True) from None
+
+    def _completion(self, reply: dict[str, Any]) -> Completion:
+        """The verdict tool's input as JSON text; without a tool call (cut off), the text for the tolerant parser."""
+        blocks = reply.get("content") or []
+        tool_inputs = [block.get("input") for block in blocks
+                       if block.get("type") == "tool_use" and block.get("name") == VERDICT_TOOL["name"]]
         if tool_inputs:
             text = json.dumps(tool_inputs[0], ensure_ascii=False)
-        else:  # cut off by max_tokens or no tool call: hand the text to the tolerant parser
-            text = "".join(block.text for block in message.content if block.type == "text")
-        usage = message.usage
-        return Completion(text=text, model=message.model or self.model,
-                          input_tokens=usage.input_tokens if usage else None,
-                          output_tokens=usage.output_tokens if usage else None)
-
-    def _error(self, exc: Exception) -> ProviderError:
-        """Map an SDK exception to a ProviderError whose message carries the vendor's words, never the key.
-
-        Raised `from None`: the SDK exception's own text can echo the key (401 replies quote it).
-        """
-        secret = self._client.api_key
-        if isinstance(exc, anthropic.APIStatusError):
-            return status_error(self.name, exc.status_code, vendor_message(exc.body, exc.message),
-                                exc.response.headers, key_variable=self.key_variable, secret=secret)
-        if isinstance(exc, anthropic.APITimeoutError):
-            return ProviderError(f"{self.name} did not answer within {self.timeout:g}s", retryable=True)
-        if isinstance(exc, anthropic.APIConnectionError):
-            cause = redact(str(exc.__cause__ or exc), secret)
-            return ProviderError(f"could not reach {self.name} at {self._client.base_url}: {cause}", retryable=True)
-        return ProviderError(f"{self.name} sent an unreadable reply: {redact(str(exc), secret)}", retryable=True)
+        else:
+            text = "".join(block.get("text") or "" for block in blocks if block.get("type") == "text")
+        usage = reply.get("usage") or {}
+        return Completion(text=text, model=reply.get("model") or self.model,
+                          input_tokens=usage.get("input_tokens"), output_tokens=usage.get("output_tokens"))
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._endpoint.aclose()

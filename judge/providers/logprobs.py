@@ -13,18 +13,24 @@ from collections.abc import Iterable
 from typing import Any
 
 _SCORE_VALUE = re.compile(r"""["']?score["']?\s*:\s*["']?([1-5])\b""")
+_SCORES = frozenset("12345")
 
 
-def _token_bytes(token: Any) -> bytes:
-    raw = getattr(token, "bytes", None)
-    return bytes(raw) if raw else token.token.encode()
+def _field(entry: Any, name: str) -> Any:
+    """A field of a logprob entry: a dict from the decoded JSON reply, or an SDK object with attributes."""
+    return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
+
+
+def _byte_length(token: Any) -> int:
+    raw = _field(token, "bytes")
+    return len(raw) if raw else len(_field(token, "token").encode())
 
 
 def score_probs(text: str, tokens: Iterable[Any]) -> dict[int, float] | None:
     """p(score) over 1..5 at the token that holds the score digit of `text`, or None if it cannot be found.
 
-    `tokens` are OpenAI-style logprob entries (`.token`, `.bytes`, `.top_logprobs` of `.token`/`.logprob`).
-    Offsets are counted in UTF-8 bytes because a token may hold part of a multi-byte character.
+    `tokens` are OpenAI logprob entries (`token`, `bytes`, `top_logprobs` of `token`/`logprob`), as dicts
+    or SDK objects. Offsets are counted in UTF-8 bytes because a token may hold part of a multi-byte character.
     """
     match = None
     for match in _SCORE_VALUE.finditer(text):
@@ -34,13 +40,14 @@ def score_probs(text: str, tokens: Iterable[Any]) -> dict[int, float] | None:
     target = len(text[: match.start(1)].encode())
     offset = 0
     for token in tokens:
-        size = len(_token_bytes(token))
+        size = _byte_length(token)
         if offset <= target < offset + size:
             probs: dict[int, float] = {}
-            for alternative in getattr(token, "top_logprobs", None) or []:
-                candidate = alternative.token.strip()
-                if candidate in {"1", "2", "3", "4", "5"}:
-                    probs[int(candidate)] = probs.get(int(candidate), 0.0) + math.exp(alternative.logprob)
+            for alternative in _field(token, "top_logprobs") or ():
+                candidate = _field(alternative, "token").strip()
+                if candidate in _SCORES:
+                    score = int(candidate)
+                    probs[score] = probs.get(score, 0.0) + math.exp(_field(alternative, "logprob"))
             total = sum(probs.values())
             if not probs or total <= 0:
                 return None

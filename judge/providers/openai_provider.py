@@ -8,7 +8,6 @@ never guessed from the model's name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,9 +15,9 @@ import openai
 
 from judge.errors import InvalidSpec
 from judge.providers.base import VERDICT_SCHEMA, Completion, JudgeRequest, ProviderError
-from judge.providers.http_errors import redact, status_error, vendor_message
 from judge.providers.keys import api_key, setting
 from judge.providers.logprobs import score_probs
+from judge.providers.transport import JSONEndpoint, http_client, sdk_headers
 
 RESPONSE_FORMAT = {"type": "json_schema",
                    "json_schema": {"name": "verdict", "strict": True, "schema": VERDICT_SCHEMA}}
@@ -42,8 +41,14 @@ class OpenAIProvider:
         self.base_url = base_url
         self.timeout = timeout
         self.structured_output = True
-        # One client per provider: its connection pool (1000 connections by default) is shared by all calls.
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        # The SDK resolves the endpoint and headers (key, organisation, project); calls go out through
+        # transport.JSONEndpoint over the same connection pool (see transport.py for why).
+        pool = http_client(timeout)
+        sdk = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
+                                 http_client=pool)
+        self._endpoint = JSONEndpoint(pool, str(sdk.base_url.join("chat/completions")), sdk_headers(sdk),
+                                      vendor=self.name, key_variable=self.key_variable, secret=sdk.api_key,
+                                      timeout=timeout)
 
     @classmethod
     def create(cls, model: str, *, base_url: str | None, timeout: float,
@@ -51,71 +56,55 @@ class OpenAIProvider:
         return cls(model, api_key=api_key(cls.key_variable, secrets),
                    base_url=base_url or setting("OPENAI_BASE_URL", secrets), timeout=timeout)
 
-    def arguments(self, request: JudgeRequest) -> dict[str, Any]:
-        """The exact keyword arguments for chat.completions.create; params set to None are left out."""
-        params = {"temperature": 0, **request.params}
+    def request_body(self, request: JudgeRequest) -> dict[str, Any]:
+        """The exact JSON body of the chat completion call; params set to None are left out."""
         prompt = request.prompt if self.structured_output else request.prompt + PLAIN_TEXT_INSTRUCTION
         messages = ([{"role": "system", "content": request.system}] if request.system else [])
         messages.append({"role": "user", "content": prompt})
-        arguments: dict[str, Any] = {"model": self.model, "messages": messages}
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
         if self.structured_output:
-            arguments["response_format"] = RESPONSE_FORMAT
-        extra: dict[str, Any] = {}
-        for key, value in params.items():
+            body["response_format"] = RESPONSE_FORMAT
+        body["temperature"] = 0
+        for key, value in request.params.items():
             if value is None:
-                continue
-            if key == "max_tokens":
-                arguments[self.max_tokens_parameter] = value
-            elif key in ("temperature", "seed", "top_p", "frequency_penalty", "presence_penalty", "stop"):
-                arguments[key] = value
-            else:  # server-specific options (e.g. vLLM's top_k) travel in the body unchanged
-                extra[key] = value
-        if extra:
-            arguments["extra_body"] = extra
+                body.pop(key, None)
+            elif key == "max_tokens":
+                body[self.max_tokens_parameter] = value
+            else:  # standard sampling options, and server-specific ones (e.g. vLLM's top_k), go in as given
+                body[key] = value
         if request.logprobs:
-            arguments.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
-        return arguments
+            body["logprobs"], body["top_logprobs"] = True, TOP_LOGPROBS
+        return body
 
     async def complete(self, request: JudgeRequest) -> Completion:
         try:
-            response = await self._client.chat.completions.create(**self.arguments(request))
-        except openai.BadRequestError as exc:
-            if not (self.structured_output and _about_response_format(exc)):
-                raise self._error(exc) from None
+            reply = await self._endpoint.post(self.request_body(request))
+        except ProviderError as exc:
+            if not (self.structured_output and exc.status == 400 and _about_response_format(str(exc))):
+                raise
             self.structured_output = False
             return await self.complete(request)
-        except (openai.OpenAIError, ValueError) as exc:
-            raise self._error(exc) from None
-        if not response.choices:
+        try:
+            return self._completion(reply)
+        except (LookupError, TypeError, AttributeError, ValueError) as exc:
+            raise ProviderError(f"{self.name} sent a reply in an unexpected shape ({type(exc).__name__}: {exc})",
+                                retryable=True) from None
+
+    def _completion(self, reply: dict[str, Any]) -> Completion:
+        """Read the decoded chat completion: text, reported model, usage, p(score) from the log-probabilities."""
+        if not reply.get("choices"):
             raise ProviderError(f"{self.name} returned no choices for model {self.model}", retryable=True)
-        choice = response.choices[0]
-        text = choice.message.content or choice.message.refusal or ""
-        tokens = choice.logprobs.content if choice.logprobs and choice.logprobs.content else None
-        usage = response.usage
-        return Completion(text=text, model=response.model or self.model,
-                          input_tokens=usage.prompt_tokens if usage else None,
-                          output_tokens=usage.completion_tokens if usage else None,
+        choice = reply["choices"][0]
+        message = choice.get("message") or {}
+        text = message.get("content") or message.get("refusal") or ""
+        tokens = (choice.get("logprobs") or {}).get("content")
+        usage = reply.get("usage") or {}
+        return Completion(text=text, model=reply.get("model") or self.model,
+                          input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"),
                           score_probs=score_probs(text, tokens) if tokens else None)
 
-    def _error(self, exc: Exception) -> ProviderError:
-        """Map an SDK exception to a ProviderError whose message carries the vendor's words, never the key.
-
-        Raised `from None`: the SDK exception's own text can echo the key (401 replies quote it).
-        """
-        secret = self._client.api_key
-        if isinstance(exc, openai.APIStatusError):
-            return status_error(self.name, exc.status_code, vendor_message(exc.body, exc.message),
-                                exc.response.headers, key_variable=self.key_variable, secret=secret)
-        if isinstance(exc, openai.APITimeoutError):
-            return ProviderError(f"{self.name} did not answer within {self.timeout:g}s", retryable=True)
-        if isinstance(exc, openai.APIConnectionError):
-            cause = redact(str(exc.__cause__ or exc), secret)
-            return ProviderError(f"could not reach {self.name} at {self._client.base_url}: {cause}", retryable=True)
-        # A reply the SDK could not decode (cut-off body, non-JSON from a proxy) is transient.
-        return ProviderError(f"{self.name} sent an unreadable reply: {redact(str(exc), secret)}", retryable=True)
-
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._endpoint.aclose()
 
 
 class OpenAICompatibleProvider(OpenAIProvider):
@@ -141,6 +130,5 @@ class OpenAICompatibleProvider(OpenAIProvider):
                    timeout=timeout)
 
 
-def _about_response_format(exc: openai.BadRequestError) -> bool:
-    text = json.dumps(exc.body) if exc.body is not None else exc.message
-    return "response_format" in text or "json_schema" in text
+def _about_response_format(message: str) -> bool:
+    return "response_format" in message or "json_schema" in message
