@@ -28,7 +28,7 @@ if len(picked) < 2:
 
 with errors_shown():
     result = report("compare_runs", picked)
-    short = run_labels([row["run"] for row in result["runs"]], dataset=False)
+    short = run_labels([row["run"] for row in result["runs"]], compact=True)
     st.caption(f"{result['common_items']:,} items judged by every run; {result['excluded_fewshot']:,} few-shot "
                "examples left out.")
     table, columns = comparison_table(result["runs"], short)

@@ -73,7 +73,7 @@ with errors_shown():
         )
         if len(annotators):
             st.caption("Annotators: " + ", ".join(
-                f"{row.name} ({row.labels} labels)" for row in annotators.itertuples()
+                f"{row.name} ({row.labels:,} label{'' if row.labels == 1 else 's'})" for row in annotators.itertuples()
             ))
 
     if len(runs):

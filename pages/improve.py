@@ -58,7 +58,7 @@ with errors_shown():
             st.toast(f"Started run {run_id}; this page shows it when it is done.", icon=":material/rocket_launch:")
         base = None
     else:
-        labels = run_labels(runs, dataset=False)
+        labels = run_labels(runs)
         base = st.selectbox("Base run", list(labels), key="improve.base", format_func=labels.get)
         rows = corrections(store, base)
         if not len(rows):
@@ -80,9 +80,10 @@ with errors_shown():
     st.subheader("Candidates")
     candidates = st.session_state.setdefault(CANDIDATES, {})
     if not llm:
+        change = "another reference metric" if current.kind == "reference" else "stricter or extra checks"
         st.info(f"Few-shot examples and guidelines only change what an LLM judge reads; a {current.kind} judge "
-                "scores by its own rules. Edit its spec below (say, another reference metric or stricter checks) "
-                "and score the variants on the held-out items.", icon=":material/info:")
+                f"scores by its own rules. Edit its spec below (say, {change}) and score the variants on the "
+                "held-out items.", icon=":material/info:")
     else:
         fewshot = st.number_input("Few-shot examples in the automatic candidate", 0, 10, 3, key="improve.fewshot")
         if base is not None and st.button("Add automatic candidates", icon=":material/auto_fix_high:"):

@@ -5,7 +5,7 @@ import streamlit as st
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import remembered_annotator
 from judge.ui.charts import confusion_heatmap, score_distributions
-from judge.ui.reports import figure_text, interval_text, report, takes_fewshot
+from judge.ui.reports import all_figures_table, figure_text, interval_text, report, takes_fewshot
 from judge.ui.run_labels import run_labels
 
 st.title("Agreement report")
@@ -31,12 +31,14 @@ with errors_shown():
         st.stop()
 
     scores, passfail, rate = result["scores"], result["pass_fail"], result["pass_rate"]
-    cards = [("Quadratic kappa", scores["quadratic_kappa"]), ("Exact agreement", scores["exact_agreement"]),
-             ("Within 1", scores["within_one_agreement"]), ("Pass/fail kappa", passfail["kappa"]),
-             ("Recall of failures", passfail["failure_recall"]), ("Corrected pass rate", rate["corrected"])]
-    for column, (title, fig) in zip(st.columns(3) + st.columns(3), cards):
-        column.metric(title, figure_text(fig), help=fig["undefined"], border=True)
-        column.caption(interval_text(fig))
+    cards = [("Quadratic kappa", scores["quadratic_kappa"], False),
+             ("Exact agreement", scores["exact_agreement"], True),
+             ("Within 1", scores["within_one_agreement"], True), ("Pass/fail kappa", passfail["kappa"], False),
+             ("Recall of failures", passfail["failure_recall"], True),
+             ("Corrected pass rate", rate["corrected"], True)]
+    for column, (title, fig, percent) in zip(st.columns(3) + st.columns(3), cards):
+        column.metric(title, figure_text(fig, percent=percent), help=fig["undefined"], border=True)
+        column.caption(interval_text(fig, percent=percent))
     ceiling = result["human_ceiling"]["krippendorff_alpha"]
     st.markdown(f"Human-human Krippendorff's alpha (the ceiling): **{figure_text(ceiling)}** ({interval_text(ceiling)})")
     advice = rate.get("advice") or {}
@@ -45,9 +47,7 @@ with errors_shown():
                 f"items to know the true pass rate within ±{advice['target_half_width']}.", icon=":material/lightbulb:")
 
     with st.expander("All figures"):
-        st.dataframe([{"figure": f"{group}.{name}", "value": fig["value"], "interval": interval_text(fig)}
-                      for group in ("scores", "pass_fail") for name, fig in result[group].items()
-                      if isinstance(fig, dict)], hide_index=True)
+        st.dataframe(all_figures_table(result), hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     left.plotly_chart(confusion_heatmap(scores["confusion_matrix"]), key="report.confusion")
@@ -59,8 +59,14 @@ with errors_shown():
     if not len(table):
         st.success("The judge gives every labeled item the human score.", icon=":material/check:")
     else:
+        st.caption(f"{len(table):,} labeled items where the judge's score differs from the human one, furthest "
+                   "apart first.")
         st.dataframe(table[["item_id", "human_score", "judge_score", "distance", "reasoning", "critique"]],
-                     hide_index=True, key="report.disagreements")
+                     hide_index=True, key="report.disagreements", width="stretch",
+                     column_config={"item_id": "Item", "human_score": "Human", "judge_score": "Judge",
+                                    "distance": "Off by",
+                                    "reasoning": st.column_config.TextColumn("Judge's reasoning", width="large"),
+                                    "critique": st.column_config.TextColumn("Human critique", width="medium")})
         picked = st.selectbox("Look closer", list(table.index), key="report.item",
                               format_func=lambda i: f"{table.at[i, 'item_id']} (human {table.at[i, 'human_score']}, "
                                                     f"judge {table.at[i, 'judge_score']})")
@@ -96,4 +102,8 @@ with errors_shown():
         st.caption("Worst quadratic kappa first.")
         st.dataframe([{column: s["value"], "items": s["items"], "quadratic kappa": s["quadratic_kappa"]["value"],
                        "interval": interval_text(s["quadratic_kappa"]), "exact": s["exact_agreement"]["value"]}
-                      for s in slices], hide_index=True, key="report.slices")
+                      for s in slices], hide_index=True, key="report.slices", width="stretch",
+                     column_config={"items": "Items",
+                                    "quadratic kappa": st.column_config.NumberColumn("Quadratic kappa", format="%.3f"),
+                                    "interval": "95% interval",
+                                    "exact": st.column_config.NumberColumn("Exact agreement", format="percent")})

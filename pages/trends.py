@@ -34,12 +34,12 @@ with errors_shown():
     right.plotly_chart(trend_figure(points, "mean_score", title="Mean score (1-5)", changes=result["judge_changes"]),
                        key="trends.mean_score")
     if result["regressions"]:
-        labels = run_labels(runs[runs["id"].isin(result["regressions"])])
+        labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
         st.error("Worse than the baseline beyond the intervals: " + "; ".join(labels.values()),
                  icon=":material/trending_down:")
 
     st.subheader("Baseline")
-    labels = run_labels(runs[runs["spec_name"] == judge_name])
+    labels = run_labels(runs[runs["spec_name"] == judge_name], compact=True)
     baseline = result["baseline_run"]
     st.caption(f"Baseline: {labels.get(baseline, baseline) if baseline else 'none pinned'}. Later runs are "
                "flagged when they are worse than it beyond both intervals.")

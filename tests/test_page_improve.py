@@ -68,3 +68,14 @@ def test_score_candidates_in_the_background_then_promote(page, fake_llm):
 
     app.button(key="improve.promote").click().run()
     assert "refund policy" in store.spec_body("helpful")["criteria"]
+
+
+def test_an_offline_judge_has_no_model_field_and_no_few_shot_controls(page):
+    app, _ = page
+    assert app.selectbox(key="improve.judge.qa").value.startswith("helpful"), "the judge with a finished run"
+    assert app.text_input(key="improve.model.helpful").value == "openai/gpt-test"
+    app.selectbox(key="improve.judge.qa").set_value("reference_f1 (built-in)").run()
+    assert not app.exception, app.exception
+    assert not any(t.key.startswith("improve.model") for t in app.text_input if t.key)
+    assert not any(b.label in ("Use as few-shot", "Add automatic candidates") for b in app.button)
+    assert any("only change what an LLM judge reads" in i.value for i in app.info)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from judge.store import Store
-from judge.ui.run_labels import run_labels
+from judge.ui.run_labels import busiest_judge, default_comparison, run_labels
 from report_data import judge_run, labeled_dataset, spec
 
 PAGES = Path(__file__).parent.parent / "pages"
@@ -85,7 +86,7 @@ def test_compare_page_opens_on_the_latest_pair_and_names_the_better_judge_by_lab
     assert sorted(app.multiselect(key="compare.runs").value) == sorted([good, other]), "the latest two runs"
     app.multiselect(key="compare.runs").set_value([good, other]).run()
     assert not app.exception, app.exception
-    labels = run_labels(store.runs(), dataset=False)
+    labels = run_labels(store.runs(), compact=True)
     table = app.dataframe[0].value
     assert list(table["Run"]) == [labels[good], labels[other]]
     assert "nan" not in " ".join(table["Run"]) and good not in labels[good]
@@ -102,4 +103,47 @@ def test_trends_page_pins_a_baseline(runs, store):
     app.button(key="trends.pin_button").click().run()
     assert not app.exception, app.exception
     assert store.baseline_run("helpful") == good
-    assert any(f"Baseline: {run_labels(store.runs())[good]}" in c.value for c in app.caption)
+    helpful = store.runs()[lambda runs: runs["spec_name"] == "helpful"]
+    assert any(f"Baseline: {run_labels(helpful, compact=True)[good]}" in c.value for c in app.caption)
+
+
+def test_report_offers_few_shot_marking_only_for_llm_judges(runs, store):
+    from judge.distill import distill_judge
+
+    ds, good, _, _ = runs
+    distilled = distill_judge(store, ds["name"]).run_id
+    app = page("report.py")
+    app.selectbox(key="report.run").set_value(distilled).run()
+    assert not app.exception, app.exception
+    assert app.dataframe and not any(b.key == "report.fewshot" for b in app.button)
+    app.selectbox(key="report.run").set_value(good).run()
+    assert any(b.key == "report.fewshot" for b in app.button)
+
+
+def test_run_labels_say_offline_instead_of_nan_and_tell_identical_runs_apart():
+    runs = pd.DataFrame([
+        {"id": "run-aaaaaa", "spec_name": "rouge", "model": np.nan, "dataset": "qa", "dataset_version": 1,
+         "version_tag": np.nan, "created_at": pd.Timestamp("2026-03-01 09:05")},
+        {"id": "run-bbbbbb", "spec_name": "helpful", "model": "openai/gpt-x", "dataset": "qa", "dataset_version": 2,
+         "version_tag": "v1.2", "created_at": pd.Timestamp("2026-03-01 09:05")},
+        {"id": "run-cccccc", "spec_name": "helpful", "model": "openai/gpt-x", "dataset": "qa", "dataset_version": 2,
+         "version_tag": "v1.2", "created_at": pd.Timestamp("2026-03-01 09:05")},
+    ])
+    labels = run_labels(runs)
+    assert labels["run-aaaaaa"] == "rouge · offline · qa · Mar 01 09:05"
+    assert labels["run-bbbbbb"] == "helpful · openai/gpt-x · qa v2 · app: v1.2 · Mar 01 09:05 · bbbbbb"
+    assert run_labels(runs.iloc[:2], compact=True) == {"run-aaaaaa": "rouge · offline · qa",
+                                                       "run-bbbbbb": "helpful · openai/gpt-x · qa v2 · app: v1.2"}
+
+
+def test_defaults_compare_the_latest_runs_on_the_same_items_and_trend_the_busiest_judge():
+    def run(run_id, spec, tag, total, minute, status="done"):
+        return {"id": run_id, "spec_name": spec, "dataset": "qa", "dataset_version": 1, "version_tag": tag,
+                "total_items": total, "status": status, "created_at": pd.Timestamp(f"2026-03-01 09:{minute:02d}")}
+
+    runs = pd.DataFrame([run("tree-v1", "tree", "v1", 20, 1), run("tree-v2", "tree", "v2", 20, 2),
+                         run("f1", "f1", None, 60, 3), run("rouge", "rouge", None, 60, 4),
+                         run("llm", "llm", None, 60, 5, status="running")])
+    assert default_comparison(runs) == ["rouge", "f1"], "not the running one, not two app versions"
+    assert default_comparison(runs.iloc[:2]) == [], "different app versions share no item"
+    assert busiest_judge(runs) == "tree"

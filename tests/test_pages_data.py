@@ -80,7 +80,18 @@ def test_overview_lists_datasets_with_counts(seeded):
     at = open_page("pages/home.py")
     frame = at.dataframe[0].value
     assert frame.loc[0, "name"] == "support" and frame.loc[0, "items"] == 6 and frame.loc[0, "labeled_items"] == 1
-    assert "alice (1 labels)" in markdown(at)
+    assert frame.loc[0, "labeled_share"] == pytest.approx(1 / 6), "each dataset's own share, not the largest's"
+    assert "alice (1 label)" in markdown(at)
+
+
+def test_overview_names_offline_runs_and_their_app_version(seeded):
+    from judge.runner import execute_run, start_run
+    from judge.specs import builtin_specs
+
+    execute_run(seeded, start_run(seeded, dataset="support", spec=builtin_specs()["reference_f1"],
+                                  version_tag="v2.0"))
+    runs = open_page("pages/home.py").dataframe[1].value
+    assert (runs.loc[0, "model"], runs.loc[0, "version_tag"]) == ("offline", "v2.0")
 
 
 def test_upload_page_without_a_file_explains_the_expected_columns(db):

@@ -27,23 +27,27 @@ def report(name: str, *args: Any, **kwargs: Any) -> Any:
     return _compute(path, _store_version(path), name, args, tuple(sorted(kwargs.items())))
 
 
-def figure_text(fig: dict[str, Any] | None, digits: int = 3) -> str:
-    """A figure as '0.812', or 'n/a' when undefined (the interval text says why)."""
+def figure_text(fig: dict[str, Any] | None, digits: int = 3, *, percent: bool = False) -> str:
+    """A figure as '0.812' (or '81.2%' for a share), or 'n/a' when undefined (the interval text says why)."""
     if not fig or fig["value"] is None:
         return "n/a"
-    return f"{fig['value']:.{digits}f}"
+    return _number(fig["value"], digits, percent)
 
 
-def interval_text(fig: dict[str, Any] | None, digits: int = 3) -> str:
-    """'95% CI 0.72-0.88 · n=60', or why the figure is undefined."""
+def interval_text(fig: dict[str, Any] | None, digits: int = 3, *, percent: bool = False) -> str:
+    """'95% CI 0.72 to 0.88 · n=60', or why the figure is undefined."""
     if not fig:
         return ""
     if fig["value"] is None:
-        return f"undefined: {fig['undefined']} · n={fig['n']}"
+        return f"undefined: {fig['undefined']} · n={fig['n']:,}"
     if not fig["ci"]:
-        return f"n={fig['n']}"
+        return f"n={fig['n']:,}"
     low, high = fig["ci"]
-    return f"95% CI {low:.{digits}f} to {high:.{digits}f} · n={fig['n']}"
+    return f"95% CI {_number(low, digits, percent)} to {_number(high, digits, percent)} · n={fig['n']:,}"
+
+
+def _number(value: float, digits: int, percent: bool) -> str:
+    return f"{value:.{max(digits - 2, 0)}%}" if percent else f"{value:.{digits}f}"
 
 
 def comparison_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -76,3 +80,37 @@ def takes_fewshot(run: dict[str, Any]) -> bool:
         return run["spec"].get("kind", "llm") == "llm"
     builtin = builtin_specs().get(run["spec_name"])
     return builtin is not None and builtin.kind == "llm"
+
+
+# (group, name) -> (readable name, shown as a percent)
+FIGURE_NAMES = {
+    ("scores", "quadratic_kappa"): ("Quadratic weighted kappa", False),
+    ("scores", "linear_kappa"): ("Linear weighted kappa", False),
+    ("scores", "exact_agreement"): ("Exact agreement", True),
+    ("scores", "within_one_agreement"): ("Within 1 point", True),
+    ("scores", "spearman_rho"): ("Spearman's rho", False),
+    ("scores", "kendall_tau_b"): ("Kendall's tau-b", False),
+    ("scores", "mae"): ("Mean absolute error (points)", False),
+    ("scores", "mean_bias"): ("Mean bias, judge minus human (points)", False),
+    ("pass_fail", "kappa"): ("Pass/fail kappa", False),
+    ("pass_fail", "tpr"): ("Passes the judge passes (TPR)", True),
+    ("pass_fail", "tnr"): ("Failures the judge fails (TNR)", True),
+    ("pass_fail", "failure_precision"): ("Precision of failures", True),
+    ("pass_fail", "failure_recall"): ("Recall of failures", True),
+    ("pass_fail", "failure_f1"): ("F1 of failures", False),
+    ("pass_fail", "false_failure_rate"): ("False failure rate", True),
+    ("pass_fail", "mcc"): ("Matthews correlation", False),
+}
+
+
+def all_figures_table(result: dict[str, Any]) -> pd.DataFrame:
+    """Every score and pass/fail figure of an agreement report with a readable name, value and interval."""
+    rows = []
+    for group in ("scores", "pass_fail"):
+        for name, fig in result[group].items():
+            if not isinstance(fig, dict) or "value" not in fig:
+                continue
+            title, percent = FIGURE_NAMES.get((group, name), (name.replace("_", " ").capitalize(), False))
+            rows.append({"Figure": title, "Value": figure_text(fig, percent=percent),
+                         "95% interval": interval_text(fig, percent=percent)})
+    return pd.DataFrame(rows)

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 OFFLINE = "offline"
+PARTS = ("judge", "model", "dataset", "app", "started")
 
 
 def present(value: Any) -> bool:
@@ -31,22 +32,34 @@ def started_text(created_at: Any) -> str:
     return pd.Timestamp(created_at).strftime("%b %d %H:%M") if present(created_at) else ""
 
 
-def run_label(run: Mapping[str, Any], *, dataset: bool = True) -> str:
+def _parts(run: Mapping[str, Any]) -> dict[str, str]:
+    version = run.get("dataset_version")
+    return {
+        "judge": str(run["spec_name"]),
+        "model": model_text(run.get("model")),
+        "dataset": str(run["dataset"]) + (f" v{int(version)}" if present(version) and int(version) > 1 else ""),
+        "app": f"app: {run['version_tag']}" if present(run.get("version_tag")) else "",
+        "started": started_text(run.get("created_at")),
+    }
+
+
+def run_label(run: Mapping[str, Any]) -> str:
     """'json_tree_match · offline · query-trees · app: v1.2 · Nov 23 14:29' for a run row or run summary."""
-    parts = [str(run["spec_name"]), model_text(run.get("model"))]
-    if dataset:
-        version = run.get("dataset_version")
-        parts.append(str(run["dataset"]) + (f" v{int(version)}" if present(version) and int(version) > 1 else ""))
-    if present(run.get("version_tag")):
-        parts.append(f"app: {run['version_tag']}")
-    parts.append(started_text(run.get("created_at")))
-    return " · ".join(part for part in parts if part)
+    return " · ".join(part for part in _parts(run).values() if part)
 
 
-def run_labels(runs: pd.DataFrame | Iterable[Mapping[str, Any]], *, dataset: bool = True) -> dict[str, str]:
-    """Run id -> label; labels that would be identical get the end of the run id to tell them apart."""
+def run_labels(runs: pd.DataFrame | Iterable[Mapping[str, Any]], *, compact: bool = False) -> dict[str, str]:
+    """Run id -> label; labels that would be identical get the end of the run id to tell them apart.
+
+    `compact` keeps the judge's name and only the parts that differ between these runs (for tables and
+    charts of a few runs side by side): two judges on one dataset read "reference_f1" and "reference_rouge".
+    """
     rows = [row for _, row in runs.iterrows()] if isinstance(runs, pd.DataFrame) else list(runs)
-    labels = {str(row["id"]): run_label(row, dataset=dataset) for row in rows}
+    parts = {str(row["id"]): _parts(row) for row in rows}
+    shown = PARTS
+    if compact:
+        shown = [key for key in PARTS if key == "judge" or len({p[key] for p in parts.values()}) > 1]
+    labels = {run_id: " · ".join(p[key] for key in shown if p[key]) for run_id, p in parts.items()}
     counts = Counter(labels.values())
     return {run_id: f"{label} · {run_id[-6:]}" if counts[label] > 1 else label for run_id, label in labels.items()}
 
