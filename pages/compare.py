@@ -32,10 +32,19 @@ with errors_shown():
     st.caption(f"{result['common_items']:,} items judged by every run; {result['excluded_fewshot']:,} few-shot "
                "examples left out.")
     table, columns = comparison_table(result["runs"], short)
-    st.dataframe(table, hide_index=True, column_config=columns, key="compare.table")
+    st.dataframe(table, hide_index=True, column_config=columns, key="compare.table", width="stretch",
+                 column_order=["Run", "Labeled items", "Quadratic kappa", "95% interval", "Pass/fail kappa",
+                               "Recall of failures"])
     st.plotly_chart(interval_chart([(short[r["run"]["id"]], r["quadratic_kappa"]) for r in result["runs"]],
                                    title="Quadratic kappa with 95% intervals", axis_title="quadratic kappa"),
                     key="compare.chart")
+
+    st.subheader("Cost and speed")
+    st.dataframe(table, hide_index=True, column_config=columns, key="compare.costs", width="stretch",
+                 column_order=["Run", "Cost", "Cost per 1k items", "Kappa per $ per 1k", "p50 latency",
+                               "p95 latency", "Parse failures"])
+    if not table["Cost"].fillna(0).any():
+        st.caption("These judges cost nothing to run (offline), so agreement per dollar is undefined.")
 
     st.subheader("Is one judge really better?")
     for d in result["differences"]:
@@ -49,5 +58,6 @@ with errors_shown():
     st.caption("How often the judges agree with each other, people aside.")
     st.dataframe([{"Judge A": short[p["a"]], "Judge B": short[p["b"]], "Items": p["n"],
                    "Quadratic kappa": figure_text(p["quadratic_kappa"]),
-                   "95% interval": interval_text(p["quadratic_kappa"]), "Exact agreement": figure_text(p["exact_agreement"])}
-                  for p in result["inter_judge"]], hide_index=True, key="compare.inter")
+                   "95% interval": interval_text(p["quadratic_kappa"]),
+                   "Exact agreement": figure_text(p["exact_agreement"], percent=True)}
+                  for p in result["inter_judge"]], hide_index=True, key="compare.inter", width="stretch")

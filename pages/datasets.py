@@ -13,6 +13,7 @@ MIME_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "ap
 PRIMARY = "#4f46e5"
 
 st.title("Datasets")
+st.caption("Each version's items with their current labels, how people score them, and exports.")
 
 with errors_shown():
     datasets = read("datasets")
@@ -64,18 +65,20 @@ with errors_shown():
     with people_col:
         st.markdown("**Annotators**")
         st.dataframe(
-            annotator_counts(labels), hide_index=True, width="stretch",
+            annotator_counts(labels).assign(pass_rate=lambda people: people["pass_rate"] * 100),
+            hide_index=True, width="stretch",
             column_config={
                 "annotator": "Annotator",
                 "labels": "Labels",
                 "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
-                "pass_rate": st.column_config.NumberColumn("Pass rate", format="percent"),
+                "pass_rate": st.column_config.NumberColumn("Pass rate", format="%.0f%%"),
             },
         )
 
     st.markdown("**Items and their latest labels**")
     metadata = pd.DataFrame(items["metadata"].tolist(), index=items.index)
     shown = pd.concat([table.drop(columns=["uid"]), metadata.drop(columns=table.columns, errors="ignore")], axis=1)
+    shown[["critique", "annotator"]] = shown[["critique", "annotator"]].astype(object).fillna("")
     st.dataframe(
         shown, hide_index=True, width="stretch", height=420,
         column_config={

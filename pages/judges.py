@@ -8,6 +8,7 @@ from judge.specs import JudgeSpec, builtin_specs, examples_from_labels
 from judge.trial import TRIAL_ROWS, sample_items, try_spec
 from judge.ui import errors_shown, get_store, read
 from judge.ui.judges import load_into_editor, loaded, secrets, spec_editor, starting_points
+from judge.ui.run_labels import model_text
 
 st.title("Judges")
 st.caption("A judge is data: a criterion, what each score 1-5 means, and a prompt (or offline checks). "
@@ -89,7 +90,12 @@ with errors_shown():
     history = read("spec_history", spec.name) if spec.name else None
     if history is not None and len(history):
         with st.expander(f"Version history of {spec.name} ({len(history)})"):
-            st.dataframe(history.drop(columns=["body"]), hide_index=True)
+            st.dataframe(history.drop(columns=["body"]).assign(model=history["model"].map(model_text)),
+                         hide_index=True, width="stretch",
+                         column_config={"version": st.column_config.NumberColumn("Version", format="v%d"),
+                                        "kind": "Kind", "model": "Model", "body_hash": "Content hash",
+                                        "created_at": st.column_config.DatetimeColumn("Saved",
+                                                                                      format="YYYY-MM-DD HH:mm")})
             version = st.selectbox("Version", list(history["version"]), key="judges.history_version")
             if st.button("Load this version into the editor", icon=":material/history:"):
                 load_into_editor(read("spec_body", spec.name, int(version)))

@@ -38,11 +38,11 @@ def create_task_form(datasets: pd.DataFrame) -> None:
             sample = mid.number_input("Sample size (0 = every item)", 0, value=0)
             seed = right.number_input("Sample seed", 0, value=0)
             chosen = {}
-            for column, values in columns.items():
-                if 1 < len(values) <= 100:
-                    value = st.selectbox(f"Only items with {column}", [ANY, *values], key=f"team.filter.{column}")
-                    if value != ANY:
-                        chosen[column] = value
+            filters = {column: values for column, values in columns.items() if 1 < len(values) <= 100}
+            for place, (column, values) in zip(_grid(len(filters)), filters.items()):
+                value = place.selectbox(f"Only items with {column}", [ANY, *values], key=f"team.filter.{column}")
+                if value != ANY:
+                    chosen[column] = value
             due = st.date_input("Due date (optional)", value=None)
             if st.form_submit_button("Create task", type="primary"):
                 task_id = team.create_task(
@@ -52,6 +52,11 @@ def create_task_form(datasets: pd.DataFrame) -> None:
                 )
                 st.session_state["team.task"] = task_id
                 st.rerun()
+
+
+def _grid(count: int, per_row: int = 3) -> list:
+    """`count` cells, `per_row` to a row: short filter menus side by side instead of one long column."""
+    return [cell for start in range(0, count, per_row) for cell in st.columns(per_row)][:count]
 
 
 def links_tab(task_id: int) -> None:
@@ -155,6 +160,8 @@ with errors_shown():
 
     tasks = read("tasks")
     if not len(tasks):
+        st.info("No task yet: create one above, then give each annotator a personal link on its Links tab. "
+                "Their labels land in the store as they save them.", icon=":material/info:")
         st.stop()
     titles = {int(r.id): f"#{r.id} {r.name} ({r.dataset} v{r.dataset_version}, {r.items} items)"
               for r in tasks.itertuples()}

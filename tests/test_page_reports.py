@@ -132,8 +132,10 @@ def test_run_labels_say_offline_instead_of_nan_and_tell_identical_runs_apart():
     labels = run_labels(runs)
     assert labels["run-aaaaaa"] == "rouge · offline · qa · Mar 01 09:05"
     assert labels["run-bbbbbb"] == "helpful · openai/gpt-x · qa v2 · app: v1.2 · Mar 01 09:05 · bbbbbb"
-    assert run_labels(runs.iloc[:2], compact=True) == {"run-aaaaaa": "rouge · offline · qa",
-                                                       "run-bbbbbb": "helpful · openai/gpt-x · qa v2 · app: v1.2"}
+    assert run_labels(runs.iloc[:2], compact=True) == {"run-aaaaaa": "rouge", "run-bbbbbb": "helpful"}
+    other_model = runs.iloc[1:].assign(model=["openai/gpt-x", "openai/gpt-y"])
+    assert run_labels(other_model, compact=True) == {"run-bbbbbb": "helpful · openai/gpt-x",
+                                                     "run-cccccc": "helpful · openai/gpt-y"}
 
 
 def test_defaults_compare_the_latest_runs_on_the_same_items_and_trend_the_busiest_judge():

@@ -57,7 +57,7 @@ def spec_editor(start: dict[str, Any]) -> JudgeSpec:
         body["rubric"] = {score: st.text_input(f"Score {score}", rubric.get(score, ""), key=key(f"rubric{score}"))
                           for score in SCORES}
     if body["kind"] == "llm":
-        model_col, url_col, temp_col, tokens_col = st.columns([3, 3, 1, 1])
+        model_col, url_col, temp_col, tokens_col = st.columns([3, 3, 2, 2])
         params = dict(start.get("params") or {})
         body["model"] = model_col.text_input("Model", start.get("model") or "", key=key("model"),
                                              help="provider/model: openai/..., anthropic/..., openai-compatible/...")

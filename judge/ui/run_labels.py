@@ -51,17 +51,24 @@ def run_label(run: Mapping[str, Any]) -> str:
 def run_labels(runs: pd.DataFrame | Iterable[Mapping[str, Any]], *, compact: bool = False) -> dict[str, str]:
     """Run id -> label; labels that would be identical get the end of the run id to tell them apart.
 
-    `compact` keeps the judge's name and only the parts that differ between these runs (for tables and
-    charts of a few runs side by side): two judges on one dataset read "reference_f1" and "reference_rouge".
+    `compact` keeps the judge's name and only the parts that tell these runs apart (for tables and charts of
+    a few runs side by side): two judges on one dataset read "reference_f1" and "reference_rouge".
     """
     rows = [row for _, row in runs.iterrows()] if isinstance(runs, pd.DataFrame) else list(runs)
     parts = {str(row["id"]): _parts(row) for row in rows}
-    shown = PARTS
+    shown = list(PARTS)
     if compact:
-        shown = [key for key in PARTS if key == "judge" or len({p[key] for p in parts.values()}) > 1]
+        shown = ["judge"]
+        for key in PARTS[1:]:
+            if _distinct(parts, shown + [key]) > _distinct(parts, shown):
+                shown.append(key)
     labels = {run_id: " · ".join(p[key] for key in shown if p[key]) for run_id, p in parts.items()}
     counts = Counter(labels.values())
     return {run_id: f"{label} · {run_id[-6:]}" if counts[label] > 1 else label for run_id, label in labels.items()}
+
+
+def _distinct(parts: dict[str, dict[str, str]], keys: list[str]) -> int:
+    return len({tuple(p[key] for key in keys) for p in parts.values()})
 
 
 def default_comparison(runs: pd.DataFrame) -> list[str]:
