@@ -31,8 +31,8 @@ with errors_shown():
     short = run_labels([row["run"] for row in result["runs"]], compact=True)
     st.caption(f"{result['common_items']:,} items judged by every run; {result['excluded_fewshot']:,} few-shot "
                "examples left out.")
-    table, columns = comparison_table(result["runs"], short)
-    st.dataframe(table, hide_index=True, column_config=columns, key="compare.table", width="stretch",
+    table = comparison_table(result["runs"], short)
+    st.dataframe(table, hide_index=True, key="compare.table", width="stretch",
                  column_order=["Run", "Labeled items", "Quadratic kappa", "95% interval", "Pass/fail kappa",
                                "Recall of failures"])
     st.plotly_chart(interval_chart([(short[r["run"]["id"]], r["quadratic_kappa"]) for r in result["runs"]],
@@ -40,10 +40,10 @@ with errors_shown():
                     key="compare.chart")
 
     st.subheader("Cost and speed")
-    st.dataframe(table, hide_index=True, column_config=columns, key="compare.costs", width="stretch",
+    st.dataframe(table, hide_index=True, key="compare.costs", width="stretch",
                  column_order=["Run", "Cost", "Cost per 1k items", "Kappa per $ per 1k", "p50 latency",
                                "p95 latency", "Parse failures"])
-    if not table["Cost"].fillna(0).any():
+    if all(not r["cost_usd"] for r in result["runs"]):
         st.caption("These judges cost nothing to run (offline), so agreement per dollar is undefined.")
 
     st.subheader("Is one judge really better?")

@@ -3,11 +3,11 @@ candidate prompts on held-out labels, and promote the one that really agrees bet
 
 import streamlit as st
 
-from judge.improve import add_fewshot, automatic_candidates, corrections, heldout_split, promote
+from judge.improve import add_fewshot, automatic_candidates, promote
 from judge.runner import run_in_background, start_run
 from judge.specs import JudgeSpec
 from judge.ui import errors_shown, get_store, read
-from judge.ui.improve import CANDIDATES, JOB, default_judge, leaderboard_table, scoring_job, start_scoring
+from judge.ui.improve import CANDIDATES, JOB, cached, default_judge, leaderboard_table, scoring_job, start_scoring
 from judge.ui.judges import secrets
 from judge.ui.run import judge_choices, load_choice
 from judge.ui.run_labels import run_labels
@@ -43,7 +43,7 @@ with errors_shown():
     else:
         right.caption(f"A {current.kind} judge runs offline: no model, no key, no cost.")
     store = get_store()
-    split = heldout_split(store, dataset, spec_name=current.name)
+    split = cached("heldout_split", dataset, spec_name=current.name)
     left.markdown(f"**{len(split.tuning):,}** tuning items · **{len(split.heldout):,}** held-out items")
 
     runs = finished[finished["spec_name"] == current.name]
@@ -60,7 +60,7 @@ with errors_shown():
     else:
         labels = run_labels(runs)
         base = st.selectbox("Base run", list(labels), key="improve.base", format_func=labels.get)
-        rows = corrections(store, base)
+        rows = cached("corrections", base)
         if not len(rows):
             st.success("The judge agrees with people on every tuning item it scored.", icon=":material/check:")
         for row in rows.head(20).itertuples():

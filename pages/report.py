@@ -101,9 +101,10 @@ with errors_shown():
         slices = report("agreement_by_slice", run_id, column)
         st.caption("Worst quadratic kappa first.")
         st.dataframe([{column: s["value"], "items": s["items"], "quadratic kappa": s["quadratic_kappa"]["value"],
-                       "interval": interval_text(s["quadratic_kappa"]), "exact": s["exact_agreement"]["value"]}
+                       "interval": interval_text(s["quadratic_kappa"]),
+                       "exact": figure_text(s["exact_agreement"], percent=True)}
                       for s in slices], hide_index=True, key="report.slices", width="stretch",
                      column_config={"items": "Items",
                                     "quadratic kappa": st.column_config.NumberColumn("Quadratic kappa", format="%.3f"),
                                     "interval": "95% interval",
-                                    "exact": st.column_config.NumberColumn("Exact agreement", format="percent")})
+                                    "exact": "Exact agreement"})

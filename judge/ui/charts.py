@@ -46,8 +46,8 @@ def interval_chart(rows: list[tuple[str, dict[str, Any]]], *, title: str, axis_t
     fig = go.Figure(go.Scatter(x=values, y=[name for name, _ in shown], mode="markers",
                                error_x=dict(type="data", array=plus, arrayminus=minus, thickness=2, width=6),
                                marker=dict(size=11, color=PRIMARY), hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title=axis_title, margin=dict(l=10, r=10, t=50, b=10),
-                      height=130 + 48 * max(len(shown), 1))
+    fig.update_layout(title=title, xaxis_title=axis_title, margin=dict(l=10, r=10, t=40, b=10),
+                      height=110 + 40 * max(len(shown), 1))
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     return fig
 

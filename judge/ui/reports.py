@@ -50,25 +50,21 @@ def _number(value: float, digits: int, percent: bool) -> str:
     return f"{value:.{max(digits - 2, 0)}%}" if percent else f"{value:.{digits}f}"
 
 
-def comparison_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """compare_runs' rows as a table with readable columns, and the column formats to show it with."""
-    table = pd.DataFrame([{
-        "Run": labels[r["run"]["id"]], "Labeled items": r["labeled_items"],
-        "Quadratic kappa": r["quadratic_kappa"]["value"], "95% interval": interval_text(r["quadratic_kappa"]),
-        "Pass/fail kappa": r["pass_fail_kappa"]["value"], "Recall of failures": r["failure_recall"]["value"],
-        "Cost": r["cost_usd"], "Cost per 1k items": r["cost_per_1k_items"],
-        "Kappa per $ per 1k": r["agreement_per_dollar"], "p50 latency": r["latency_p50_ms"],
-        "p95 latency": r["latency_p95_ms"], "Parse failures": r["parse_failure_rate"],
+def comparison_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> pd.DataFrame:
+    """compare_runs' rows as a table of readable columns and formatted values ('–' where a value is undefined)."""
+    def text(value: Any, pattern: str) -> str:
+        return "–" if value is None or value != value else pattern.format(value)
+
+    return pd.DataFrame([{
+        "Run": labels[r["run"]["id"]], "Labeled items": f"{r['labeled_items']:,}",
+        "Quadratic kappa": figure_text(r["quadratic_kappa"]), "95% interval": interval_text(r["quadratic_kappa"]),
+        "Pass/fail kappa": figure_text(r["pass_fail_kappa"]),
+        "Recall of failures": figure_text(r["failure_recall"], percent=True),
+        "Cost": text(r["cost_usd"], "${:,.2f}"), "Cost per 1k items": text(r["cost_per_1k_items"], "${:,.2f}"),
+        "Kappa per $ per 1k": text(r["agreement_per_dollar"], "{:.2f}"),
+        "p50 latency": text(r["latency_p50_ms"], "{:,.0f} ms"), "p95 latency": text(r["latency_p95_ms"], "{:,.0f} ms"),
+        "Parse failures": text(r["parse_failure_rate"], "{:.1%}"),
     } for r in rows])
-    number = st.column_config.NumberColumn
-    columns = {
-        "Quadratic kappa": number(format="%.3f"), "Pass/fail kappa": number(format="%.3f"),
-        "Recall of failures": number(format="percent"), "Cost": number(format="dollar"),
-        "Cost per 1k items": number(format="dollar"), "Kappa per $ per 1k": number(format="%.2f"),
-        "p50 latency": number(format="%d ms"), "p95 latency": number(format="%d ms"),
-        "Parse failures": number(format="percent"),
-    }
-    return table, columns
 
 
 def takes_fewshot(run: dict[str, Any]) -> bool:
