@@ -1,9 +1,9 @@
 """The asyncio side of a run: a producer walks the pending work, `concurrency` workers judge it.
 
-Every verdict (fresh, copied from the cache, offline, or a failure with its reason) leaves through the
-same `emit` to the VerdictSink, which journals paid verdicts and hands all of them to the store's writer
-thread (see sink.py). Memory stays flat: a bounded work queue, and a producer that waits while the
-writer is behind.
+What needs no call is settled by the producer, one chunk per store visit: cache hits are copied in bulk by
+SQL, offline scores and unrenderable prompts are stored with them. Paid verdicts leave through `emit` to the
+VerdictSink, which journals them and hands them to the store's writer thread (see sink.py). Memory stays
+flat: a bounded work queue, and a producer that waits while the writer is behind.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from judge.parsing import ParseFailure, parse_verdict, repair_prompt
 from judge.pricing import call_cost
 from judge.providers.base import Completion, JudgeRequest, Provider
 from judge.runner.calls import AdaptiveLimit, CallFailed, RetryPolicy, call_with_retries
-from judge.runner.plan import RunPlan, Unit, pending_units
+from judge.runner.plan import COPIED, RunPlan, Unit, pending_units
 from judge.runner.sink import VerdictSink
 
 _PRODUCER_DONE = object()
@@ -80,20 +80,15 @@ class Engine:
         work: asyncio.Queue = asyncio.Queue(maxsize=self.plan.concurrency * 2)
         workers = [asyncio.create_task(self._worker(work))
                    for _ in range(self.plan.concurrency if self.plan.is_llm else 0)]
-        chunks = pending_units(self.store, self.plan)
+        chunks = pending_units(self.store, self.plan, copy_hits=True)
         try:
-            while (chunk := await asyncio.to_thread(next, chunks, _PRODUCER_DONE)) is not _PRODUCER_DONE:
+            while (to_call := await asyncio.to_thread(self._settle_chunk, chunks)) is not None:
+                if self.on_progress is not None:
+                    self.on_progress(self.progress)
+                for unit in to_call:
+                    await work.put(unit)
                 while self.sink.backlog > MAX_BACKLOG:
                     await asyncio.sleep(0.05)
-                for unit, hit in chunk:
-                    if hit is not None:
-                        self.emit(self._cached_row(unit, hit))
-                    elif unit.render_error is not None:
-                        self.emit(self._row(unit, error=unit.render_error))
-                    elif not self.plan.is_llm:
-                        self.emit(self._offline_row(unit))
-                    else:
-                        await work.put(unit)
             for _ in workers:
                 await work.put(None)
             await asyncio.gather(*workers)
@@ -102,17 +97,41 @@ class Engine:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
+    def _settle_chunk(self, chunks) -> list[Unit] | None:
+        """In a thread, in ONE store visit: the next chunk, its cache hits copied in bulk, its offline scores
+        and unrenderable prompts stored. Returns the units that need a call (None when no work is left)."""
+        with self.store.db.connect():
+            chunk = next(chunks, None)
+            if chunk is None:
+                return None
+            rows, to_call, copied = [], [], 0
+            for unit, hit in chunk:
+                if hit is COPIED:
+                    copied += 1
+                elif unit.render_error is not None:
+                    rows.append(self._row(unit, error=unit.render_error))
+                elif not self.plan.is_llm:
+                    rows.append(self._offline_row(unit))
+                else:
+                    to_call.append(unit)
+            self.store.add_verdicts(rows)
+        progress = self.progress
+        progress.done += copied + len(rows)
+        progress.fresh += copied + len(rows)
+        progress.cached += copied
+        progress.failed += sum(row["error"] is not None for row in rows)
+        return to_call
+
     async def _worker(self, work: asyncio.Queue) -> None:
         while (unit := await work.get()) is not None:
             self.emit(await self._judge(unit))
 
     def emit(self, row: dict[str, Any]) -> None:
-        self.sink.put(row, journal=self.plan.is_llm and not row["cached"])
+        self.sink.put(row, journal=True)
         progress = self.progress
         progress.done += 1
         progress.fresh += 1
-        progress.failed += row.get("error") is not None
-        progress.cached += bool(row.get("cached"))
+        progress.failed += row["error"] is not None
         progress.calls = self.attempts[0]
         if self.on_progress is not None:
             self.on_progress(progress)
@@ -167,13 +186,6 @@ class Engine:
             "cost_usd": call_cost(price, usage.input_tokens, usage.output_tokens) if usage.calls else None,
             "cache_key": unit.cache_key, "cached": False, "error": error,
         }
-
-    def _cached_row(self, unit: Unit, hit: dict[str, Any]) -> dict[str, Any]:
-        """An earlier verdict for the same call, reused: it cost nothing this time."""
-        row = {**self._row(unit), **hit, "cached": True, "cost_usd": 0.0}
-        if self.plan.is_llm:
-            row["passed"] = hit["score"] >= self.plan.spec.pass_threshold
-        return row
 
     def _offline_row(self, unit: Unit) -> dict[str, Any]:
         started = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 from judge.errors import JudgeError
@@ -16,6 +17,12 @@ from judge.pricing import estimate_tokens, model_price
 from judge.specs import JudgeSpec
 
 CHUNK_SIZE = 1000
+# Each chunk costs a store visit (~0.1 s to open and checkpoint a big store), so work that holds no prompts
+# takes bigger chunks: offline judges always, and an LLM run while its chunks are all cache hits.
+OFFLINE_CHUNK_SIZE = 10_000
+MAX_CACHED_CHUNK_SIZE = 8_000
+# The "earlier verdict" of a cache hit that pending_units(copy_hits=True) has already copied into the run.
+COPIED: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,15 @@ class RunPlan:
     def call_params(self) -> dict[str, Any]:
         """Sampling parameters sent with each call (`logprobs` is a request flag, not a parameter)."""
         return {k: v for k, v in (self.spec.params or {}).items() if k != "logprobs"}
+
+    @cached_property
+    def template_hash(self) -> str:
+        """The spec's template hash, computed once per run rather than once per cache key."""
+        return self.spec.template_hash()
+
+    @property
+    def chunk_size(self) -> int:
+        return CHUNK_SIZE if self.is_llm else OFFLINE_CHUNK_SIZE
 
     @property
     def wants_logprobs(self) -> bool:
@@ -84,24 +100,39 @@ def llm_cache_key(plan: RunPlan, prompt: str, sample: int) -> str:
 
 def offline_cache_key(plan: RunPlan, item: dict[str, Any], sample: int) -> str:
     fields = [item.get(k) for k in ("input", "output", "context", "reference")]
-    return _digest(["offline", plan.spec.template_hash(), plan.spec.pass_threshold, fields, sample])
+    return _digest(["offline", plan.template_hash, plan.spec.pass_threshold, fields, sample])
 
 
-def pending_units(store, plan: RunPlan) -> Iterator[list[tuple[Unit, dict[str, Any] | None]]]:
-    """Chunks of (unit, earlier verdict under the same cache key or None) for every missing verdict."""
-    after = -1
+def pending_units(store, plan: RunPlan, *, copy_hits: bool = False
+                  ) -> Iterator[list[tuple[Unit, dict[str, Any] | None]]]:
+    """Chunks of (unit, earlier verdict under the same cache key or None) for every missing verdict.
+
+    With `copy_hits`, cache hits are copied into the run right away, in one statement per chunk inside the
+    chunk's store visit, and come back as (unit, COPIED): a cached re-run moves no verdict through Python.
+    """
+    after, size = -1, plan.chunk_size
     while True:
         with store.db.connect():  # one store visit per chunk: its items, then its cache hits
             items = store.pending_items(plan.run_id, plan.dataset_id, plan.samples, after_position=after,
-                                        limit=CHUNK_SIZE, item_uids=plan.item_uids)
+                                        limit=size, item_uids=plan.item_uids)
             if not items:
                 return
-            units, hits = _units(plan, items), {}
-            if units:
-                hits = store.cached_verdicts(u.cache_key for u in units if u.render_error is None)
+            units = _units(plan, items)
+            callable_units = [u for u in units if u.render_error is None]
+            if copy_hits:
+                copied = store.copy_cached_verdicts(
+                    plan.run_id, [(u.item["uid"], u.sample, u.cache_key) for u in callable_units],
+                    pass_threshold=plan.spec.pass_threshold if plan.is_llm else None)
+                chunk = [(u, COPIED if (u.item["uid"], u.sample) in copied else None) for u in units]
+            else:
+                hits = store.cached_verdicts(u.cache_key for u in callable_units)
+                chunk = [(u, hits.get(u.cache_key)) for u in units]
         after = items[-1]["position"]
-        if units:
-            yield [(unit, hits.get(unit.cache_key)) for unit in units]
+        if plan.is_llm and copy_hits:  # all copied: the next chunk may be bigger; any call: back to normal
+            all_copied = all(hit is COPIED for _, hit in chunk)
+            size = min(size * 2, MAX_CACHED_CHUNK_SIZE) if all_copied else plan.chunk_size
+        if chunk:
+            yield chunk
 
 
 def _units(plan: RunPlan, items: list[dict[str, Any]]) -> list[Unit]:

@@ -177,16 +177,22 @@ class RunQueries:
         """
         subset = None if item_uids is None else list(item_uids)
         with self.db.connect() as con:
-            rows = con.execute(
+            rows = con.execute(  # the chunk first, so only its items are joined and only its verdicts read
                 """
-                SELECT i.uid, i.item_id, di.position, i.input, i.output, i.context, i.reference, di.metadata,
-                       (SELECT list(v.sample) FROM verdicts v WHERE v.run_id = ? AND v.item_uid = i.uid) AS done
-                FROM dataset_items di JOIN items i ON i.uid = di.item_uid
-                WHERE di.dataset_id = ? AND di.position > ?
-                  AND (?::VARCHAR[] IS NULL OR di.item_uid IN (SELECT unnest(?::VARCHAR[])))
-                ORDER BY di.position LIMIT ?
+                WITH chunk AS (
+                    SELECT item_uid, position, metadata FROM dataset_items
+                    WHERE dataset_id = ? AND position > ?
+                      AND (?::VARCHAR[] IS NULL OR item_uid IN (SELECT unnest(?::VARCHAR[])))
+                    ORDER BY position LIMIT ?),
+                done AS (
+                    SELECT item_uid, list(sample) AS samples FROM verdicts
+                    WHERE run_id = ? AND item_uid IN (SELECT item_uid FROM chunk) GROUP BY item_uid)
+                SELECT i.uid, i.item_id, c.position, i.input, i.output, i.context, i.reference, c.metadata,
+                       done.samples
+                FROM chunk c JOIN items i ON i.uid = c.item_uid LEFT JOIN done ON done.item_uid = c.item_uid
+                ORDER BY c.position
                 """,
-                [run_id, dataset_id, after_position, subset, subset, limit],
+                [dataset_id, after_position, subset, subset, limit, run_id],
             ).fetchall()
         keys = ("uid", "item_id", "position", "input", "output", "context", "reference", "metadata")
         out = []
@@ -213,6 +219,38 @@ class RunQueries:
                 [keys],
             ).fetchall()
         return {row[0]: dict(zip(CACHED_COLUMNS, row[1:])) for row in rows}
+
+    def copy_cached_verdicts(self, run_id: str, wanted: list[tuple[str, int, str]], *,
+                             pass_threshold: int | None = None) -> set[tuple[str, int]]:
+        """Copy into `run_id`, in one statement, the earliest successful verdict stored under each wanted
+        (item_uid, sample, cache_key); returns the (item_uid, sample) pairs copied.
+
+        Copies are marked cached and cost nothing. `pass_threshold` recomputes `passed` from the score (an LLM
+        cache key leaves the threshold out); None keeps the stored `passed` (an offline key includes it).
+        """
+        if not wanted:
+            return set()
+        uids, samples, keys = (list(column) for column in zip(*wanted))
+        copied = [c for c in CACHED_COLUMNS if c not in ("passed", "cost_usd")]
+        with self.db.connect() as con:
+            rows = con.execute(
+                f"""
+                INSERT OR IGNORE INTO verdicts (run_id, item_uid, sample, cache_key, cached, cost_usd, passed,
+                                                {', '.join(copied)})
+                SELECT ?, w.item_uid, w.sample, w.cache_key, true, 0.0,
+                       CASE WHEN ?::INTEGER IS NULL THEN h.passed ELSE h.score >= ?::INTEGER END,
+                       {', '.join(f'h.{c}' for c in copied)}
+                FROM (SELECT unnest(?::VARCHAR[]) AS item_uid, unnest(?::INTEGER[]) AS sample,
+                             unnest(?::VARCHAR[]) AS cache_key) w
+                JOIN (SELECT * FROM verdicts
+                      WHERE cache_key IN (SELECT unnest(?::VARCHAR[])) AND error IS NULL AND score IS NOT NULL
+                      QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY created_at) = 1) h
+                  ON h.cache_key = w.cache_key
+                RETURNING item_uid, sample
+                """,
+                [run_id, pass_threshold, pass_threshold, uids, samples, keys, keys],
+            ).fetchall()
+        return {(uid, int(sample)) for uid, sample in rows}
 
     def sample_flip_rates(self, run_id: str) -> dict[str, Any]:
         """Among items judged more than once (samples > 1), the share whose samples disagree on pass/fail
