@@ -84,7 +84,8 @@ with errors_shown():
                  "created_at"]].head(10),
             hide_index=True, width="stretch",
             column_config={
-                "dataset": "Dataset", "spec_name": "Judge", "model": "Model", "version_tag": "App version",
+                "dataset": "Dataset", "spec_name": "Judge",
+                "model": st.column_config.TextColumn("Model", width="medium"), "version_tag": "App version",
                 "status": "Status", "done": "Done", "total_items": "Items",
                 "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
                 "created_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
