@@ -18,7 +18,8 @@ st.caption("Each version's items with their current labels, how people score the
 with errors_shown():
     datasets = read("datasets")
     if not len(datasets):
-        st.info("No dataset yet.", icon=":material/info:")
+        st.info("No dataset yet: upload a CSV, JSONL or Parquet file of your app's outputs, or load the demo data "
+                "with `judge demo`.", icon=":material/info:")
         page_link("pages/upload.py", label="Upload outputs", icon=":material/upload:")
         st.stop()
 

@@ -7,8 +7,11 @@ from judge.improve import add_fewshot, automatic_candidates, promote
 from judge.runner import run_in_background, start_run
 from judge.specs import JudgeSpec
 from judge.ui import errors_shown, get_store, read
-from judge.ui.improve import CANDIDATES, JOB, cached, default_judge, leaderboard_table, scoring_job, start_scoring
+from judge.ui.improve import (
+    CANDIDATES, JOB, cached, default_judge, leaderboard_table, scoring_job, start_scoring,
+)
 from judge.ui.judges import secrets
+from judge.ui.nav import page_link
 from judge.ui.run import judge_choices, load_choice
 from judge.ui.run_labels import run_labels
 
@@ -19,7 +22,9 @@ st.caption("About 30% of the labeled items (by a stable hash) are for tuning: fe
 
 datasets = read("datasets")
 if not len(datasets):
-    st.info("Upload and label a dataset first.", icon=":material/info:")
+    st.info("Improving a judge starts from people's labels: upload a dataset and label some of it first.",
+            icon=":material/info:")
+    page_link("pages/upload.py", label="Upload outputs", icon=":material/upload:")
     st.stop()
 
 with errors_shown():
@@ -129,8 +134,13 @@ def scoring_view() -> None:
         board = job.board
         if board is None:
             return
-        st.dataframe(leaderboard_table(board), hide_index=True,
-                     column_config={"exact": st.column_config.NumberColumn(format="percent")})
+        number = st.column_config.NumberColumn
+        st.dataframe(leaderboard_table(board), hide_index=True, width="stretch",
+                     column_config={"rank": "Rank", "candidate": "Candidate", "kappa": number("Kappa", format="%.3f"),
+                                    "kappa 95% CI": "Kappa 95% CI", "exact": number("Exact", format="percent"),
+                                    "pass/fail kappa": number("Pass/fail kappa", format="%.3f"),
+                                    "vs current": number("Vs current", format="%+.3f"),
+                                    "vs current 95% CI": "Vs current 95% CI", "n": "Items", "run": "Run"})
         (st.success if board.better_than_current else st.info)(board.verdict())
         if not board.best["current"] and st.button(f"Promote '{board.best['label']}'", type="primary",
                                                    key="improve.promote", icon=":material/upgrade:"):

@@ -11,6 +11,7 @@ from judge.ui.nav import page_link
 from judge.ui.queue_options import queue_options
 
 st.title("Label")
+st.caption("Grade one output at a time against the rubric: a 1-5 score, pass or fail, and a critique that says why.")
 annotator = ask_annotator()
 
 with errors_shown():

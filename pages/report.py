@@ -5,6 +5,7 @@ import streamlit as st
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import remembered_annotator
 from judge.ui.charts import confusion_heatmap, score_distributions
+from judge.ui.nav import page_link
 from judge.ui.reports import all_figures_table, figure_text, interval_text, report, takes_fewshot
 from judge.ui.run_labels import run_labels
 
@@ -13,8 +14,9 @@ st.caption("Every figure has a 95% bootstrap interval and its n. Undefined figur
 
 runs = read("runs")
 if not len(runs):
-    st.info("Run a judge (or import scores with judge import-run) to see how far it agrees with people.",
-            icon=":material/info:")
+    st.info("No judge run yet: run a judge (or import scores with `judge import-run`) to see how far it agrees "
+            "with people.", icon=":material/info:")
+    page_link("pages/run.py", label="Run a judge", icon=":material/play_circle:")
     st.stop()
 
 labels = run_labels(runs)
