@@ -58,6 +58,7 @@ with errors_shown():
                             color_discrete_sequence=[PRIMARY])
             figure.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), xaxis_title="Score",
                                  yaxis_title="Labels", plot_bgcolor="rgba(0,0,0,0)")
+            figure.update_traces(textposition="outside", cliponaxis=False)
             st.plotly_chart(figure, config={"displayModeBar": False}, key="datasets.distribution")
         else:
             st.caption("No labels yet.")

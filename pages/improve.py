@@ -64,7 +64,9 @@ with errors_shown():
         base = None
     else:
         labels = run_labels(runs)
-        base = st.selectbox("Base run", list(labels), key="improve.base", format_func=labels.get)
+        widest = list(labels).index(runs.loc[runs["done"].idxmax(), "id"])  # the run with the most verdicts
+        base = st.selectbox("Base run", list(labels), index=widest, key=f"improve.base.{current.name}",
+                            format_func=labels.get)
         rows = cached("corrections", base)
         if not len(rows):
             st.success("The judge agrees with people on every tuning item it scored.", icon=":material/check:")
@@ -110,6 +112,8 @@ with errors_shown():
         if cols[1].button("Remove", key=f"improve.remove.{label}"):
             del candidates[label]
             st.rerun()
+    if not candidates:
+        st.caption("Add a candidate to score it against the current spec on the held-out items.")
     if st.button("Score candidates on held-out", type="primary", icon=":material/leaderboard:",
                  disabled=not candidates):
         st.session_state[JOB] = start_scoring(dataset, {"current": current.to_dict(), **candidates}, model=model,
