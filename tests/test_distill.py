@@ -52,6 +52,7 @@ def test_distilled_judge_learns_the_labels_and_scores_unlabeled_items(store, tmp
 
     run = store.run(result.run_id)
     assert (run["source"], run["status"], run["done"], run["total_items"]) == ("distilled", "done", 150, 150)
+    assert run["version_tag"] == "all versions", "it scores every item, not one app version's"
     verdicts = store.verdicts(result.run_id)
     assert verdicts["score"].between(1, 5).all() and verdicts["weighted_score"].between(1, 5).all()
     assert (verdicts["passed"] == (verdicts["score"] >= 4)).all()
@@ -61,6 +62,21 @@ def test_distilled_judge_learns_the_labels_and_scores_unlabeled_items(store, tmp
     unlabeled = verdicts.iloc[120:]
     assert (unlabeled["score"].to_numpy() == np.asarray(scores[120:])).mean() > 0.8
     assert _kappa(store, result.run_id) > 0.7
+
+
+def test_the_fit_runs_on_one_blas_thread_and_the_run_takes_a_chosen_tag(store, tmp_path, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    import judge.distill as distill
+
+    _write(store, tmp_path, 60, labeled=40)
+    seen = []
+    fit_predict = distill._fit_predict
+    monkeypatch.setattr(distill, "_fit_predict", lambda *args: seen.append(
+        {pool["num_threads"] for pool in threadpool_info()}) or fit_predict(*args))
+    run_id = distill_judge(store, "tickets", version_tag="v2").run_id
+    assert seen and all(threads == {1} for threads in seen)
+    assert store.run(run_id)["version_tag"] == "v2"
 
 
 def test_out_of_fold_verdicts_do_not_leak_labels(store, tmp_path):
