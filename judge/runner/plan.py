@@ -44,7 +44,7 @@ class RunPlan:
     def is_llm(self) -> bool:
         return self.spec.kind == "llm"
 
-    @property
+    @cached_property
     def call_params(self) -> dict[str, Any]:
         """Sampling parameters sent with each call (`logprobs` is a request flag, not a parameter)."""
         return {k: v for k, v in (self.spec.params or {}).items() if k != "logprobs"}
