@@ -39,6 +39,15 @@ PROVIDER_VARIABLES = (
 )
 
 
+def missing_key(model: str | None, secrets: Mapping | None = None) -> str | None:
+    """The key variable a `provider/model` still needs (None when set, optional, offline or unknown)."""
+    provider = (model or "").partition("/")[0]
+    for p in PROVIDER_VARIABLES:
+        if p.provider == provider and p.key_required and not setting(p.key_variable, secrets):
+            return p.key_variable
+    return None
+
+
 def shown_url(url: str) -> str:
     """The URL without credentials, query or fragment (a proxy URL may carry a token there)."""
     parts = urlsplit(url)

@@ -9,8 +9,10 @@ import streamlit as st
 from judge.runner import run_in_background, stop_background
 from judge.ui import errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.run import (RUN_COLUMNS, STATUS_ICONS, VERDICT_COLUMNS, cost_text, estimate, judge_choices, launch,
-                          load_choice, model_options, run_label, typed_models)
+from judge.settings import missing_key
+from judge.ui.run import (STATUS_ICONS, cost_text, estimate, judge_choices, launch, load_choice, model_options,
+                          runs_table, typed_models, verdicts_table)
+from judge.ui.run_labels import run_labels
 
 VIEW = "run.view"
 
@@ -53,6 +55,9 @@ with errors_shown():
         for model in models:
             guess = estimate(dataset, spec, model, base_url, int(samples))
             st.markdown(f"**{model or spec.name}**: {guess['text']}")
+            if variable := missing_key(model, secrets()):
+                st.warning(f"{variable} is not set, so {model} cannot be called: set it in the environment or in "
+                           ".streamlit/secrets.toml, or pick an offline judge.", icon=":material/key_off:")
         if st.button("Start", type="primary", icon=":material/play_arrow:"):
             run_ids = launch(dataset, spec, models, base_url=base_url, concurrency=int(concurrency),
                              samples=int(samples), version_tag=version_tag)
@@ -68,15 +73,16 @@ st.subheader("Runs")
 
 @st.fragment(run_every=2.0)
 def recent_runs() -> None:
-    table = read("runs").head(20)
-    st.dataframe(table[RUN_COLUMNS], hide_index=True,
-                 column_config={"pass_rate": st.column_config.NumberColumn(format="percent"),
-                                "mean_score": st.column_config.NumberColumn(format="%.2f"),
-                                "cost_usd": st.column_config.NumberColumn(format="$%.4f")})
+    table = runs_table(read("runs").head(20))
+    st.dataframe(table, hide_index=True,
+                 column_config={"Pass rate": st.column_config.NumberColumn(format="percent"),
+                                "Mean score": st.column_config.NumberColumn(format="%.2f"),
+                                "Cost": st.column_config.NumberColumn(format="$%.4f"),
+                                "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 
 
 recent_runs()
-labels = {row["id"]: run_label(row) for _, row in runs.head(50).iterrows()}
+labels = run_labels(runs.head(50))
 if st.session_state.get(VIEW) not in labels:
     st.session_state.pop(VIEW, None)
 run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=VIEW)
@@ -94,7 +100,7 @@ def live_view(run_id: str) -> None:
         cols[1].metric("Failed", f"{run['failed']:,}")
         cols[2].metric("From cache", f"{run['cached']:,}")
         cols[3].metric("Mean score", "—" if run["mean_score"] is None else f"{run['mean_score']:.2f}")
-        cols[4].metric("Cost", cost_text(run["cost_usd"]))
+        cols[4].metric("Cost", cost_text(run["cost_usd"], run["model"]))
         if run["error"]:
             st.error(run["error"], icon=":material/error:")
         if run["status"] == "running" and st.button("Stop", icon=":material/stop:", key="run.stop"):
@@ -107,11 +113,11 @@ def live_view(run_id: str) -> None:
         failures = verdicts[verdicts["error"].notna()]
         if len(failures):
             with st.expander(f"Failures ({len(failures)})", icon=":material/error:"):
-                st.dataframe(failures[["item_id", "sample", "error"]], hide_index=True)
-        st.dataframe(verdicts[VERDICT_COLUMNS], hide_index=True, height=420,
-                     column_config={"reasoning": st.column_config.TextColumn(width="large"),
-                                    "cost_usd": st.column_config.NumberColumn(format="$%.5f"),
-                                    "latency_ms": st.column_config.NumberColumn(format="%.0f ms")})
+                st.dataframe(verdicts_table(failures)[["Item", "Sample", "Failure"]], hide_index=True)
+        st.dataframe(verdicts_table(verdicts), hide_index=True, height=420,
+                     column_config={"Reasoning": st.column_config.TextColumn(width="large"),
+                                    "Cost": st.column_config.NumberColumn(format="$%.5f"),
+                                    "Latency": st.column_config.NumberColumn(format="%.0f ms")})
 
 
 live_view(run_id)

@@ -51,8 +51,8 @@ def test_estimate_start_and_follow_an_llm_run(page, fake_llm):
     assert app.selectbox(key="run.view").value == run_id
     assert [m.value for m in app.metric][:3] == ["6", "0", "0"]
     runs, table = app.dataframe[0].value, app.dataframe[-1].value
-    assert list(runs["id"]) == [run_id] and runs["status"].iloc[0] == "done"
-    assert list(table["item_id"]) == [f"q{i}" for i in range(6)] and table["reasoning"].notna().all()
+    assert list(runs["Run id"]) == [run_id] and runs["Status"].iloc[0] == "done"
+    assert list(table["Item"]) == [f"q{i}" for i in range(6)] and (table["Reasoning"] != "").all()
 
 
 def test_an_offline_judge_needs_no_model(page, fake_llm):
@@ -62,6 +62,17 @@ def test_an_offline_judge_needs_no_model(page, fake_llm):
     next(b for b in app.button if b.label == "Start").click().run()
     run_id = _wait_until_finished(store)
     assert fake_llm.count == 0 and store.run(run_id)["done"] == 6
+    app.run()
+    runs = app.dataframe[0].value
+    assert runs["Model"].tolist() == ["offline"] and runs["Cost"].isna().all()
+    assert app.metric[4].value == "free (offline)"
+
+
+def test_a_model_without_its_key_is_flagged_before_start(page, fake_llm, monkeypatch):
+    app, _ = page
+    monkeypatch.delenv("OPENAI_API_KEY")
+    app.selectbox(key="run.judge").set_value("sum_checker (saved v1)").run()
+    assert any("OPENAI_API_KEY is not set" in w.value for w in app.warning)
 
 
 def test_two_models_start_two_runs_and_failures_show_their_reason(page, fake_llm):

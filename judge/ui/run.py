@@ -15,13 +15,18 @@ from judge.runner import estimate_run, run_in_background, start_run
 from judge.specs import JudgeSpec, builtin_specs
 from judge.ui import get_store, read
 from judge.ui.judges import secrets
+from judge.ui.run_labels import model_text
 
 # Offered in the model picker besides the judge's own model; any other provider/model can be typed.
 SUGGESTED_MODELS = ("openai/gpt-4.1-mini", "openai/gpt-4o-mini", "openai/gpt-4.1", "anthropic/claude-3-5-haiku-latest",
                     "anthropic/claude-sonnet-4-0")
-RUN_COLUMNS = ["id", "spec_name", "model", "dataset", "dataset_version", "version_tag", "status", "done", "failed",
-               "mean_score", "pass_rate", "cost_usd", "created_at"]
-VERDICT_COLUMNS = ["item_id", "sample", "score", "passed", "reasoning", "error", "cached", "latency_ms", "cost_usd"]
+# Column -> heading shown on the page.
+RUN_COLUMNS = {"spec_name": "Judge", "model": "Model", "dataset": "Dataset", "version_tag": "App version",
+               "status": "Status", "done": "Verdicts", "failed": "Failed", "mean_score": "Mean score",
+               "pass_rate": "Pass rate", "cost_usd": "Cost", "created_at": "Started", "id": "Run id"}
+VERDICT_COLUMNS = {"item_id": "Item", "sample": "Sample", "score": "Score", "passed": "Passed",
+                   "reasoning": "Reasoning", "error": "Failure", "cached": "From cache", "latency_ms": "Latency",
+                   "cost_usd": "Cost"}
 STATUS_ICONS = {"pending": ":material/schedule:", "running": ":material/progress_activity:",
                 "done": ":material/check_circle:", "cancelled": ":material/cancel:", "failed": ":material/error:",
                 "interrupted": ":material/pause_circle:"}
@@ -79,10 +84,24 @@ def launch(dataset: str, spec: JudgeSpec, models: list[str | None], *, base_url:
     return run_ids
 
 
-def run_label(row: pd.Series) -> str:
-    model = row["model"] if isinstance(row["model"], str) else "offline"
-    return f"{row['id']} · {row['spec_name']} · {model} · {row['dataset']} v{row['dataset_version']}"
+def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs list as a person reads it: named columns, "offline" for runs without a model, no blank cost."""
+    table = runs[list(RUN_COLUMNS)].copy()
+    table["model"] = table["model"].map(model_text)
+    table["dataset"] = table["dataset"] + " v" + runs["dataset_version"].astype(str)
+    table["version_tag"] = table["version_tag"].fillna("")
+    table["cost_usd"] = [None if model_text(m) == "offline" else c for m, c in zip(runs["model"], runs["cost_usd"])]
+    return table.rename(columns=RUN_COLUMNS)
 
 
-def cost_text(cost: float | None) -> str:
+def verdicts_table(verdicts: pd.DataFrame) -> pd.DataFrame:
+    table = verdicts[list(VERDICT_COLUMNS)].copy()
+    table["error"] = table["error"].fillna("")
+    table["reasoning"] = table["reasoning"].fillna("")
+    return table.rename(columns=VERDICT_COLUMNS)
+
+
+def cost_text(cost: float | None, model: str | None) -> str:
+    if model_text(model) == "offline":
+        return "free (offline)"
     return "unknown" if cost is None or cost != cost else f"${cost:,.4f}"
