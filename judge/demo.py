@@ -97,8 +97,8 @@ def run_demo_judges(store, dataset: str) -> list[str]:
 
     - the judges DEMO_JUDGES names for the dataset, over all its items (tagged "all versions" when the items
       come from several app versions, so no single version takes credit for them);
-    - for DEMO_TREND_DATASETS with an `app_version` column: DEMO_TREND_JUDGE again once per version, tagged
-      with it, the first one pinned as the baseline, so Trends ends on the latest version with a baseline;
+    - for DEMO_TREND_DATASETS with several `app_version`s: DEMO_TREND_JUDGE once per version instead, tagged
+      with it, the first one pinned as the baseline, so Trends shows one point per app version;
     - with enough human scores: the distilled classifier judge (judge.distill).
     """
     from judge.distill import MIN_LABELS, distill_judge
@@ -117,9 +117,12 @@ def run_demo_judges(store, dataset: str) -> list[str]:
         return run_id
 
     versions = sorted({str(m["app_version"]) for m in items["metadata"] if m.get("app_version") is not None})
+    by_version = dataset in DEMO_TREND_DATASETS and len(versions) > 1
     for spec_name in DEMO_JUDGES.get(dataset, ()):
+        if by_version and spec_name == DEMO_TREND_JUDGE:
+            continue
         run(spec_name, version_tag=ALL_VERSIONS if len(versions) > 1 else None, name="demo: all items")
-    if dataset in DEMO_TREND_DATASETS:
+    if by_version:
         for version in versions:
             uids = items.loc[[m.get("app_version") == version for m in items["metadata"]], "uid"]
             run_id = run(DEMO_TREND_JUDGE, item_uids=list(uids), version_tag=version, name=f"demo: {version} only")

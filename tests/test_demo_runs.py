@@ -25,13 +25,13 @@ def _runs(store: Store, dataset: str):
     return store.runs(int(store.dataset(dataset)["id"]))
 
 
-def test_query_trees_get_one_tree_match_run_per_app_version_and_one_over_everything(demo_store):
+def test_query_trees_get_one_tree_match_run_per_app_version(demo_store):
     runs = _runs(demo_store, "query-trees").sort_values("created_at")
-    assert list(runs["spec_name"]) == [DEMO_TREND_JUDGE] * 4
-    assert list(runs["version_tag"]) == ["all versions", *VERSIONS]
+    assert list(runs["spec_name"]) == [DEMO_TREND_JUDGE] * 3
+    assert list(runs["version_tag"]) == VERSIONS
     assert set(runs["status"]) == {"done"}
-    assert list(runs["done"]) == [60, 20, 20, 20] and runs["failed"].sum() == 0
-    assert demo_store.baseline_run(DEMO_TREND_JUDGE) == runs["id"].iloc[1]
+    assert list(runs["done"]) == [20, 20, 20] and runs["failed"].sum() == 0
+    assert demo_store.baseline_run(DEMO_TREND_JUDGE) == runs["id"].iloc[0]
 
 
 def test_support_gets_two_reference_judges_and_the_distilled_judge(demo_store):
@@ -46,9 +46,8 @@ def test_support_gets_two_reference_judges_and_the_distilled_judge(demo_store):
 def test_trend_shows_the_app_versions_against_the_pinned_baseline(demo_store):
     result = trend(demo_store, DEMO_TREND_JUDGE, n_boot=200)
     points = result["points"]
-    assert len(points) >= 3
-    assert [p["version_tag"] for p in points[-3:]] == VERSIONS, "the series ends on the latest app version"
-    assert points[-3]["is_baseline"] and result["baseline_run"] == points[-3]["run_id"]
+    assert [p["version_tag"] for p in points] == VERSIONS, "one point per app version, oldest first"
+    assert points[0]["is_baseline"] and result["baseline_run"] == points[0]["run_id"]
     assert all(p["mean_score"]["value"] is not None for p in points)
 
 
