@@ -132,6 +132,22 @@ def offline_figures(tmp: Path, rows: int) -> None:
            f"{walls[1] / walls[0]:.2f} x the first run's time")
 
 
+class FirstCallClock:
+    """Wraps the run's provider, unchanged, to note when the first request goes out."""
+
+    def __init__(self, provider):
+        self.provider, self.name, self.model = provider, provider.name, provider.model
+        self.first_call: float | None = None
+
+    async def complete(self, request):
+        if self.first_call is None:
+            self.first_call = time.perf_counter()
+        return await self.provider.complete(request)
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+
 class LatencyOnlyProvider:
     """A Provider that waits the server's latency and answers at once: the runner's cost without an SDK."""
 
@@ -164,6 +180,7 @@ def main() -> int:
         serve(args.latency)
         return 0
 
+    from judge.providers import get_provider
     from judge.runner import RetryPolicy, execute_run, start_run
     from judge.store import Store
     from runner_helpers import llm_spec, make_dataset
@@ -183,7 +200,9 @@ def main() -> int:
 
         # 1. Speed and CPU: first request to last verdict stored, process CPU net of start-up; the peers right after.
         run_id = start_run(store, dataset="sums", spec=spec, concurrency=concurrency)
-        wall, cpu, summary = measured(execute_run, store, run_id)
+        clock = FirstCallClock(get_provider(spec.model))
+        wall, cpu, summary = measured(execute_run, store, run_id, provider=clock)
+        from_first_call = time.perf_counter() - clock.first_call
         peers = {same: measured(asyncio.run, bare_sdk_loop(server.url, rows, concurrency, same_options=same))
                  for same in (True, False)}
         peer_text = "; ".join(
@@ -191,9 +210,10 @@ def main() -> int:
             f"{peer_wall / ideal:.3f} x ideal, runner/peer {wall / peer_wall:.3f}"
             for same, (peer_wall, _, _) in peers.items())
         results.append(report(
-            "speed", wall <= 1.10 * ideal,
-            f"{wall:.2f} s for {rows} rows at concurrency {concurrency} = {wall / ideal:.3f} x ideal "
-            f"({ideal:.2f} s; target <= 1.10); {peer_text}"))
+            "speed", from_first_call <= 1.10 * ideal,
+            f"first request to run returned (last verdict stored) {from_first_call:.2f} s for {rows} rows at "
+            f"concurrency {concurrency} = {from_first_call / ideal:.3f} x ideal ({ideal:.2f} s; target <= 1.10); "
+            f"the whole execute_run call {wall:.2f} s = {wall / ideal:.3f} x; {peer_text}"))
         peer_cpu = "; ".join(f"bare SDK loop{' (same options)' if same else ' (plain request)'} "
                              f"{peer_cpu / rows * 1000:.2f} ms" for same, (_, peer_cpu, _) in peers.items())
         results.append(report(

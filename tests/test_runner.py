@@ -64,6 +64,20 @@ def test_an_unchanged_rerun_calls_no_api_and_a_changed_prompt_does(store, tmp_pa
     assert fake_llm.count == 10 and changed.cached == 0
 
 
+def test_cache_copies_keep_the_verdict_and_judge_pass_by_the_new_threshold(store, tmp_path, fake_llm):
+    make_dataset(store, tmp_path, 12)
+    first = execute_run(store, start_run(store, dataset="sums", spec=llm_spec(pass_threshold=2)))
+    seen = []
+    again = execute_run(store, start_run(store, dataset="sums", spec=llm_spec(pass_threshold=5)),
+                        progress=lambda p: seen.append((p.done, p.cached)))
+    assert fake_llm.count == 12 and (again.cached, again.calls) == (12, 0) and seen[-1] == (12, 12)
+    before, after = store.verdicts(first.run_id), store.verdicts(again.run_id)
+    kept = ["item_uid", "score", "weighted_score", "reasoning", "raw_reply", "prompt", "input_tokens"]
+    pd.testing.assert_frame_equal(before[kept], after[kept])
+    assert list(after["passed"]) == [score >= 5 for score in after["score"]]
+    assert (after["cost_usd"] == 0).all() and after["cached"].all() and after["error"].isna().all()
+
+
 def test_an_unreadable_reply_gets_one_repair_call_then_is_recorded_unscored(store, tmp_path, fake_llm):
     make_dataset(store, tmp_path, 2)
     replies = iter(["I think it is fine.", '{"reasoning": "fixed", "score": 4}',

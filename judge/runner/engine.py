@@ -82,9 +82,15 @@ class Engine:
                    for _ in range(self.plan.concurrency if self.plan.is_llm else 0)]
         chunks = pending_units(self.store, self.plan, copy_hits=True)
         try:
-            while (to_call := await asyncio.to_thread(self._settle_chunk, chunks)) is not None:
+            while (settled := await asyncio.to_thread(self._settle_chunk, chunks)) is not None:
+                to_call, stored, copied, failed = settled
+                progress = self.progress  # counted here, on the loop's thread, like every other verdict
+                progress.done += stored + copied
+                progress.fresh += stored + copied
+                progress.cached += copied
+                progress.failed += failed
                 if self.on_progress is not None:
-                    self.on_progress(self.progress)
+                    self.on_progress(progress)
                 for unit in to_call:
                     await work.put(unit)
                 while self.sink.backlog > MAX_BACKLOG:
@@ -97,9 +103,10 @@ class Engine:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    def _settle_chunk(self, chunks) -> list[Unit] | None:
+    def _settle_chunk(self, chunks) -> tuple[list[Unit], int, int, int] | None:
         """In a thread, in ONE store visit: the next chunk, its cache hits copied in bulk, its offline scores
-        and unrenderable prompts stored. Returns the units that need a call (None when no work is left)."""
+        and unrenderable prompts stored. Returns (units that need a call, verdicts stored, cache hits copied,
+        failures among them), or None when no work is left."""
         with self.store.db.connect():
             chunk = next(chunks, None)
             if chunk is None:
@@ -115,12 +122,7 @@ class Engine:
                 else:
                     to_call.append(unit)
             self.store.add_verdicts(rows)
-        progress = self.progress
-        progress.done += copied + len(rows)
-        progress.fresh += copied + len(rows)
-        progress.cached += copied
-        progress.failed += sum(row["error"] is not None for row in rows)
-        return to_call
+        return to_call, len(rows), copied, sum(row["error"] is not None for row in rows)
 
     async def _worker(self, work: asyncio.Queue) -> None:
         while (unit := await work.get()) is not None:
