@@ -43,6 +43,8 @@ def test_openai_sends_a_strict_json_schema_request(fake_llm):
     complete(get_provider("openai/gpt-4.1-mini"))
     (path, headers, body), = fake_llm.requests
     assert path == "/v1/chat/completions" and headers["authorization"] == "Bearer sk-fake-openai-key"
+    assert headers["user-agent"].startswith("AsyncOpenAI/Python"), "the official SDK client sent it"
+    assert headers["x-stainless-lang"] == "python"
     assert body == {
         "model": "gpt-4.1-mini",
         "messages": [{"role": "system", "content": "You are a strict judge."},
@@ -98,6 +100,7 @@ def test_anthropic_forces_the_verdict_tool(fake_llm):
     completion = complete(get_provider("anthropic/claude-sonnet-4-6"))
     (path, headers, body), = fake_llm.requests
     assert path == "/v1/messages" and headers["anthropic-version"] == "2026-10-21"
+    assert headers["user-agent"].startswith("AsyncAnthropic/Python"), "the official SDK client sent it"
     assert body == {
         "model": "claude-sonnet-4-6", "max_tokens": 300, "system": "You are a strict judge.",
         "messages": [{"role": "user", "content": "Is this answer faithful?"}],

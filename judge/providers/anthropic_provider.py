@@ -18,7 +18,7 @@ import anthropic
 
 from judge.providers.base import VERDICT_SCHEMA, Completion, JudgeRequest, ProviderError
 from judge.providers.keys import api_key, setting
-from judge.providers.transport import JSONEndpoint, http_client, sdk_headers
+from judge.providers.transport import SDKEndpoint, http_client
 
 VERDICT_TOOL = {"name": "record_verdict",
                 "description": "Record your verdict: the step-by-step reasoning first, then the 1-5 score.",
@@ -39,14 +39,11 @@ class AnthropicProvider:
         self.model = model
         self.base_url = base_url
         self.timeout = timeout
-        # The SDK resolves the endpoint and headers (key, API version); calls go out through
-        # transport.JSONEndpoint over the same connection pool (see transport.py for why).
-        pool = http_client(timeout)
+        # Retries are the runner's job (max_retries=0); see transport.py for how calls go through the SDK.
         sdk = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
-                                       http_client=pool)
-        url = sdk.base_url.copy_with(path=sdk.base_url.path.rstrip("/") + "/v1/messages")
-        self._endpoint = JSONEndpoint(pool, str(url), sdk_headers(sdk), vendor=self.name,
-                                      key_variable=self.key_variable, secret=sdk.api_key, timeout=timeout)
+                                       http_client=http_client(timeout))
+        self._endpoint = SDKEndpoint(sdk, "/v1/messages", sdk_module=anthropic, vendor=self.name,
+                                     key_variable=self.key_variable, timeout=timeout)
 
     @classmethod
     def create(cls, model: str, *, base_url: str | None, timeout: float,

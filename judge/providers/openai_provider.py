@@ -17,7 +17,7 @@ from judge.errors import InvalidSpec
 from judge.providers.base import VERDICT_SCHEMA, Completion, JudgeRequest, ProviderError
 from judge.providers.keys import api_key, setting
 from judge.providers.logprobs import score_probs
-from judge.providers.transport import JSONEndpoint, http_client, sdk_headers
+from judge.providers.transport import SDKEndpoint, http_client
 
 RESPONSE_FORMAT = {"type": "json_schema",
                    "json_schema": {"name": "verdict", "strict": True, "schema": VERDICT_SCHEMA}}
@@ -41,14 +41,11 @@ class OpenAIProvider:
         self.base_url = base_url
         self.timeout = timeout
         self.structured_output = True
-        # The SDK resolves the endpoint and headers (key, organisation, project); calls go out through
-        # transport.JSONEndpoint over the same connection pool (see transport.py for why).
-        pool = http_client(timeout)
+        # Retries are the runner's job (max_retries=0); see transport.py for how calls go through the SDK.
         sdk = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
-                                 http_client=pool)
-        self._endpoint = JSONEndpoint(pool, str(sdk.base_url.join("chat/completions")), sdk_headers(sdk),
-                                      vendor=self.name, key_variable=self.key_variable, secret=sdk.api_key,
-                                      timeout=timeout)
+                                 http_client=http_client(timeout))
+        self._endpoint = SDKEndpoint(sdk, "/chat/completions", sdk_module=openai, vendor=self.name,
+                                     key_variable=self.key_variable, timeout=timeout)
 
     @classmethod
     def create(cls, model: str, *, base_url: str | None, timeout: float,
