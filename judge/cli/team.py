@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -157,22 +156,13 @@ def _serve_check(store, args) -> int:
 
 
 def _serve(store, args) -> int:
-    """Run Streamlit in this process on `store`, with app.py's navigation in force from the first request.
-
-    A `pages/` folder beside app.py makes Streamlit start in its legacy folder navigation, where the first
-    request for /upload would run pages/upload.py without app.py's routing and sign-in. Turning that mode off
-    before the server starts closes the gap (judge.ui.auth.route_through_app guards plain `streamlit run`).
-    """
+    """`judge serve`: refuse an unsafe address, then run the dashboard on this store in this process."""
     _refuse_unsafe_address(args.address)
     app = Path(__file__).resolve().parents[2] / "app.py"
     if not app.exists():
         raise JudgeError(f"{app} is missing: `judge serve` runs from a checkout of Judge Workbench.")
     os.environ["JUDGE_DB"] = str(store.path.resolve())
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli as streamlit_cli
+    from judge.ui.server import serve
 
-    PagesManager.uses_pages_directory = False
-    options = [o for o in args.streamlit_options if o != "--"]
-    sys.argv = ["streamlit", "run", str(app), "--server.address", args.address, "--server.port", str(args.port),
-                *options]
-    return streamlit_cli.main()
+    return serve(app, address=args.address, port=args.port,
+                 options=[o for o in args.streamlit_options if o != "--"])
