@@ -7,10 +7,10 @@ import streamlit as st
 from judge.exporting import EXPORT_FORMATS, export_bytes
 from judge.labeling import annotator_counts, items_with_labels, score_distribution
 from judge.ui import errors_shown, get_store, read
+from judge.ui.charts import PRIMARY
 from judge.ui.nav import page_link
 
 MIME_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
-PRIMARY = "#4f46e5"
 
 st.title("Datasets")
 st.caption("Each version's items with their current labels, how people score them, and exports.")

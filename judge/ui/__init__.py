@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from importlib import import_module
 from typing import Any, Iterator
 
 import streamlit as st
@@ -53,6 +54,20 @@ def read(method: str, *args: Any, **kwargs: Any) -> Any:
     """A cached `Store.<method>(...)` read, recomputed only after a write by this or another process."""
     path = str(get_store().path)
     return _read(path, _store_version(path), method, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner="Computing…", max_entries=256)
+def _compute(path: str, version: tuple[int, int], target: str, args: tuple, kwargs: tuple) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(import_module(module), name)(_store(path), *args, **dict(kwargs))
+
+
+def computed(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """`fn(store, *args, **kwargs)` for a module-level function (a report, a split, an estimate), cached like
+    `read`: recomputed only after a write, so a click on a page reruns it instantly."""
+    path = str(get_store().path)
+    target = f"{fn.__module__}:{fn.__qualname__}"
+    return _compute(path, _store_version(path), target, args, tuple(sorted(kwargs.items())))
 
 
 @contextmanager

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import streamlit as st
 
 from judge import improve
 from judge.errors import JudgeError
 from judge.improve import Leaderboard, score_candidates
 from judge.specs import JudgeSpec
-from judge.ui import _store, _store_version, get_store
+from judge.ui import computed, get_store
 from judge.ui.judges import secrets
 
 CANDIDATES = "improve.candidates"  # session state: label -> spec body
@@ -43,16 +42,10 @@ _JOBS: dict[str, ScoringJob] = {}
 _JOBS_LOCK = threading.Lock()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _computed(path: str, version: tuple[int, int], name: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(improve, name)(_store(path), *args, **dict(kwargs))
-
-
 def cached(name: str, *args: Any, **kwargs: Any) -> Any:
     """`judge.improve.<name>(store, ...)` (a split, corrections), cached until the store changes: a click on
     the page reruns it without reading every label again."""
-    path = str(get_store().path)
-    return _computed(path, _store_version(path), name, args, tuple(sorted(kwargs.items())))
+    return computed(getattr(improve, name), *args, **kwargs)
 
 
 def start_scoring(dataset: str, candidates: dict[str, dict[str, Any]], *, model: str | None, seed: int,

@@ -9,22 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import streamlit as st
 
 from judge import reports
 from judge.specs import builtin_specs
-from judge.ui import _store, _store_version, get_store
-
-
-@st.cache_data(show_spinner="Computing agreement...", max_entries=64)
-def _compute(path: str, version: tuple[int, int], name: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(reports, name)(_store(path), *args, **dict(kwargs))
+from judge.ui import computed
 
 
 def report(name: str, *args: Any, **kwargs: Any) -> Any:
     """`judge.reports.<name>(store, ...)`, cached until the store changes."""
-    path = str(get_store().path)
-    return _compute(path, _store_version(path), name, args, tuple(sorted(kwargs.items())))
+    return computed(getattr(reports, name), *args, **kwargs)
 
 
 def figure_text(fig: dict[str, Any] | None, digits: int = 3, *, percent: bool = False) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import streamlit as st
 
 from judge.runner import estimate_run, run_in_background, start_run
 from judge.specs import JudgeSpec, builtin_specs
-from judge.ui import get_store, read
+from judge.ui import computed, get_store, read
 from judge.ui.judges import secrets
 from judge.ui.run_labels import model_text
 
@@ -55,10 +54,9 @@ def typed_models(text: str) -> list[str]:
     return [m.strip() for m in text.replace("\n", ",").split(",") if m.strip()]
 
 
-@st.cache_data(show_spinner="Estimating…", max_entries=64)
-def _estimate(path: str, version: Any, dataset: str, spec_json: str, model: str | None, base_url: str | None,
+def _estimate(store, dataset: str, spec_json: str, model: str | None, base_url: str | None,
               samples: int) -> dict[str, Any]:
-    estimate = estimate_run(get_store(), dataset=dataset, spec=JudgeSpec.from_json(spec_json), model=model,
+    estimate = estimate_run(store, dataset=dataset, spec=JudgeSpec.from_json(spec_json), model=model,
                             base_url=base_url, samples=samples)
     return {"calls": estimate.calls, "cached": estimate.cached, "cost": estimate.est_cost_usd,
             "text": estimate.describe()}
@@ -66,10 +64,7 @@ def _estimate(path: str, version: Any, dataset: str, spec_json: str, model: str 
 
 def estimate(dataset: str, spec: JudgeSpec, model: str | None, base_url: str | None, samples: int) -> dict[str, Any]:
     """The run estimate, recomputed only when the store or the inputs change."""
-    from judge.ui import _store_version
-
-    path = str(get_store().path)
-    return _estimate(path, _store_version(path), dataset, spec.to_json(), model, base_url, samples)
+    return computed(_estimate, dataset, spec.to_json(), model, base_url, samples)
 
 
 def launch(dataset: str, spec: JudgeSpec, models: list[str | None], *, base_url: str | None, concurrency: int,
