@@ -8,7 +8,7 @@ thresholds in judge/offline.py.
 
 from __future__ import annotations
 
-from judge.specs import DEFAULT_MODEL
+DEFAULT_MODEL = "openai/gpt-4.1-mini"
 
 _REPLY = (
     "Think step by step before deciding: write your reasoning first, then the score that follows from it.\n"
@@ -215,3 +215,14 @@ BUILTIN_SPECS: dict[str, dict] = {
         },
     },
 }
+
+# The criterion each built-in judge grades (whose human labels it is measured on). A run falls back to the
+# dataset's only criterion when the dataset has no criterion of this name.
+BUILTIN_CRITERIA = {
+    "faithfulness": "faithfulness", "answer_relevance": "relevance", "correctness": "correctness",
+    "structure_equivalence": "correctness", "instruction_following": "instruction_following",
+    "custom": "overall", "reference_match": "correctness", "reference_rouge": "correctness",
+    "reference_f1": "correctness", "json_tree_match": "correctness", "format_checks": "format",
+}
+for _name, _body in BUILTIN_SPECS.items():
+    _body["criterion"] = BUILTIN_CRITERIA[_name]

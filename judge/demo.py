@@ -1,8 +1,10 @@
 """The demo data `make run` loads: every data/demo_<name>.{jsonl,csv} as dataset <name>, with its labels.
 
 An items file's label columns belong to the demo's first annotator (maya); the matching
-demo_<name>_labels.csv holds a second annotator's labels in long form. Each demo dataset also gets a
-rubric with real anchors, so the labeling page has something to grade against from the start.
+demo_<name>_labels.csv holds a second annotator's labels in long form. Each demo dataset has criteria with
+real rubrics (DEMO_CRITERIA), so the labeling page has something to grade against from the start: the support
+answers are graded on two criteria, helpfulness (1-5, the `score` columns) and resolved (pass/fail, the
+`passed` columns: would this answer settle the customer's question?).
 
 A freshly loaded demo also gets judge runs by offline judges (no key, no network, a few seconds), so the
 Report, Compare, Trends and Improve pages have real content on the first `make run`.
@@ -18,7 +20,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_ANNOTATOR = "maya"
 
 DEMO_RUBRICS: dict[str, tuple[str, dict[str, str]]] = {
-    "support": (
+    "helpfulness": (
         "Does the answer resolve the customer's question correctly, using only what the help-center "
         "context supports, in a courteous and safe way?",
         {
@@ -31,7 +33,14 @@ DEMO_RUBRICS: dict[str, tuple[str, dict[str, str]]] = {
             "5": "Correct, complete, grounded in the context, and clear; the customer can act on it at once.",
         },
     ),
-    "query-trees": (
+    "resolved": (
+        "Would this answer settle the customer's question, so that they need not write again?",
+        {
+            "pass": "Settles it: correct for their case, and they can act on it at once.",
+            "fail": "Does not: wrong, incomplete, off-topic, or it sends them back with more questions.",
+        },
+    ),
+    "tree-correctness": (
         "Does the generated query tree select exactly the records the request asks for? Key and argument "
         "order do not matter; fields, operators, values and their types do.",
         {
@@ -45,13 +54,23 @@ DEMO_RUBRICS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-# Which offline judges the demo runs on which demo dataset (see run_demo_judges).
-DEMO_JUDGES: dict[str, tuple[str, ...]] = {"query-trees": ("json_tree_match",),
-                                           "support": ("reference_rouge", "reference_f1")}
+# Per dataset: its criteria as (name, label column in the items file and the long-form labels file); each
+# criterion's rubric is DEMO_RUBRICS[name] (pass/fail criteria have 'pass' and 'fail' anchors).
+DEMO_CRITERIA: dict[str, tuple[tuple[str, str], ...]] = {
+    "support": (("helpfulness", "score"), ("resolved", "passed")),
+    "query-trees": (("tree-correctness", "score"),),
+}
+
+# Which offline judges the demo runs on which demo dataset and criterion (see run_demo_judges).
+DEMO_JUDGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "query-trees": (("json_tree_match", "tree-correctness"),),
+    "support": (("reference_rouge", "helpfulness"), ("reference_f1", "helpfulness"),
+                ("reference_f1", "resolved")),
+}
 DEMO_TREND_JUDGE = "json_tree_match"
 DEMO_TREND_DATASETS = ("query-trees",)
 ALL_VERSIONS = "all versions"
-DEMO_DISTILLED = ("support",)
+DEMO_DISTILLED = (("support", "helpfulness"), ("support", "resolved"))
 
 
 def _dataset_name(items_file: Path) -> str:
@@ -76,14 +95,20 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
     loaded, created = [], []
     for items_file in demo_files(directory or DEMO_DIR):
         name = _dataset_name(items_file)
-        with store.db.connect():
-            result = import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR)
+        criteria = dict(DEMO_CRITERIA.get(name, ()))
+        with store.transaction():
+            for criterion in criteria:
+                description, anchors = DEMO_RUBRICS[criterion]
+                store.save_rubric(criterion, description, anchors)
+            mapping = {role: None for role in ("score", "passed", "critique")} if criteria else None
+            result = import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR, column_map=mapping,
+                                 criteria=criteria or None)
             labels_file = items_file.with_name(f"{items_file.stem}_labels.csv")
-            if labels_file.exists():
-                import_labels(store, labels_file, dataset=name)
-            if name in DEMO_RUBRICS:
-                criteria, anchors = DEMO_RUBRICS[name]
-                store.save_rubric(name, criteria, anchors)
+            for criterion, column in criteria.items() if labels_file.exists() else ():
+                other = "passed" if column == "score" else "score"
+                import_labels(store, labels_file, dataset=name, criterion=criterion,
+                              column_map={column: column, other: None,
+                                          "critique": "critique" if column == "score" else None})
         loaded.append(name)
         if result.created:
             created.append(name)
@@ -118,17 +143,23 @@ def run_demo_judges(store, dataset: str) -> list[str]:
 
     versions = sorted({str(m["app_version"]) for m in items["metadata"] if m.get("app_version") is not None})
     by_version = dataset in DEMO_TREND_DATASETS and len(versions) > 1
-    for spec_name in DEMO_JUDGES.get(dataset, ()):
+    for spec_name, criterion in DEMO_JUDGES.get(dataset, ()):
         if by_version and spec_name == DEMO_TREND_JUDGE:
             continue
-        run(spec_name, version_tag=ALL_VERSIONS if len(versions) > 1 else None, name="demo: all items")
+        run(spec_name, version_tag=ALL_VERSIONS if len(versions) > 1 else None, name=f"demo: {criterion}",
+            criterion=criterion)
     if by_version:
+        trend_criterion = dict(DEMO_JUDGES[dataset])[DEMO_TREND_JUDGE]
         for version in versions:
             uids = items.loc[[m.get("app_version") == version for m in items["metadata"]], "uid"]
-            run_id = run(DEMO_TREND_JUDGE, item_uids=list(uids), version_tag=version, name=f"demo: {version} only")
+            run_id = run(DEMO_TREND_JUDGE, item_uids=list(uids), version_tag=version, name=f"demo: {version} only",
+                         criterion=trend_criterion)
             if version == versions[0]:
                 store.pin_baseline(DEMO_TREND_JUDGE, run_id)
-    human_scores = store.human_item_labels(int(info["id"]), 4)["human_score"].notna().sum()
-    if dataset in DEMO_DISTILLED and human_scores >= MIN_LABELS:
-        run_ids.append(distill_judge(store, dataset).run_id)
+    for name, criterion in DEMO_DISTILLED:
+        if name != dataset:
+            continue
+        humans = store.human_item_labels(int(info["id"]), store.criterion(dataset, criterion).id)
+        if humans[["human_score", "human_passed"]].notna().any(axis=1).sum() >= MIN_LABELS:
+            run_ids.append(distill_judge(store, dataset, criterion=criterion).run_id)
     return run_ids

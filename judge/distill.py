@@ -8,6 +8,9 @@ shrinks every verdict toward 3, hiding the 1s and 5s that matter most (on tests/
 rounded mean gets 23% of unseen items right, the most probable score 93%). The weighted score still ranks
 items in the order of the scale.
 
+On a pass/fail criterion the same features feed a binary logistic regression on the people's pass/fail:
+the verdict is pass or fail (no made-up 1-5 score), with the probability of a pass in its reasoning.
+
 Honesty: a labeled item's verdict comes from a model trained on the other folds (k-fold, seeded), never on
 its own label, so its agreement report measures generalization, not memory. Unlabeled items get the model
 trained on every label. The result is stored as an ordinary run (source 'distilled').
@@ -77,19 +80,25 @@ def _overlap_names(transformer, names) -> np.ndarray:
 
 
 def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0, folds: int = 5,
-                  pass_threshold: int = 4, version_tag: str | None = ALL_VERSIONS) -> DistillResult:
-    """Train on the dataset's human scores and store every item's verdict as a finished run.
+                  pass_threshold: int = 4, version_tag: str | None = ALL_VERSIONS,
+                  criterion: str | None = None) -> DistillResult:
+    """Train on the dataset's human labels of one criterion (default: its only one) and store every item's
+    verdict as a finished run measured on that criterion: 1-5 scores for a 1-5 criterion, pass/fail for a
+    pass/fail one.
 
     The run covers every item, so by default it is tagged "all versions" rather than any one app version.
     """
     ds = store.dataset(dataset)
+    measured = store.criterion(ds["name"], criterion)
+    binary = measured.is_pass_fail
     items = store.items(int(ds["id"]))
-    humans = store.human_item_labels(int(ds["id"]), pass_threshold)
-    scores = humans.dropna(subset=["human_score"]).set_index("item_uid")["human_score"].astype(int)
+    humans = store.human_item_labels(int(ds["id"]), measured.id)
+    target = "human_passed" if binary else "human_score"
+    scores = humans.dropna(subset=[target]).set_index("item_uid")[target].astype(int)
     frame = items.assign(**{c: items[c].fillna("").astype(str) for c in TEXT_COLUMNS})
     labeled = frame["uid"].isin(scores.index).to_numpy()
     y = scores.reindex(frame.loc[labeled, "uid"]).to_numpy()
-    _check_labels(dataset, y)
+    _check_labels(dataset, y, measured.name, binary)
 
     folds = int(min(folds, len(y)))
     best = np.zeros(len(frame), dtype=int)
@@ -102,42 +111,46 @@ def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0
         for fold, (train, test) in enumerate(_splitter(y, folds, seed).split(labeled_rows, y), 1):
             rows = labeled_rows[test]
             best[rows], expected[rows], texts = _fit_predict(frame.iloc[labeled_rows[train]], y[train],
-                                                             frame.iloc[rows], seed)
+                                                             frame.iloc[rows], seed, binary)
             for row, text in zip(rows, texts):
                 reasons[row] = f"Out-of-fold prediction (fold {fold} of {folds}): {text}"
         if len(unlabeled_rows):
             best[unlabeled_rows], expected[unlabeled_rows], texts = _fit_predict(
-                frame.iloc[labeled_rows], y, frame.iloc[unlabeled_rows], seed)
+                frame.iloc[labeled_rows], y, frame.iloc[unlabeled_rows], seed, binary)
             for row, text in zip(unlabeled_rows, texts):
                 reasons[row] = f"Prediction of the model trained on all {len(y)} labels: {text}"
 
-    spec_name = name or f"distilled:{ds['name']}"
+    spec_name = name or (f"distilled:{ds['name']}" if criterion is None and len(store.criteria(ds["name"])) == 1
+                         else f"distilled:{ds['name']}:{measured.name}")
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     verdicts = []
     for uid, score, value, reasoning in zip(frame["uid"], best.tolist(), expected, reasons):
-        verdicts.append({"run_id": run_id, "item_uid": uid, "sample": 0, "score": score,
-                         "weighted_score": float(value), "passed": score >= pass_threshold,
+        verdicts.append({"run_id": run_id, "item_uid": uid, "sample": 0, "score": None if binary else score,
+                         "weighted_score": None if binary else float(value),
+                         "passed": bool(score) if binary else score >= pass_threshold,
                          "reasoning": reasoning, "cost_usd": 0.0, "cached": False})
-    with store.db.connect():  # the run and all its verdicts land together, or not at all
+    with store.transaction():  # the run and all its verdicts land together, or not at all
         store.create_run(
             run_id=run_id, dataset_id=int(ds["id"]), spec_name=spec_name, model=MODEL_NAME, base_url=None,
             params={"kind": "distilled", "folds": folds, "seed": seed, "labels": int(len(y)),
                     "pass_threshold": pass_threshold, "dataset": ds["name"], "dataset_version": int(ds["version"])},
             samples=1, version_tag=version_tag, total_items=len(frame), template_hash=None, code_version=_code_version(),
-            source="distilled",
+            source="distilled", criterion=measured.name, pass_threshold=pass_threshold, rubric_id=measured.rubric_id,
         )
         store.add_verdicts(verdicts)
         store.set_run_status(run_id, "done")
     return DistillResult(run_id, spec_name, int(len(y)), int(len(unlabeled_rows)), folds)
 
 
-def _check_labels(dataset: str, y: np.ndarray) -> None:
+def _check_labels(dataset: str, y: np.ndarray, criterion: str, binary: bool) -> None:
+    what = "pass/fail labels" if binary else "human scores"
     if len(y) < MIN_LABELS:
-        raise JudgeError(f"Dataset '{dataset}' has {len(y)} human scores; a distilled judge needs at least "
-                         f"{MIN_LABELS} to be worth measuring. Label more items first.")
+        raise JudgeError(f"Dataset '{dataset}' has {len(y)} {what} on '{criterion}'; a distilled judge needs at "
+                         f"least {MIN_LABELS} to be worth measuring. Label more items first.")
     if len(np.unique(y)) < 2:
-        raise JudgeError(f"Every human score in dataset '{dataset}' is {y[0]}: a classifier cannot learn from a "
-                         "single class. Label items that deserve other scores.")
+        shown = ("a pass" if y[0] else "a failure") if binary else str(y[0])
+        raise JudgeError(f"Every one of the {what} on '{criterion}' in dataset '{dataset}' is {shown}: a "
+                         "classifier cannot learn from a single class. Label items that deserve the other grades.")
 
 
 def _splitter(y: np.ndarray, folds: int, seed: int):
@@ -147,12 +160,13 @@ def _splitter(y: np.ndarray, folds: int, seed: int):
     return KFold(folds, shuffle=True, random_state=seed)
 
 
-def _fit_predict(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int
+def _fit_predict(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int, binary: bool = False
                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Most probable and expected scores of `test` from a model fitted on `train`, and why."""
-    if len(np.unique(y)) == 1:  # a fold can miss every other score; then the honest guess is that score
+    """Most probable and expected scores (pass = 1 and its probability, when `binary`) of `test` from a
+    model fitted on `train`, and why."""
+    if len(np.unique(y)) == 1:  # a fold can miss every other grade; then the honest guess is that grade
         return (np.full(len(test), int(y[0])), np.full(len(test), float(y[0])),
-                [f"every training label is {int(y[0])}."] * len(test))
+                [f"every training label is {_grade(int(y[0]), binary)}."] * len(test))
     model = make_model(seed).fit(train, y)
     features, classifier = model.named_steps["features"], model.named_steps["model"]
     x = features.transform(test)
@@ -161,20 +175,31 @@ def _fit_predict(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: i
     expected = proba @ classes
     best = classifier.classes_[proba.argmax(axis=1)].astype(int)
     # d E[score] / d x_f = sum_k p_k (k - E) w_kf: how much each present feature pushed this item's score.
-    push = (proba * (classes[None, :] - expected[:, None])) @ classifier.coef_
+    if classifier.coef_.shape[0] == 1:  # binary: one weight vector, d p(pass) / d x_f = p (1 - p) w_f
+        push = (proba[:, 1] * proba[:, 0])[:, None] * classifier.coef_[0][None, :]
+    else:
+        push = (proba * (classes[None, :] - expected[:, None])) @ classifier.coef_
     contributions = sparse.csr_matrix(x).multiply(push).tocsr()
     names = features.get_feature_names_out()
-    texts = [_explain(score, value, contributions.getrow(i), names)
+    texts = [_explain(score, value, contributions.getrow(i), names, binary)
              for i, (score, value) in enumerate(zip(best, expected))]
     return best, expected, texts
 
 
-def _explain(score: int, value: float, row: sparse.csr_matrix, names: np.ndarray, top: int = 3) -> str:
-    """The verdict and the present terms that pushed the expected score up and down the most."""
+def _grade(value: int, binary: bool) -> str:
+    return ("pass" if value else "fail") if binary else str(value)
+
+
+def _explain(score: int, value: float, row: sparse.csr_matrix, names: np.ndarray, binary: bool = False,
+             top: int = 3) -> str:
+    """The verdict and the present terms that pushed the expected score (or the pass probability) the most."""
     order = np.argsort(row.data)
     up = [_term(names[row.indices[i]]) for i in order[::-1][:top] if row.data[i] > 1e-6]
     down = [_term(names[row.indices[i]]) for i in order[:top] if row.data[i] < -1e-6]
-    text = f"most probable score {score} (expected {value:.2f})."
+    if binary:
+        text = f"most probable verdict {_grade(score, True)} (probability of a pass {value:.2f})."
+    else:
+        text = f"most probable score {score} (expected {value:.2f})."
     if up:
         text += f" Pushed up by {', '.join(up)}."
     if down:

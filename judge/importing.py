@@ -21,6 +21,10 @@ from typing import Any, Iterable
 import pandas as pd
 
 from judge.config import MAX_CELL_CHARS
+from judge.criteria import (
+    DEFAULT_CRITERION, SCALE_PASS_FAIL, SCALE_SCORE, InvalidCriterion, check_criterion_name, guess_scale,
+    resolve_pass_column, round_score,
+)
 from judge.errors import ImportFailed, NotFound
 from judge.store.datasets import item_uid
 
@@ -35,18 +39,20 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "passed": ("passed", "pass", "pass_fail", "human_pass", "verdict"),
     "critique": ("critique", "human_critique", "comment", "comments", "feedback", "notes"),
     "annotator": ("annotator", "annotator_name", "labeler", "labeller", "rater", "reviewer"),
+    "criterion": ("criterion", "criteria", "dimension", "aspect"),
 }
 ITEM_ROLES = ("id", "input", "output", "context", "reference")
 LABEL_ROLES = ("score", "passed", "critique")
-ROLES = tuple(ROLE_ALIASES)
+ROLES = tuple(role for role in ROLE_ALIASES if role != "criterion")  # a long-form label file's role only
 DEFAULT_ANNOTATOR = "imported"
 
 # Version tags are plain metadata columns; these spellings are stored under one canonical key.
 VERSION_TAGS = ("app_version", "prompt_version", "model_version", "version")
 
-# Columns named "score:<annotator>" (and passed:, critique:) carry that annotator's labels: what
-# `judge export` writes, so an exported dataset re-imports with every annotator's labels.
-_ANNOTATOR_COLUMN = re.compile(r"^(score|passed|critique):(.+)$")
+# Columns named "score:<annotator>" (and passed:, critique:) carry that annotator's labels, and
+# "score[<criterion>]:<annotator>" those on one criterion: what `judge export` writes, so an exported dataset
+# re-imports with every annotator's labels on every criterion.
+_ANNOTATOR_COLUMN = re.compile(r"^(score|passed|critique)(?:\[([^\]]+)\])?:(.+)$")
 
 CONTEXT_SEPARATOR = "\n\n---\n\n"
 
@@ -321,17 +327,27 @@ def _stripped_text(value: Any) -> str | None:
 _CONVERTERS = {"score": _score, "passed": _passed, "critique": _stripped_text}
 
 
-def _label_column(table: _Table, column: str, role: str) -> list[Any]:
-    """Convert every cell of a label column; a bad cell fails with its row and column."""
+def _label_column(table: _Table, column: str, role: str, round_rule: str | None = None) -> list[Any]:
+    """Convert every cell of a label column (scores rounded by `round_rule` first, when given); a bad cell
+    fails with its row and column."""
     convert, values = _CONVERTERS[role], []
     for position, value in enumerate(table.frame[column].tolist()):
         try:
-            values.append(convert(value))
+            values.append(convert(round_score(value, round_rule) if role == "score" else value))
         except ValueError as exc:
-            message = (f"{str(exc).capitalize()} If the column holds something else, leave the role unused "
+            hint = (" Mean ratings (such as 3.67) can be rounded with --round nearest."
+                    if role == "score" and round_rule is None and _is_fraction(value) else "")
+            message = (f"{str(exc).capitalize()}{hint} If the column holds something else, leave the role unused "
                        f"(--map {role}=).")
             raise table.fail(message, position, column) from None
     return values
+
+
+def _is_fraction(value: Any) -> bool:
+    try:
+        return 1 <= float(value) <= 5 and not float(value).is_integer()
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_sizes(table: _Table, columns: dict[str, list[Any]]) -> None:
@@ -399,43 +415,122 @@ def _metadata_json(table: _Table, columns: list[str]) -> list[str]:
 
 # -- import -----------------------------------------------------------------------------------------------
 def _label_frames(
-    table: _Table, mapping: dict[str, str], uids: list[str], annotator: str
-) -> tuple[pd.DataFrame, list[str]]:
-    """Labels from the plain score/passed/critique columns and from per-annotator 'score:<name>' columns."""
-    sets: list[tuple[list[str | None], dict[str, str]]] = []
+    table: _Table, mapping: dict[str, str], uids: list[str], annotator: str, *,
+    criteria_columns: dict[str, str], default_criterion: str | None, round_rule: str | None,
+) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """Labels from the plain score/passed/critique columns (on `default_criterion`), the per-annotator
+    'score:<name>' / 'score[<criterion>]:<name>' columns and the `criteria_columns` (criterion -> column
+    holding its grade). Returns (labels with a `criterion` column, warnings, the scale each criterion's
+    columns suggest)."""
+    sets: list[tuple[list[str | None], dict[str, str], str | None]] = []
     plain = {role: mapping[role] for role in LABEL_ROLES if role in mapping}
+    names = [annotator] * len(uids)
+    if "annotator" in mapping:
+        names = [_stripped_text(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
     if plain:
-        names = [annotator] * len(uids)
-        if "annotator" in mapping:
-            names = [_stripped_text(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
-        sets.append((names, plain))
-    per_annotator: dict[str, dict[str, str]] = {}
+        sets.append((names, plain, default_criterion))
+    per_annotator: dict[tuple[str, str | None], dict[str, str]] = {}
     for column in table.frame.columns:
         match = _ANNOTATOR_COLUMN.match(column)
         if match:
-            per_annotator.setdefault(match.group(2).strip(), {})[match.group(1)] = column
-    sets += [([name] * len(uids), roles) for name, roles in per_annotator.items()]
+            role, criterion, who = match.group(1), match.group(2), match.group(3).strip()
+            key = (who, criterion.strip() if criterion else default_criterion)
+            per_annotator.setdefault(key, {})[role] = column
+    sets += [([who] * len(uids), roles, criterion) for (who, criterion), roles in per_annotator.items()]
+    for criterion, column in criteria_columns.items():
+        role = "passed" if guess_scale(table.frame[column].tolist()) == SCALE_PASS_FAIL else "score"
+        sets.append((names, {role: column}, criterion))
 
-    frames, warnings = [], []
-    for names, roles in sets:
-        values = {role: _label_column(table, column, role) if column else [None] * len(uids)
+    frames, warnings, scales = [], [], {}
+    for who, roles, criterion in sets:
+        values = {role: _label_column(table, column, role, round_rule) if column else [None] * len(uids)
                   for role, column in ((r, roles.get(r)) for r in LABEL_ROLES)}
-        frame = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
+        frame = pd.DataFrame({"item_uid": uids, "annotator": who, "criterion": criterion,
+                              "position": range(len(uids)), "score_column": roles.get("score"), **values})
         graded = frame["score"].notna() | frame["passed"].notna()
         orphan = int((~graded & frame["critique"].notna()).sum())
         if orphan:
             warnings.append(f"{orphan} critique(s) in '{roles['critique']}' have no score or pass/fail and "
                             "were not imported as labels.")
+        if "score" in roles or scales.get(criterion) == SCALE_SCORE:
+            scales[criterion] = SCALE_SCORE
+        elif graded.any():
+            scales.setdefault(criterion, SCALE_PASS_FAIL)
         frames.append(frame[graded])
     labels = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return labels, warnings
+    return labels, warnings, scales
 
 
-def _content_hash(table: _Table, mapping: dict[str, str], annotator: str) -> str:
-    """The file's bytes and how they were read: the same file mapped differently is a new version.
-    The annotator counts only when the file has label columns."""
-    has_labels = any(role in mapping for role in LABEL_ROLES) or any(map(_ANNOTATOR_COLUMN.match, table.frame.columns))
-    key = json.dumps([table.sha256, sorted(mapping.items()), annotator if has_labels else None])
+def _criteria_columns(table: _Table, criteria: Iterable[str] | dict[str, str] | None) -> dict[str, str]:
+    """criterion -> column from `--criteria a,b` (columns named like the criteria) or {criterion: column}."""
+    if not criteria:
+        return {}
+    pairs = criteria.items() if isinstance(criteria, dict) else [
+        tuple(part.split("=", 1)) if "=" in part else (part, part) for part in criteria]
+    out = {}
+    for name, column in pairs:
+        name, column = str(name).strip(), str(column).strip()
+        try:
+            name = check_criterion_name(name)
+        except InvalidCriterion as exc:
+            raise ImportFailed(table.path.name, str(exc)) from None
+        if column not in table.frame.columns:
+            raise ImportFailed(table.path.name, f"criterion '{name}' reads the column '{column}', which the file "
+                               f"does not have. Columns: {', '.join(table.frame.columns)}. Name a column with "
+                               f"--criteria {name}=COLUMN.", column=column)
+        out[name] = column
+    return out
+
+
+def _default_criterion(store, dataset: str, named: str | None, needed: bool) -> str | None:
+    """The criterion plain label columns grade: named, else the dataset's only one, else 'overall'."""
+    if named:
+        try:
+            return check_criterion_name(named)
+        except InvalidCriterion as exc:
+            raise ImportFailed(dataset, str(exc)) from None
+    existing = store.criteria_records(dataset)
+    if len(existing) == 1:
+        return existing[0]["name"]
+    if not existing:
+        return DEFAULT_CRITERION
+    if needed:
+        raise ImportFailed(dataset, f"the dataset has the criteria {', '.join(r['name'] for r in existing)}: "
+                           "name the one the label columns grade with --criterion NAME.")
+    return None
+
+
+def _resolve_labels(store, table: _Table, dataset: str, labels: pd.DataFrame, scales: dict[str, str]) -> pd.DataFrame:
+    """Give each label its criterion (defined now when new, on the scale its columns suggest), that
+    criterion's rubric version and its resolved pass/fail: the one rule of judge.criteria, as everywhere."""
+    rubrics = set(store.rubrics()["name"]) if len(labels) else set()
+    resolved = []
+    for name, group in labels.groupby("criterion", sort=False):
+        scale = scales.get(name, SCALE_SCORE)
+        known = {r["name"]: r for r in store.criteria_records(dataset)}
+        if name in known:
+            scale = known[name]["scale"]
+        rubric = name if name in rubrics else (dataset if dataset in rubrics else None)
+        store.define_criterion(dataset, name, scale, rubric_name=rubric)
+        criterion = store.criterion(dataset, name)
+        if criterion.is_pass_fail and group["score"].notna().any():
+            first = group[group["score"].notna()].iloc[0]
+            raise table.fail(f"criterion '{name}' is graded pass/fail, so this column cannot hold 1-5 scores. "
+                             "Import it under another criterion name (--criterion NAME).",
+                             int(first["position"]), first["score_column"])
+        resolved.append(group.assign(
+            criterion_id=criterion.id, rubric_id=criterion.rubric_id,
+            effective_passed=resolve_pass_column(group["score"], group["passed"], criterion.pass_threshold)))
+    return pd.concat(resolved, ignore_index=True)
+
+
+def _content_hash(table: _Table, mapping: dict[str, str], annotator: str, how: dict[str, Any]) -> str:
+    """The file's bytes and how they were read: the same file mapped differently (other roles, criteria or
+    rounding) is a new version. The annotator counts only when the file has label columns."""
+    has_labels = (any(role in mapping for role in LABEL_ROLES) or any(map(_ANNOTATOR_COLUMN.match, table.frame.columns))
+                  or bool(how.get("criteria")))
+    key = json.dumps([table.sha256, sorted(mapping.items()), annotator if has_labels else None,
+                      *([how] if any(how.values()) else [])], sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -453,10 +548,17 @@ def import_file(
     dataset: str,
     column_map: dict[str, str | None] | None = None,
     annotator: str | None = None,
+    criteria: Iterable[str] | dict[str, str] | None = None,
+    criterion: str | None = None,
+    round_scores: str | None = None,
 ) -> ImportResult:
     """Import a file as the next version of `dataset`, with its human-label columns as labels of `annotator`.
 
-    Nothing changes when the latest version came from the identical file and mapping (created=False).
+    `criteria` names criteria whose grades are columns of the file (["coherence", "fluency"] reads the
+    columns of those names; {"helpfulness": "score"} names the column), each 1-5 or pass/fail as its values
+    say. The plain score/passed/critique columns grade `criterion` (default: the dataset's only criterion,
+    else "overall"). `round_scores="nearest"` rounds mean ratings to whole scores (halves up). Nothing
+    changes when the latest version came from the identical file and mapping (created=False).
     """
     name = (dataset or "").strip()
     if not name:
@@ -473,7 +575,14 @@ def import_file(
                         "Map one with --map input=COLUMN.")
 
     _check_sizes(table, {c: table.frame[c].tolist() for c in table.frame.columns})
-    content_hash = _content_hash(table, mapping, annotator)
+    criteria_columns = _criteria_columns(table, criteria)
+    for column in criteria_columns.values():  # a criterion's column is a grade, not an item field or metadata
+        mapping = {role: c for role, c in mapping.items() if c != column}
+    if round_scores not in (None, "nearest"):
+        raise ImportFailed(table.path.name, f"unknown rounding rule '{round_scores}'; the rule is 'nearest' "
+                           "(whole scores, halves round up).")
+    content_hash = _content_hash(table, mapping, annotator, {"criteria": criteria_columns, "criterion": criterion,
+                                                              "round": round_scores})
     latest = _latest_version(store, name)
     if latest and latest["content_hash"] == content_hash:
         return ImportResult(latest["id"], name, latest["version"], latest["row_count"], 0, False, warnings)
@@ -485,34 +594,49 @@ def import_file(
         convert = _context_text if role == "context" else _text
         texts[role] = [convert(v) for v in table.frame[column].tolist()] if column else [None] * len(ids)
     _check_sizes(table, {mapping[r]: v for r, v in texts.items() if r in mapping})
-    metadata_columns = [c for c in table.frame.columns
-                        if c not in mapping.values() and not _ANNOTATOR_COLUMN.match(c)]
+    metadata_columns = [c for c in table.frame.columns if c not in mapping.values()
+                        and c not in criteria_columns.values() and not _ANNOTATOR_COLUMN.match(c)]
 
     uids = [item_uid(name, *row) for row in zip(ids, texts["input"], texts["output"], texts["context"],
                                                 texts["reference"])]
     items = pd.DataFrame({"uid": uids, "item_id": ids, **texts,
                           "metadata": _metadata_json(table, metadata_columns)})
-    labels, label_warnings = _label_frames(table, mapping, uids, annotator)
-
-    stored_map = {**mapping, "annotator_name": annotator} if not labels.empty else dict(mapping)
-    with store.db.connect():
+    with store.transaction():
+        has_plain = any(role in mapping for role in LABEL_ROLES) or any(
+            (m := _ANNOTATOR_COLUMN.match(c)) and not m.group(2) for c in table.frame.columns)
+        default = _default_criterion(store, name, criterion, has_plain)
+        labels, label_warnings, scales = _label_frames(
+            table, mapping, uids, annotator, criteria_columns=criteria_columns, default_criterion=default,
+            round_rule=round_scores)
+        stored_map = dict(mapping)
+        if not labels.empty:
+            stored_map.update(annotator_name=annotator, criteria=criteria_columns, criterion=default,
+                              round=round_scores)
         dataset_id, version, created = store.add_dataset_version(
             name, items, content_hash=content_hash,
             source_file=table.path.name, column_map=stored_map,
         )
-        added = store.add_labels(labels) if created and not labels.empty else 0
+        added = 0
+        if created and not labels.empty:
+            added = store.add_labels(_resolve_labels(store, table, name, labels, scales))
+        if not store.criteria_records(name):
+            store.define_criterion(name, default or DEFAULT_CRITERION, SCALE_SCORE,
+                                   rubric_name=name if name in set(store.rubrics()["name"]) else None)
     return ImportResult(dataset_id, name, version, len(items), added, created, warnings + label_warnings)
 
 
-def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str, str | None] | None = None) -> int:
-    """Import long-form labels (one row per item and annotator) onto the latest version of `dataset`.
+def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str, str | None] | None = None,
+                  criterion: str | None = None, round_scores: str | None = None) -> int:
+    """Import long-form labels (one row per item, annotator and criterion) onto the latest version of `dataset`.
 
+    A `criterion` column names each label's criterion (new ones are defined, on the scale their grades
+    suggest); without one, every label grades `criterion` (default: the dataset's only criterion).
     Annotators are created as needed; labels identical to an annotator's current label are skipped, so the
     same file imported twice adds nothing. Returns the number of labels added.
     """
     table = _read(path)
     _check_sizes(table, {c: table.frame[c].tolist() for c in table.frame.columns})
-    mapping = _mapping(table, column_map, ("id", "annotator", *LABEL_ROLES))
+    mapping = _mapping(table, column_map, ("id", "annotator", "criterion", *LABEL_ROLES))
     _require(table, mapping, "id", "the item id each label belongs to; e.g. item_id")
     _require(table, mapping, "annotator", "who gave the label; e.g. annotator")
     if "score" not in mapping and "passed" not in mapping:
@@ -532,12 +656,26 @@ def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str
             raise table.fail("the annotator is empty; every label needs one.", position, annotator_column)
         uids.append(uid_of[item_id])
         names.append(who)
-    values = {role: _label_column(table, mapping[role], role) if role in mapping else [None] * len(uids)
-              for role in LABEL_ROLES}
-    labels = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
+    values = {role: _label_column(table, mapping[role], role, round_scores) if role in mapping
+              else [None] * len(uids) for role in LABEL_ROLES}
+    labels = pd.DataFrame({"item_uid": uids, "annotator": names, "position": range(len(uids)),
+                           "score_column": mapping.get("score"), **values})
     ungraded = labels["score"].isna() & labels["passed"].isna()
     if ungraded.any():
         position = int(ungraded.idxmax())
         raise table.fail("this label has neither a score nor a pass/fail.", position,
                          mapping.get("score") or mapping.get("passed"))
-    return store.add_labels(labels)
+    with store.transaction():
+        if "criterion" in mapping:
+            named = []
+            for position, value in enumerate(table.frame[mapping["criterion"]].tolist()):
+                try:
+                    named.append(check_criterion_name(_stripped_text(value)))
+                except InvalidCriterion as exc:
+                    raise table.fail(str(exc), position, mapping["criterion"]) from None
+            labels["criterion"] = named
+        else:
+            labels["criterion"] = _default_criterion(store, target["name"], criterion, True)
+        scales = {name: SCALE_SCORE if group["score"].notna().any() else SCALE_PASS_FAIL
+                  for name, group in labels.groupby("criterion")}
+        return store.add_labels(_resolve_labels(store, table, target["name"], labels, scales))

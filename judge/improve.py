@@ -25,7 +25,7 @@ from judge.errors import JudgeError
 from judge.reports.agreement import agreement_figures, fewshot_uids
 from judge.reports.figures import figure, undefined
 from judge.runner import execute_run, start_run
-from judge.specs import JudgeSpec
+from judge.specs import JudgeSpec, save_spec
 
 TUNING_SHARE = 0.3
 GUIDELINES_HEADER = "Guidelines from reviewers' corrections:"
@@ -49,11 +49,12 @@ def tuning_side(uid: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE) 
 
 
 def heldout_split(store, dataset: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE,
-                  spec_name: str | None = None, fewshot: Sequence[str] = ()) -> Split:
-    """Split the dataset's human-labeled items; items marked few-shot for `spec_name` or listed in
-    `fewshot` are always tuning items."""
+                  spec_name: str | None = None, fewshot: Sequence[str] = (), criterion: str | None = None) -> Split:
+    """Split the dataset's items labeled on `criterion` (default: its only criterion); items marked
+    few-shot for `spec_name` or listed in `fewshot` are always tuning items."""
     ds = store.dataset(dataset)
-    humans = store.human_item_labels(int(ds["id"]), 4)
+    measured = store.criterion(ds["name"], criterion)
+    humans = store.human_item_labels(int(ds["id"]), measured.id)
     labeled = humans[humans["human_score"].notna() | humans["human_passed"].notna()]["item_uid"]
     seen = set(fewshot) | (set(store.fewshot_items(spec_name)) if spec_name else set())
     tuning, heldout = [], []
@@ -65,25 +66,35 @@ def heldout_split(store, dataset: str, *, seed: int = 0, tuning_share: float = T
 # -- corrections: where the judge disagreed with people -------------------------------------------------
 def corrections(store, run_id: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE,
                 limit: int = 200) -> pd.DataFrame:
-    """Tuning items where the run's score differs from the human one, furthest apart first.
+    """Tuning items where the run disagrees with the people on its criterion, furthest apart first.
 
-    Columns: item_uid, item_id, human_score, judge_score, distance, direction ("too lenient" when the judge
-    scored higher), critique (the human's), reasoning (the judge's), input, output, context, reference.
-    Items already used as the judge's few-shot examples are left out.
+    On a 1-5 criterion a correction is a different score; on a pass/fail criterion, a different pass/fail
+    (distance 1). Columns: item_uid, item_id, human_score, judge_score, human_passed, judge_passed, distance,
+    direction ("too lenient" when the judge scored higher or passed a failure), critique (the human's),
+    reasoning (the judge's), input, output, context, reference. Items already used as the judge's few-shot
+    examples are left out.
     """
     run = store.report_run(run_id)
     threshold = int(run["spec"].get("pass_threshold") or 4)
     dataset_id = int(run["dataset_id"])
-    split = heldout_split(store, run["dataset"], seed=seed, tuning_share=tuning_share, spec_name=run["spec_name"])
+    split = heldout_split(store, run["dataset"], seed=seed, tuning_share=tuning_share, spec_name=run["spec_name"],
+                          criterion=run["criterion"])
     shown = fewshot_uids(store, run["spec_name"], run["spec"])
     tuning = set(split.tuning) - shown
-    both = store.human_item_labels(dataset_id, threshold).merge(
+    both = store.human_item_labels(dataset_id, run["criterion_id"]).merge(
         store.judge_item_scores(run_id, threshold), on="item_uid")
-    both = both[both["item_uid"].isin(tuning)].dropna(subset=["human_score", "judge_score"])
-    both = both.astype({"human_score": int, "judge_score": int})
-    both = both[both["human_score"] != both["judge_score"]]
-    both["distance"] = (both["judge_score"] - both["human_score"]).abs()
-    both["direction"] = np.where(both["judge_score"] > both["human_score"], "too lenient", "too strict")
+    both = both[both["item_uid"].isin(tuning)]
+    if run["scale"] == "pass/fail":
+        both = both.dropna(subset=["human_passed", "judge_passed"])
+        both = both[both["human_passed"].astype(bool) != both["judge_passed"].astype(bool)].copy()
+        both["distance"] = 1
+        lenient = both["judge_passed"].astype(bool).to_numpy()
+    else:
+        both = both.dropna(subset=["human_score", "judge_score"]).astype({"human_score": int, "judge_score": int})
+        both = both[both["human_score"] != both["judge_score"]].copy()
+        both["distance"] = (both["judge_score"] - both["human_score"]).abs()
+        lenient = (both["judge_score"] > both["human_score"]).to_numpy()
+    both["direction"] = np.where(lenient, "too lenient", "too strict")
     verdicts = store.verdicts(run_id)
     reasoning = verdicts[verdicts["error"].isna()].groupby("item_uid")["reasoning"].first()
     items = store.items(dataset_id).set_index("uid")
@@ -93,8 +104,8 @@ def corrections(store, run_id: str, *, seed: int = 0, tuning_share: float = TUNI
         reasoning=both["item_uid"].map(reasoning),
         **{key: both["item_uid"].map(items[key]) for key in ("input", "output", "context", "reference")},
     )
-    columns = ["item_uid", "item_id", "human_score", "judge_score", "distance", "direction", "critique",
-               "reasoning", "input", "output", "context", "reference"]
+    columns = ["item_uid", "item_id", "human_score", "judge_score", "human_passed", "judge_passed", "distance",
+               "direction", "critique", "reasoning", "input", "output", "context", "reference"]
     return out.sort_values(["distance", "item_uid"], ascending=[False, True])[columns].head(limit).reset_index(drop=True)
 
 
@@ -108,15 +119,26 @@ def _critiques(store, dataset_id: int) -> pd.Series:
     return labels.groupby("item_uid")["critique"].last()
 
 
+def example_score(row: Mapping[str, Any]) -> int:
+    """The 1-5 score a corrected item teaches: the human score, else (a pass/fail criterion) 5 for a pass
+    and 1 for a failure, the clearest example of each side of the judge's threshold."""
+    if _present(row.get("human_score")):
+        return int(row["human_score"])
+    return 5 if bool(row["human_passed"]) else 1
+
+
 def examples_from_corrections(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """Few-shot examples from corrected items: the human score, and the human critique as the reasoning."""
+    """Few-shot examples from corrected items: the human grade, and the human critique as the reasoning."""
     examples = []
     for row in rows.to_dict("records"):
         example = {key: row[key] for key in ("input", "output", "context", "reference") if _present(row.get(key))}
         critique = str(row["critique"]).strip() if _present(row.get("critique")) else ""
-        examples.append({**example, "score": int(row["human_score"]),
-                         "reasoning": critique or f"A reviewer scored this response {int(row['human_score'])}.",
-                         "item_uid": row["item_uid"]})
+        score = example_score(row)
+        if _present(row.get("human_score")):
+            fallback = f"A reviewer scored this response {score}."
+        else:
+            fallback = f"A reviewer judged that this response {'passes' if row['human_passed'] else 'fails'}."
+        examples.append({**example, "score": score, "reasoning": critique or fallback, "item_uid": row["item_uid"]})
     return examples
 
 
@@ -171,13 +193,14 @@ def automatic_candidates(store, spec: JudgeSpec, run_id: str, *, fewshot: int = 
 
 
 def base_run(store, dataset: str, spec: JudgeSpec, *, model: str | None = None, seed: int = 0,
-             concurrency: int = 16, secrets: Mapping | None = None) -> str:
+             concurrency: int = 16, secrets: Mapping | None = None, criterion: str | None = None) -> str:
     """Run the current spec on the tuning items (free from the cache when unchanged): its corrections."""
-    split = heldout_split(store, dataset, seed=seed, spec_name=spec.name)
+    criterion = _criterion_of(store, dataset, spec, criterion)
+    split = heldout_split(store, dataset, seed=seed, spec_name=spec.name, criterion=criterion)
     if not split.tuning:
         raise JudgeError(f"Dataset '{dataset}' has no labeled tuning items yet: label some items first.")
     run_id = start_run(store, dataset=dataset, spec=spec, model=model, concurrency=concurrency,
-                       item_uids=split.tuning, name="improve: tuning", secrets=secrets)
+                       item_uids=split.tuning, name="improve: tuning", secrets=secrets, criterion=criterion)
     execute_run(store, run_id, secrets=secrets)
     return run_id
 
@@ -185,13 +208,16 @@ def base_run(store, dataset: str, spec: JudgeSpec, *, model: str | None = None, 
 # -- scoring candidates on held-out labels ---------------------------------------------------------------
 @dataclass
 class Leaderboard:
-    """Candidates ranked by quadratic kappa on the held-out labels; `rows[i]` describes candidate i."""
+    """Candidates ranked by the criterion's primary figure on the held-out labels (quadratic kappa for a
+    1-5 criterion, pass/fail kappa for a pass/fail one); `rows[i]` describes candidate i."""
 
     dataset: str
     seed: int
     heldout_items: int
     rows: list[dict[str, Any]]
     specs: dict[str, JudgeSpec] = field(repr=False)
+    criterion: str | None = None
+    figure: str = "quadratic_kappa"
 
     @property
     def best(self) -> dict[str, Any]:
@@ -212,37 +238,44 @@ class Leaderboard:
         if best["current"]:
             return "The current spec agrees best with the held-out labels: keep it."
         if gain["value"] is None:
-            return f"'{best['label']}' ranks first, but the kappa difference is undefined ({gain['undefined']})."
+            return f"'{best['label']}' ranks first, but the {self.figure} difference is undefined ({gain['undefined']})."
         low, high = gain["ci"] or (None, None)
         interval = f"95% CI {low:+.3f} to {high:+.3f}" if low is not None else "no interval"
         if self.better_than_current:
-            return f"'{best['label']}' is better than the current spec: kappa {gain['value']:+.3f} ({interval})."
-        return (f"'{best['label']}' ranks first (kappa {gain['value']:+.3f}, {interval}), but the interval "
+            return f"'{best['label']}' is better than the current spec: {self.figure} {gain['value']:+.3f} ({interval})."
+        return (f"'{best['label']}' ranks first ({self.figure} {gain['value']:+.3f}, {interval}), but the interval "
                 "includes zero: not clearly better. Label more items or keep the current spec.")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "seed": self.seed, "heldout_items": self.heldout_items,
+        return {"dataset": self.dataset, "criterion": self.criterion, "ranked_by": self.figure, "seed": self.seed,
+                "heldout_items": self.heldout_items,
                 "better_than_current": self.better_than_current, "verdict": self.verdict(),
                 "rows": [{**row, "spec": self.specs[row["label"]].to_dict()} for row in self.rows]}
 
 
 def score_candidates(store, dataset: str, candidates: list[JudgeSpec], *, seed: int = 0, concurrency: int = 16,
                      labels: list[str] | None = None, model: str | None = None, n_boot: int = 1000,
-                     on_run: Callable[[str, str], None] | None = None, secrets: Mapping | None = None
-                     ) -> Leaderboard:
+                     on_run: Callable[[str, str], None] | None = None, secrets: Mapping | None = None,
+                     criterion: str | None = None) -> Leaderboard:
     """Run every candidate on the held-out items only and rank them by agreement with the humans there.
 
-    `candidates[0]` is the current spec: every other is compared with it by a paired bootstrap of the
-    quadratic-kappa difference (same items resampled for both). Runs go through the runner, so the cache,
-    resume and cost accounting apply; `on_run(label, run_id)` is called as each run starts.
+    Agreement is on one criterion (default: the one the current spec grades, else the dataset's only one),
+    ranked by its primary figure: quadratic kappa (1-5) or pass/fail kappa (pass/fail). `candidates[0]` is
+    the current spec: every other is compared with it by a paired bootstrap of that figure's difference
+    (same items resampled for both). Runs go through the runner, so the cache, resume and cost accounting
+    apply; `on_run(label, run_id)` is called as each run starts.
     """
     if not candidates:
         raise JudgeError("Give at least one candidate spec; the first is the current one.")
     labels = list(labels or ["current", *(f"candidate {i}" for i in range(1, len(candidates)))])
     if len(labels) != len(candidates) or len(set(labels)) != len(labels):
         raise JudgeError("Give one distinct label per candidate.")
+    criterion = _criterion_of(store, dataset, candidates[0], criterion)
+    measured = store.criterion(store.dataset(dataset)["name"], criterion)
+    figure_key = "pass_fail_kappa" if measured.is_pass_fail else "quadratic_kappa"
     shown = {str(e["item_uid"]) for spec in candidates for e in spec.examples if e.get("item_uid")}
-    split = heldout_split(store, dataset, seed=seed, spec_name=candidates[0].name, fewshot=sorted(shown))
+    split = heldout_split(store, dataset, seed=seed, spec_name=candidates[0].name, fewshot=sorted(shown),
+                          criterion=criterion)
     if len(split.heldout) < 2:
         raise JudgeError(f"Dataset '{dataset}' has {len(split.heldout)} held-out labeled item(s); "
                          "label more items (about 70% of labeled items are held out).")
@@ -250,12 +283,13 @@ def score_candidates(store, dataset: str, candidates: list[JudgeSpec], *, seed: 
     rows: list[dict[str, Any]] = []
     for label, spec in zip(labels, candidates):
         run_id = start_run(store, dataset=dataset, spec=spec, model=model, concurrency=concurrency,
-                           item_uids=split.heldout, name=f"improve: {label}", secrets=secrets)
+                           item_uids=split.heldout, name=f"improve: {label}", secrets=secrets,
+                           criterion=criterion)
         if on_run is not None:
             on_run(label, run_id)
         execute_run(store, run_id, secrets=secrets)
         threshold = int(spec.pass_threshold)
-        both = store.human_item_labels(split.dataset_id, threshold).merge(
+        both = store.human_item_labels(split.dataset_id, measured.id).merge(
             store.judge_item_scores(run_id, threshold), on="item_uid")
         both = both[both["item_uid"].isin(split.heldout)].reset_index(drop=True)
         figures = agreement_figures(both, n_boot=n_boot, seed=seed)
@@ -264,14 +298,24 @@ def score_candidates(store, dataset: str, candidates: list[JudgeSpec], *, seed: 
                      "quadratic_kappa": figures["scores"]["quadratic_kappa"],
                      "exact_agreement": figures["scores"]["exact_agreement"],
                      "pass_fail_kappa": figures["pass_fail"]["kappa"]})
+    gain = pass_kappa_gain if measured.is_pass_fail else kappa_gain
     for row, both in zip(rows, paired):
-        row["vs_current"] = kappa_gain(paired[0], both, n_boot=n_boot, seed=seed)
-    ranked = sorted(rows, key=lambda r: (r["quadratic_kappa"]["value"] is None, -(r["quadratic_kappa"]["value"] or 0),
-                                         -(r["exact_agreement"]["value"] or 0), not r["current"]))
+        row["vs_current"] = gain(paired[0], both, n_boot=n_boot, seed=seed)
+    tiebreak = "pass_fail_kappa" if not measured.is_pass_fail else "exact_agreement"
+    ranked = sorted(rows, key=lambda r: (r[figure_key]["value"] is None, -(r[figure_key]["value"] or 0),
+                                         -(r[tiebreak]["value"] or 0), not r["current"]))
     for rank, row in enumerate(ranked, 1):
         row["rank"] = rank
     return Leaderboard(dataset=dataset, seed=seed, heldout_items=len(split.heldout), rows=ranked,
-                       specs=dict(zip(labels, candidates)))
+                       specs=dict(zip(labels, candidates)), criterion=measured.name, figure=figure_key)
+
+
+def _criterion_of(store, dataset: str, spec: JudgeSpec, criterion: str | None) -> str:
+    """The criterion improving `spec` is measured on: given, else the one a run of it would record."""
+    from judge.criteria import run_criterion
+
+    name, _ = run_criterion(store, store.dataset(dataset)["name"], spec.judged_criterion, criterion)
+    return name
 
 
 def kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -297,10 +341,36 @@ def kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: int = 
     return out
 
 
+def pass_kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: int = 1000,
+                    seed: int = 0) -> dict[str, Any]:
+    """Pass/fail kappa of the candidate minus the current one on the items both judged (a pass/fail
+    criterion), with a paired bootstrap interval and `share_better`."""
+    both = current.merge(candidate, on="item_uid", suffixes=("_a", "_b"))
+    both = both.dropna(subset=["human_passed_a", "judge_passed_a", "judge_passed_b"])
+    human, a, b = (both[c].astype(bool).to_numpy(dtype=np.int64)
+                   for c in ("human_passed_a", "judge_passed_a", "judge_passed_b"))
+    if len(human) < 2:
+        return {**undefined("fewer than two items judged by both", len(human)), "share_better": None}
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(human), size=(n_boot, len(human)))
+    offsets = 4 * np.arange(n_boot)[:, None]
+
+    def tables(judge: np.ndarray) -> np.ndarray:
+        codes = human * 2 + judge
+        return np.bincount((codes[picks] + offsets).ravel(), minlength=4 * n_boot).reshape(n_boot, 2, 2)
+
+    gains = M.kappa_from_tables(tables(b)) - M.kappa_from_tables(tables(a))
+    out = figure(lambda: M.pass_fail_kappa(human.astype(bool), b.astype(bool))
+                 - M.pass_fail_kappa(human.astype(bool), a.astype(bool)), gains, len(human))
+    valid = gains[~np.isnan(gains)]
+    out["share_better"] = float((valid > 0).mean()) if valid.size else None
+    return out
+
+
 def promote(store, spec: JudgeSpec) -> int:
     """Save the spec as the new version of its name and mark its example items as few-shot (one transaction)."""
-    with store.db.connect():
-        version = store.save_spec(spec.to_dict())
+    with store.transaction():
+        version = save_spec(store, spec)
         marked = set(store.fewshot_items(spec.name))
         for example in spec.examples:
             uid = example.get("item_uid")

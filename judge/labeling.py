@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from judge.criteria import Criterion
+
 # Label counts at which a dataset becomes useful, with what it is then good for.
 MILESTONES: tuple[tuple[int, str], ...] = (
     (20, "enough to measure a judge"),
@@ -33,6 +35,14 @@ DEFAULT_RUBRIC: dict[str, Any] = {
         "5": "Fully right, complete and clear: nothing to fix.",
     },
     "pass_threshold": 4,
+}
+DEFAULT_PASS_FAIL_RUBRIC: dict[str, Any] = {
+    "name": "default pass/fail",
+    "version": 0,
+    "criteria": "Is the output acceptable as it is, for the person who asked?",
+    "anchors": {"pass": "Acceptable: could be shown to the user as it is.",
+                "fail": "Not acceptable: wrong, harmful, off-topic or in need of a fix."},
+    "pass_threshold": None,
 }
 
 
@@ -67,13 +77,11 @@ def reached_milestones(label_count: int) -> list[tuple[int, str]]:
     return [(n, text) for n, text in MILESTONES if label_count >= n]
 
 
-def pick_rubric(rubrics: pd.DataFrame, dataset_name: str) -> str | None:
-    """The rubric to grade a dataset with: the one named like the dataset, else the most recent one saved."""
-    if not len(rubrics):
-        return None
-    if dataset_name in set(rubrics["name"]):
-        return dataset_name
-    return str(rubrics.sort_values(["created_at", "id"]).iloc[-1]["name"])
+def rubric_for(criterion: Criterion) -> dict[str, Any]:
+    """The rubric a criterion is graded by now: its saved version, else the default for its scale."""
+    if criterion.rubric:
+        return criterion.rubric
+    return DEFAULT_PASS_FAIL_RUBRIC if criterion.is_pass_fail else DEFAULT_RUBRIC
 
 
 def items_with_labels(items: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:

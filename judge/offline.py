@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
@@ -34,7 +34,9 @@ from judge.similarity import (
     rouge_l,
     token_f1,
 )
-from judge.specs import JudgeSpec
+
+if TYPE_CHECKING:  # offline judges read a spec; they never import judge.specs (which imports them)
+    from judge.specs import JudgeSpec
 
 # Share of checks passed -> score: the first row whose minimum the share reaches.
 ASSERTION_THRESHOLDS: tuple[tuple[float, int], ...] = ((1.0, 5), (0.75, 4), (0.5, 3), (0.25, 2), (0.0, 1))

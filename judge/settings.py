@@ -113,7 +113,7 @@ def size_text(size: int) -> str:
 
 def store_summary(store) -> dict[str, Any]:
     """The store's path, size on disk, row counts and applied schema migrations, in one store visit."""
-    with store.db.connect():
+    with store.transaction():
         counts = store.store_counts()
         migrations = store.applied_migrations()
     return {"path": str(Path(store.path).resolve()), "size_bytes": file_size(Path(store.path)),

@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
+from judge.builtin_specs import BUILTIN_SPECS, DEFAULT_MODEL
+from judge.criteria import is_missing
 from judge.errors import InvalidSpec, NotFound
+from judge.offline import validate_checks
 
 if TYPE_CHECKING:
     from judge.store import Store
@@ -26,7 +29,6 @@ if TYPE_CHECKING:
 KINDS = ("llm", "assertion", "reference")
 REFERENCE_METRICS = ("exact", "normalized", "token_f1", "rouge_l", "json_equivalence")
 SCORES = ("1", "2", "3", "4", "5")
-DEFAULT_MODEL = "openai/gpt-4.1-mini"
 
 # Variables every item provides (missing optional fields render as "").
 ITEM_VARIABLES = ("input", "output", "context", "reference", "item_id")
@@ -55,6 +57,12 @@ class JudgeSpec:
     pass_threshold: int = 4
     checks: list[dict] = field(default_factory=list)
     reference_metric: str | None = None
+    criterion: str | None = None
+
+    @property
+    def judged_criterion(self) -> str:
+        """The criterion this judge grades, whose human labels it is measured on: named, else the spec's name."""
+        return (self.criterion or "").strip() or self.name
 
     # -- template -----------------------------------------------------------------------------------
     def variables(self) -> set[str]:
@@ -134,8 +142,6 @@ class JudgeSpec:
                 f" (got {self.reference_metric!r})."
             )
         if self.kind == "assertion":
-            from judge.offline import validate_checks
-
             validate_checks(self.checks, who=who)
         if columns is not None:
             available = self.available_variables(columns)
@@ -245,10 +251,17 @@ def examples_from_labels(store: "Store", spec_name: str, dataset_id: int) -> lis
     return examples
 
 
+def save_spec(store: "Store", spec: "JudgeSpec | dict[str, Any]") -> int:
+    """Validate a spec and store it as a new version of its name; returns the version (an identical body
+    returns the current one). The store only stores: validation is the spec's own business."""
+    if not isinstance(spec, JudgeSpec):
+        spec = JudgeSpec.from_dict(spec)
+    spec.validate()
+    return store.save_spec_body(spec.name, spec.to_dict(), spec.body_hash())
+
+
 def builtin_specs() -> dict[str, JudgeSpec]:
     """Fresh copies of the built-in judges (callers may edit them freely)."""
-    from judge.builtin_specs import BUILTIN_SPECS
-
     return {name: JudgeSpec.from_dict(json.loads(json.dumps(body))) for name, body in BUILTIN_SPECS.items()}
 
 
@@ -310,8 +323,7 @@ def _text(value: Any) -> str:
 
 
 def _present(value: Any) -> bool:
-    """False for None, NaN and pandas' NA: what a missing score or critique looks like in a DataFrame."""
-    return not pd.isna(value)
+    return not is_missing(value)
 
 
 def _hash(data: Any) -> str:

@@ -181,7 +181,7 @@ def create_link(
     name = clean_name(annotator) if annotator is not None else None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = _now() + expires_in
-    with store.db.connect():
+    with store.transaction():
         store.task(task_id)
         annotator_id = store.annotator_id(name, email=email) if name else None
         link_id = store.add_link(task_id, hash_token(token), annotator_id=annotator_id, expires_at=expires_at)
@@ -201,7 +201,7 @@ def open_link(store: Store, token: Any) -> LinkAccess:
                           "Ask the task owner for a new link.")
     if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
         raise denied
-    with store.db.connect():
+    with store.transaction():
         link = store.link_by_hash(hash_token(token))
         if link is None or link["revoked_at"] is not None or link["expires_at"] <= _now():
             raise denied
@@ -239,7 +239,7 @@ def next_item(store: Store, token: str, typed_name: Any = None, *, skip: Any = (
     """The next item for this link's annotator, passing over the uids in `skip` (skipped this session);
     None when nothing is left. Progress comes from the store, so any device resumes at the same place."""
     skipped = set(skip)
-    with store.db.connect():
+    with store.transaction():
         access = open_link(store, token)
         who = annotator_name(store, access, typed_name)
         task = store.task(access.task_id)
@@ -248,7 +248,7 @@ def next_item(store: Store, token: str, typed_name: Any = None, *, skip: Any = (
 
 
 def progress(store: Store, token: str, typed_name: Any = None) -> Progress:
-    with store.db.connect():
+    with store.transaction():
         access = open_link(store, token)
         who = annotator_name(store, access, typed_name)
         total = len(store.task_items(access.task_id))
@@ -258,7 +258,7 @@ def progress(store: Store, token: str, typed_name: Any = None) -> Progress:
 
 def task_brief(store: Store, token: str) -> dict[str, Any]:
     """What the annotator page shows above the item: task name, instructions, due date and rubric."""
-    with store.db.connect():
+    with store.transaction():
         access = open_link(store, token)
         task = store.task(access.task_id)
         rubric = store.rubric(rubric_id=task["rubric_id"]) if task["rubric_id"] else None
@@ -275,7 +275,7 @@ def submit_label(
 ) -> int:
     """Record a label through a link: token, identity and item are re-checked in the same transaction."""
     critique = clean_text(critique, field="critique", limit=MAX_CRITIQUE_CHARS)
-    with store.db.connect():
+    with store.transaction():
         access = open_link(store, token)
         who = annotator_name(store, access, typed_name)
         if not isinstance(item_uid, str) or not store.task_has_item(access.task_id, item_uid):
@@ -366,7 +366,7 @@ def adjudicate(
 ) -> int:
     """The owner's final label for an item (kind 'adjudication'); earlier ones stay in the history."""
     critique = clean_text(critique, field="critique", limit=MAX_CRITIQUE_CHARS)
-    with store.db.connect():
+    with store.transaction():
         if not store.task_has_item(task_id, item_uid):
             raise NotFound(f"Item {item_uid} is not part of task {task_id}.")
         return store.add_label(

@@ -48,7 +48,7 @@ with errors_shown():
 
     st.subheader("Is one judge really better?")
     for d in result["differences"]:
-        fig = d["quadratic_kappa_difference"]
+        fig = d["difference"]
         verdict = (f"**{short[d['better']]}** agrees better with people" if d["significant"]
                    else "no significant difference")
         st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: kappa difference {figure_text(fig)} "

@@ -4,7 +4,7 @@ import streamlit as st
 
 from judge.errors import JudgeError
 from judge.offline import score_offline
-from judge.specs import JudgeSpec, builtin_specs, examples_from_labels
+from judge.specs import JudgeSpec, builtin_specs, examples_from_labels, save_spec
 from judge.trial import TRIAL_ROWS, sample_items, try_spec
 from judge.ui import errors_shown, get_store, read
 from judge.ui.judges import load_into_editor, loaded, secrets, spec_editor, starting_points
@@ -64,7 +64,7 @@ st.divider()
 save_col, export_col, fewshot_col, try_col = st.columns(4)
 with errors_shown():
     if save_col.button("Save as new version", type="primary", icon=":material/save:"):
-        version = get_store().save_spec(spec.to_dict())
+        version = save_spec(get_store(), spec)
         st.session_state["judges.choice"] = f"{spec.name} (saved v{version}, {spec.kind})"
         st.toast(f"Saved {spec.name} version {version}.", icon=":material/check:")
     export_col.download_button("Export JSON", spec.to_json(), file_name=f"{spec.name or 'judge'}.json",

@@ -6,8 +6,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from judge.criteria import run_criterion
 from judge.importing import import_file
-from judge.specs import JudgeSpec
+from judge.specs import JudgeSpec, save_spec
 
 RUBRIC = {"1": "Wrong.", "2": "Mostly wrong.", "3": "Partly right.", "4": "Right with gaps.", "5": "Right."}
 
@@ -48,13 +49,17 @@ def judge_run(store, dataset: dict, scores: list[int | None], *, spec_body: dict
               latency_ms: float = 100.0, run_id: str | None = None) -> str:
     """A finished run whose verdict for item q<i> is scores[i] (None = a parse failure)."""
     body = spec_body or spec()
-    version = store.save_spec(body)
+    version = save_spec(store, body)
     record = store.spec_record(body["name"], version)
     uid_of = store.item_uids(dataset["id"])
     run_id = run_id or f"run-{len(store.runs())}"
+    judged = JudgeSpec.from_dict(body)
+    criterion, measured = run_criterion(store, dataset["name"], judged.judged_criterion)
     store.create_run(run_id=run_id, dataset_id=dataset["id"], spec_name=body["name"], spec_id=record["id"],
                      model=model, base_url=None, params={}, samples=1, version_tag=version_tag,
-                     total_items=len(scores), template_hash=None, code_version="test")
+                     total_items=len(scores), template_hash=None, code_version="test", spec_body=body,
+                     criterion=criterion, pass_threshold=judged.pass_threshold,
+                     rubric_id=measured.rubric_id if measured else None)
     store.add_verdicts([
         {"run_id": run_id, "item_uid": uid_of[f"q{i}"], "sample": 0, "score": None if s is None else int(s),
          "error": None if s is not None else "no score in reply", "reasoning": f"because {i}",

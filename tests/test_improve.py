@@ -16,7 +16,7 @@ from judge.improve import (
     tuning_side, with_guidelines,
 )
 from judge.reports import agreement_report
-from judge.specs import JudgeSpec
+from judge.specs import JudgeSpec, save_spec
 from report_data import judge_run, labeled_dataset, spec
 
 N = 60
@@ -141,7 +141,7 @@ def test_candidates_are_scored_on_held_out_items_only_and_ranked(store, tmp_path
     again = score_candidates(store, "qa", [current, better], n_boot=200)
     assert fake_llm.count == 0 and again.rows[0]["label"] == "candidate 1"
 
-    store.save_spec(current.to_dict())
+    save_spec(store, current)
     assert promote(store, board.best_spec) == 2
     assert "refund policy" in store.spec_body("helpful")["criteria"]
 
@@ -163,7 +163,7 @@ def test_scoring_needs_held_out_labels(store, tmp_path, fake_llm):
 
 def test_improve_command_prints_the_leaderboard_and_promotes_the_winner(store, tmp_path, fake_llm, capsys):
     _dataset(store, tmp_path)
-    store.save_spec(spec())
+    save_spec(store, spec())
     _script(fake_llm, "Check the refund policy")
     candidate = tmp_path / "refund.json"
     candidate.write_text(json.dumps(spec(criteria="Is the answer helpful? Check the refund policy.")))

@@ -7,7 +7,7 @@ import pytest
 
 from judge.importing import import_file
 from judge.labeling import (
-    DEFAULT_RUBRIC, annotator_counts, items_with_labels, label_queue, next_milestone, pick_rubric,
+    DEFAULT_RUBRIC, annotator_counts, items_with_labels, label_queue, next_milestone, rubric_for,
     reached_milestones, score_distribution,
 )
 
@@ -60,13 +60,13 @@ def test_milestones():
     assert next_milestone(1000) is None
 
 
-def test_rubric_named_like_the_dataset_wins_else_the_latest(store):
-    assert pick_rubric(store.rubrics(), "support") is None
-    anchors = DEFAULT_RUBRIC["anchors"]
-    store.save_rubric("support", "Helpful?", anchors)
-    store.save_rubric("zz-general", "Good?", anchors)
-    assert pick_rubric(store.rubrics(), "support") == "support"
-    assert pick_rubric(store.rubrics(), "other") == "zz-general"
+def test_a_criterion_is_graded_by_its_rubric_else_the_default_of_its_scale(store, dataset):
+    store.define_criterion("support", "tone", "pass/fail")
+    assert rubric_for(store.criterion("support", "tone"))["anchors"].keys() == {"pass", "fail"}
+    store.define_criterion("support", "helpful", "1-5", rubric_name="helpful")
+    assert rubric_for(store.criterion("support", "helpful")) == DEFAULT_RUBRIC  # named, not saved yet
+    store.save_rubric("helpful", "Helpful?", DEFAULT_RUBRIC["anchors"], pass_threshold=3)
+    assert rubric_for(store.criterion("support", "helpful"))["pass_threshold"] == 3
 
 
 def test_summaries_use_each_annotators_latest_label(store, dataset):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from judge.specs import save_spec
 from judge.store import Store
 from runner_helpers import llm_spec, make_dataset
 
@@ -20,7 +21,7 @@ def page(tmp_path, monkeypatch, fake_llm):
     monkeypatch.setenv("JUDGE_DB", str(db))
     store = Store(db)
     make_dataset(store, tmp_path, 6)
-    store.save_spec(llm_spec().to_dict())
+    save_spec(store, llm_spec())
     app = AppTest.from_file(PAGE, default_timeout=30)
     app.run()
     assert not app.exception, app.exception

@@ -74,7 +74,7 @@ def test_which_labels_count(store, tmp_path):
     uid = store.item_uids(ds["id"])
     store.add_label(uid["q1"], "alice", score=5)
     store.add_label(uid["q2"], "owner", score=4, kind="adjudication")
-    humans = store.human_item_labels(ds["id"], 4).set_index("item_uid")
+    humans = store.human_item_labels(ds["id"], store.criterion("qa").id).set_index("item_uid")
     assert [int(humans.loc[uid[f"q{i}"], "human_score"]) for i in range(4)] == [3, 5, 4, 1]
     assert [bool(humans.loc[uid[f"q{i}"], "human_passed"]) for i in range(4)] == [False, True, True, False]
     assert bool(humans.loc[uid["q2"], "adjudicated"]) and not bool(humans.loc[uid["q0"], "adjudicated"])
@@ -116,7 +116,11 @@ def test_human_agreement_is_krippendorffs_alpha_with_pairwise_kappa(scored):
     assert result["krippendorff_alpha"]["n"] == 40 and result["items_with_two_or_more"] == 40
     assert [(a["name"], a["labels"]) for a in result["annotators"]] == [("alice", 60), ("bob", 40)]
     assert result["pairwise"][0]["quadratic_kappa"]["value"] == pytest.approx(1.0)
-    assert result["pass_fail_alpha"]["undefined"] == "no item was labeled by two annotators"
+    # pass/fail alpha uses the same resolved pass/fail as the report (score >= 4 here), not only ticked boxes
+    passes = np.where(np.isnan(data), np.nan, data >= 4)
+    expected_pass = krippendorff.alpha(passes, value_domain=[0, 1], level_of_measurement="nominal")
+    assert result["pass_fail_alpha"]["value"] == pytest.approx(expected_pass, abs=1e-12)
+    assert result["pass_fail_alpha"]["n"] == 40
     ceiling = agreement_report(store, scored[4], n_boot=N_BOOT)["human_ceiling"]
     assert ceiling["krippendorff_alpha"]["value"] == pytest.approx(expected, abs=1e-12)
 
@@ -218,7 +222,7 @@ def test_slices_worst_first_and_disagreements_by_distance(scored):
     slices = agreement_by_slice(store, run, "topic", n_boot=N_BOOT)
     assert {s["value"] for s in slices} == {"easy", "hard"} and sum(s["items"] for s in slices) == 60
     assert slices[0]["quadratic_kappa"]["value"] <= slices[1]["quadratic_kappa"]["value"]
-    table = store.disagreements(run, ds["id"], 4)
+    table = store.disagreements(run, ds["id"], store.criterion("qa").id, 4)
     assert len(table) == sum(t != j for t, j in zip(truth, judge))
     assert list(table["distance"]) == sorted(table["distance"], reverse=True)
     assert table["reasoning"].str.startswith("because").all()

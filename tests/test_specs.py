@@ -6,7 +6,7 @@ import pytest
 
 from judge.errors import InvalidSpec, NotFound
 from judge.parsing import parse_verdict
-from judge.specs import DEFAULT_MODEL, JudgeSpec, builtin_specs, examples_from_labels, load_spec
+from judge.specs import DEFAULT_MODEL, JudgeSpec, builtin_specs, examples_from_labels, load_spec, save_spec
 
 RUBRIC = {str(n): f"anchor {n}" for n in range(1, 6)}
 ITEM = {"input": "What is 2+2?", "output": "4", "context": None, "reference": "four", "item_id": "q1",
@@ -154,9 +154,9 @@ def test_builtin_templates_use_the_fields_their_criterion_needs():
 
 # -- store --------------------------------------------------------------------------------------------
 def test_save_is_append_only_and_identical_bodies_are_a_no_op(store):
-    assert store.save_spec(spec().to_dict()) == 1
-    assert store.save_spec(spec().to_dict()) == 1
-    assert store.save_spec(spec(criteria="Stricter.").to_dict()) == 2
+    assert save_spec(store, spec().to_dict()) == 1
+    assert save_spec(store, spec().to_dict()) == 1
+    assert save_spec(store, spec(criteria="Stricter.").to_dict()) == 2
     assert store.spec_body("t")["criteria"] == "Stricter."
     assert store.spec_body("t", 1)["criteria"] == "Is it right?"
     history = store.spec_history("t")
@@ -169,7 +169,7 @@ def test_save_is_append_only_and_identical_bodies_are_a_no_op(store):
 
 def test_save_refuses_an_invalid_spec(store):
     with pytest.raises(InvalidSpec):
-        store.save_spec({"name": "bad", "rubric": {}})
+        save_spec(store, {"name": "bad", "rubric": {}})
     assert store.specs().empty
 
 
@@ -180,7 +180,7 @@ def test_load_spec_prefers_a_file_then_a_saved_name_then_a_builtin(store, tmp_pa
     assert load_spec(store, "faithfulness").criteria.startswith("Faithfulness")
     edited = builtin_specs()["faithfulness"]
     edited.criteria = "Our own faithfulness."
-    store.save_spec(edited.to_dict())
+    save_spec(store, edited.to_dict())
     assert load_spec(store, "faithfulness").criteria == "Our own faithfulness."
     with pytest.raises(NotFound, match="Built-in: faithfulness"):
         load_spec(store, "nope")

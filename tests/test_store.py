@@ -18,14 +18,17 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     store = Store(tmp_path / "blank.duckdb")
     tables = store.tables()
     assert sorted(tables) == sorted([
-        "annotators", "baselines", "dataset_items", "datasets", "fewshot_marks", "items", "judge_specs",
+        "annotators", "baselines", "criteria", "dataset_items", "datasets", "fewshot_marks", "items", "judge_specs",
         "labels", "model_prices", "rubrics", "runs", "schema_migrations", "task_items", "task_links",
         "tasks", "verdicts",
     ])
     assert tables["labels"] == [
         "id", "item_uid", "annotator_id", "kind", "score", "passed", "critique", "rubric_id", "task_id",
-        "source", "created_at",
+        "source", "created_at", "criterion_id", "effective_passed",
     ]
+    assert tables["criteria"] == ["id", "dataset_name", "name", "scale", "rubric_name", "position", "created_at"]
+    assert tables["runs"][-4:] == ["criterion", "spec_body", "pass_threshold", "rubric_id"]
+    assert tables["tasks"][-1] == "criterion_ids"
     assert tables["items"] == ["uid", "dataset_name", "item_id", "input", "output", "context", "reference"]
     assert tables["verdicts"] == [
         "run_id", "item_uid", "sample", "score", "weighted_score", "passed", "reasoning", "raw_reply",

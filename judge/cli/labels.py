@@ -119,7 +119,9 @@ def _rubric_show(store, args) -> int:
 
 
 def _spec_save(store, args) -> int:
-    version = store.save_spec(_read_json(args.file))
+    from judge.specs import save_spec
+
+    version = save_spec(store, _read_json(args.file))
     print(f"saved version {version}")
     return 0
 

@@ -135,7 +135,7 @@ def _compare(store, args) -> int:
                    _ms(r["latency_p95_ms"]), _share(r["parse_failure_rate"])] for r in result["runs"]],
                  ["run", "judge", "labeled", "quadratic kappa", "pass/fail kappa", "cost", "p50", "p95",
                   "failures"]) + "\n")
-    print(_table([[d["a"], d["b"], d["n"], show(d["quadratic_kappa_difference"]),
+    print(_table([[d["a"], d["b"], d["n"], show(d["difference"]),
                    d["better"] or "no significant difference"] for d in result["differences"]],
                  ["a", "b", "n", "kappa(a) - kappa(b)", "better"]))
     return 0

@@ -1,7 +1,9 @@
 """How far one judge run agrees with the people, and how far the people agree with each other (the ceiling).
 
-Which labels count is decided in `judge.store.reports` (latest label per annotator; an adjudication wins,
-else the lower median of the annotators). Items used as few-shot examples of the judge (marked in the
+A run is measured against the human labels of its own criterion only, with the pass threshold and spec body
+it recorded when it started (so editing a spec later never moves an old report). Which labels count is
+decided in `judge.store.reports` (latest label per annotator on that criterion; an adjudication wins, else
+the lower median of the annotators; each label's pass/fail as resolved when it was written). Items used as few-shot examples of the judge (marked in the
 store, or named by item_uid in the spec's examples) are left out of its agreement: the judge has seen their
 answers. The report says how many were left out.
 """
@@ -21,9 +23,11 @@ from judge.reports.figures import (
 )
 from judge.reports.passrate import true_pass_rate
 
-LABEL_RULE = ("latest label per annotator; an adjudication wins, else the lower median of the annotators' "
-              "scores (even count: the lower middle score) and pass/fail (a tie fails); pass/fail not ticked "
-              "is score >= the judge's pass threshold; few-shot example items are left out")
+LABEL_RULE = ("labels of the run's criterion only; latest label per annotator; an adjudication wins, else the "
+              "lower median of the annotators' scores (even count: the lower middle score) and the majority of "
+              "their pass/fail (a tie fails); a label's pass/fail is what was ticked, else score >= the pass "
+              "threshold of the rubric version it was given under, resolved when it was written; few-shot "
+              "example items are left out")
 
 
 def floats(column: pd.Series) -> np.ndarray:
@@ -39,12 +43,23 @@ def fewshot_uids(store, spec_name: str | None, spec: dict[str, Any]) -> set[str]
 
 
 def pass_threshold(spec: dict[str, Any]) -> int:
+    """The judge's pass threshold from a run's recorded spec body (4 when it recorded none)."""
     return int(spec.get("pass_threshold") or 4)
 
 
+def criterion_summary(run: dict[str, Any]) -> dict[str, Any]:
+    """Which criterion, scale and rubric version a run's figures rest on, and the figure that leads."""
+    pass_fail = run.get("scale") == "pass/fail"
+    return {"name": run.get("criterion"), "scale": run.get("scale") or "1-5",
+            "rubric_version": run.get("rubric_version"),
+            "primary": "pass_fail.kappa" if pass_fail else "scores.quadratic_kappa"}
+
+
 def paired_labels(store, run: dict[str, Any]) -> tuple[pd.DataFrame, int]:
-    """(items both labeled and judged, minus the judge's few-shot examples; how many examples were left out)."""
-    both = store.paired_item_labels(run["id"], run["dataset_id"], pass_threshold(run["spec"]))
+    """(items both labeled on the run's criterion and judged, minus the judge's few-shot examples; how many
+    examples were left out)."""
+    both = store.paired_item_labels(run["id"], run["dataset_id"], run.get("criterion_id"),
+                                    pass_threshold(run["spec"]))
     examples = fewshot_uids(store, run["spec_name"], run["spec"])
     if not examples:
         return both, 0
@@ -89,15 +104,16 @@ def score_mean(counts, *, n_boot: int, seed: int) -> dict[str, Any]:
 
 def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README)."""
-    with store.db.connect():  # every read in one turn on the store; the arithmetic runs after it is released
+    with store.transaction():  # every read in one turn on the store; the arithmetic runs after it is released
         run = store.report_run(run_id)
         both, left_out = paired_labels(store, run)
         judged = store.judge_summary(run_id, pass_threshold(run["spec"]))
         stats = store.run_stats(run_id)
-        annotators = store.annotator_labels(run["dataset_id"])
+        annotators = store.annotator_labels(run["dataset_id"], run.get("criterion_id"))
     figures = agreement_figures(both, n_boot=n_boot, seed=seed)
     return {
         "run": _run_summary(run),
+        "criterion": criterion_summary(run),
         "n_boot": n_boot, "seed": seed, "confidence": 0.95,
         "labels": {
             "rule": LABEL_RULE,
@@ -120,7 +136,7 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
 
 def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "name", "spec_name", "spec_version", "model", "dataset", "dataset_version", "source", "status",
-            "version_tag")
+            "version_tag", "criterion", "pass_threshold")
     out = {key: run[key] for key in keys}
     out["created_at"] = str(run["created_at"])
     return out
@@ -163,11 +179,16 @@ def _ceiling(annotators: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, A
 
 
 # -- human vs human -------------------------------------------------------------------------------------
-def human_agreement(store, dataset: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Inter-annotator agreement on a dataset (latest version): Krippendorff's alpha, pairwise kappa, counts."""
-    info = store.dataset(dataset)
-    return {"dataset": info["name"], "dataset_version": info["version"],
-            **human_agreement_from_labels(store.annotator_labels(info["id"]), n_boot=n_boot, seed=seed)}
+def human_agreement(store, dataset: str, *, criterion: str | None = None, n_boot: int = 1000,
+                    seed: int = 0) -> dict[str, Any]:
+    """Inter-annotator agreement on one criterion of a dataset (latest version; default: its only
+    criterion): Krippendorff's alpha, pairwise kappa, counts."""
+    with store.transaction():
+        info = store.dataset(dataset)
+        measured = store.criterion(info["name"], criterion)
+        labels = store.annotator_labels(info["id"], measured.id)
+    return {"dataset": info["name"], "dataset_version": info["version"], "criterion": measured.to_dict(),
+            **human_agreement_from_labels(labels, n_boot=n_boot, seed=seed)}
 
 
 def human_agreement_from_labels(labels: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:

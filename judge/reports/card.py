@@ -9,6 +9,7 @@ from typing import Any
 
 from judge.errors import NotFound
 from judge.reports.agreement import agreement_report
+from judge.reports.trends import judge_runs
 
 CARD_FIGURES = (
     ("scores", "quadratic_kappa", "Quadratic-weighted kappa"),
@@ -22,29 +23,41 @@ CARD_FIGURES = (
 )
 
 
-def _measured_run(store, spec_name: str) -> str:
-    """The pinned baseline, else the newest run of the judge that has labeled items to be measured on."""
+def card_figures(scale: str) -> list[tuple[str, str, str]]:
+    """The card's figures, the criterion's own first: a pass/fail criterion has no 1-5 human scores."""
+    if scale == "pass/fail":
+        return [f for f in CARD_FIGURES if f[0] == "pass_fail"]
+    return list(CARD_FIGURES)
+
+
+def _measured_run(store, spec_name: str, criterion: str | None) -> str:
+    """The pinned baseline (of that criterion), else the newest run of the judge on the criterion."""
     pinned = store.baseline_run(spec_name)
-    if pinned:
+    if pinned and (criterion is None or store.report_run(pinned)["criterion"] == criterion):
         return pinned
-    runs = store.spec_runs(spec_name)
-    if runs.empty:
-        raise NotFound(f"The judge '{spec_name}' has no runs to measure; run it on a labeled dataset first.")
+    try:
+        runs = judge_runs(store, spec_name, criterion)
+    except NotFound as exc:
+        raise NotFound(f"{exc} A card measures a judge's runs on a labeled dataset.") from None
     return str(runs["id"].iloc[-1])
 
 
-def judge_card(store, spec_name: str, *, n_boot: int = 1000, seed: int = 0) -> tuple[str, dict[str, Any]]:
-    """(Markdown, JSON-ready dict) describing the judge and its measured agreement with intervals."""
-    run_id = _measured_run(store, spec_name)
+def judge_card(store, spec_name: str, *, criterion: str | None = None, n_boot: int = 1000,
+               seed: int = 0) -> tuple[str, dict[str, Any]]:
+    """(Markdown, JSON-ready dict) describing the judge and its measured agreement with intervals, on one
+    criterion (default: the one its runs were measured on)."""
+    run_id = _measured_run(store, spec_name, criterion)
     report = agreement_report(store, run_id, n_boot=n_boot, seed=seed)
     card = {
         "judge": spec_name,
         "spec_version": report["run"]["spec_version"],
         "spec": store.report_run(run_id)["spec"],
         "model": report["run"]["model"],
+        "criterion": report["criterion"],
         "measured_on": {"run": run_id, "dataset": report["run"]["dataset"],
                         "dataset_version": report["run"]["dataset_version"], **report["labels"]},
-        "agreement": {f"{group}.{key}": report[group][key] for group, key, _ in CARD_FIGURES},
+        "agreement": {f"{group}.{key}": report[group][key]
+                      for group, key, _ in card_figures(report["criterion"]["scale"])},
         "human_ceiling": report["human_ceiling"]["krippendorff_alpha"],
         "corrected_pass_rate": report["pass_rate"]["corrected"],
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -68,7 +81,9 @@ def _markdown(card: dict[str, Any]) -> str:
         f"- Spec version: {card['spec_version']}  ",
         f"- Model: {card['model'] or 'none (offline judge)'}  ",
         f"- Kind: {spec.get('kind', 'llm')}, pass threshold {measured['pass_threshold']}  ",
-        f"- Criteria: {spec.get('criteria') or '-'}",
+        f"- Criterion: {card['criterion']['name']} ({card['criterion']['scale']}"
+        + (f", rubric v{card['criterion']['rubric_version']}" if card['criterion']['rubric_version'] else "")
+        + f"): {spec.get('criteria') or '-'}",
         "",
         "## Measured on",
         "",
@@ -83,7 +98,7 @@ def _markdown(card: dict[str, Any]) -> str:
         "| Figure | Value [95% CI] | n |",
         "|---|---|---|",
     ]
-    for group, key, title in CARD_FIGURES:
+    for group, key, title in card_figures(card["criterion"]["scale"]):
         fig = card["agreement"][f"{group}.{key}"]
         lines.append(f"| {title} | {_show(fig)} | {fig['n']} |")
     ceiling = card["human_ceiling"]
@@ -94,9 +109,10 @@ def _markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_card(store, spec_name: str, directory: str | Path, *, n_boot: int = 1000, seed: int = 0) -> list[Path]:
+def write_card(store, spec_name: str, directory: str | Path, *, criterion: str | None = None, n_boot: int = 1000,
+               seed: int = 0) -> list[Path]:
     """Write <judge>.card.md and <judge>.card.json into `directory`; returns the two paths."""
-    markdown, card = judge_card(store, spec_name, n_boot=n_boot, seed=seed)
+    markdown, card = judge_card(store, spec_name, criterion=criterion, n_boot=n_boot, seed=seed)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     md_path, json_path = directory / f"{spec_name}.card.md", directory / f"{spec_name}.card.json"

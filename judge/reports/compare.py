@@ -11,7 +11,7 @@ import pandas as pd
 from judge import metrics as M
 from judge.errors import JudgeError
 from judge.reports.agreement import (
-    _run_stats, _run_summary, agreement_figures, fewshot_uids, pass_threshold,
+    _run_stats, _run_summary, agreement_figures, criterion_summary, fewshot_uids, pass_threshold,
 )
 from judge.reports.figures import figure
 
@@ -23,6 +23,11 @@ def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0
     if len(dict.fromkeys(run_ids)) < 2:
         raise JudgeError("Compare needs at least two different runs, e.g. judge compare RUN_A RUN_B.")
     runs = [store.report_run(run_id) for run_id in dict.fromkeys(run_ids)]
+    criteria = {(r["dataset"], r["criterion"]) for r in runs}
+    if len(criteria) > 1:
+        raise JudgeError("These runs are measured on different criteria ("
+                         + ", ".join(sorted(f"{d}: {c}" for d, c in criteria))
+                         + "): compare runs of one criterion.")
     judged = {r["id"]: store.judge_item_scores(r["id"], pass_threshold(r["spec"])).set_index("item_uid")
               for r in runs}
     common = sorted(set.intersection(*(set(frame.index) for frame in judged.values())))
@@ -31,23 +36,27 @@ def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0
     seen = set().union(*(fewshot_uids(store, r["spec_name"], r["spec"]) for r in runs))
     kept = [uid for uid in common if uid not in seen]
 
+    pass_fail = runs[0]["scale"] == "pass/fail"
+    column, human_column = ("judge_passed", "human_passed") if pass_fail else ("judge_score", "human_score")
     rows, human_scores = [], None
     for run in runs:
-        humans = store.human_item_labels(run["dataset_id"], pass_threshold(run["spec"])).set_index("item_uid")
+        humans = store.human_item_labels(run["dataset_id"], run["criterion_id"]).set_index("item_uid")
         both = humans.join(judged[run["id"]], how="inner").loc[lambda f: f.index.isin(kept)].reset_index()
-        human_scores = humans["human_score"] if human_scores is None else human_scores
+        human_scores = humans[human_column] if human_scores is None else human_scores
         rows.append(_run_row(store, run, both, len(common), n_boot=n_boot, seed=seed))
 
-    scores = pd.DataFrame({r["id"]: judged[r["id"]]["judge_score"] for r in runs}).loc[kept]
+    scores = pd.DataFrame({r["id"]: judged[r["id"]][column] for r in runs}).loc[kept]
     scores["human"] = human_scores.reindex(kept)
     pairs = list(combinations([r["id"] for r in runs], 2))
+    differ = _paired_pass_difference if pass_fail else _paired_difference
     return {
+        "criterion": criterion_summary(runs[0]),
         "common_items": len(common),
         "excluded_fewshot": len(common) - len(kept),
         "n_boot": n_boot, "seed": seed, "confidence": 0.95,
         "runs": rows,
-        "inter_judge": [_inter_judge(scores, a, b, n_boot=n_boot, seed=seed) for a, b in pairs],
-        "differences": [_paired_difference(scores, a, b, n_boot=n_boot, seed=seed) for a, b in pairs],
+        "inter_judge": [] if pass_fail else [_inter_judge(scores, a, b, n_boot=n_boot, seed=seed) for a, b in pairs],
+        "differences": [differ(scores, a, b, n_boot=n_boot, seed=seed) for a, b in pairs],
     }
 
 
@@ -104,6 +113,22 @@ def _paired_difference(scores: pd.DataFrame, a: str, b: str, *, n_boot: int, see
     ci = difference["ci"]
     significant = bool(ci and (ci[0] > 0 or ci[1] < 0))
     better = (a if difference["value"] > 0 else b) if significant else None
-    return {"a": a, "b": b, "n": len(h), "quadratic_kappa_difference": difference,
-            "significant": significant, "better": better}
+    return {"a": a, "b": b, "n": len(h), "figure": "quadratic_kappa", "difference": difference,
+            "quadratic_kappa_difference": difference, "significant": significant, "better": better}
 
+
+def _paired_pass_difference(passes: pd.DataFrame, a: str, b: str, *, n_boot: int, seed: int) -> dict[str, Any]:
+    """Pass/fail kappa(a) - kappa(b) on the same labeled items (a pass/fail criterion), resampling items
+    jointly: the 2x2x2 table of (human, a, b) pass/fail is bootstrapped as one."""
+    trio = passes[["human", a, b]].dropna().astype(bool)
+    h, x, y = (trio[c].to_numpy(dtype=int) for c in ("human", a, b))
+    cube = _tables((h * 2 + x) * 2 + y, (2, 2, 2))
+    boot = M.bootstrap_tables(cube, n_boot, seed=seed)
+    samples = M.kappa_from_tables(boot.sum(axis=3)) - M.kappa_from_tables(boot.sum(axis=2))
+    difference = figure(lambda: M.pass_fail_kappa(h.astype(bool), x.astype(bool))
+                        - M.pass_fail_kappa(h.astype(bool), y.astype(bool)), samples, len(h))
+    ci = difference["ci"]
+    significant = bool(ci and (ci[0] > 0 or ci[1] < 0))
+    better = (a if difference["value"] > 0 else b) if significant else None
+    return {"a": a, "b": b, "n": len(h), "figure": "pass_fail_kappa", "difference": difference,
+            "pass_fail_kappa_difference": difference, "significant": significant, "better": better}

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from judge.criteria import run_criterion
 from judge.errors import ImportFailed
 from judge.importing import detect_columns, read_table
 
 
 def import_run(store, path: str | Path, *, dataset: str, score_column: str, name: str,
                reasoning_column: str | None = None, id_column: str | None = None,
-               version_tag: str | None = None) -> str:
+               version_tag: str | None = None, criterion: str | None = None, pass_threshold: int = 4) -> str:
     """Store one 1-5 score per item from `path` as a finished run of the judge `name`; returns the run id.
+
+    The run is measured on `criterion` (default: one named like the judge, else the dataset's only one),
+    a score passing at `pass_threshold`.
 
     Rows are matched to the latest version of `dataset` by item id. A value that is not a whole 1-5 score
     is kept as a failed verdict (counted as a parse failure), never turned into a made-up score.
@@ -49,8 +53,11 @@ def import_run(store, path: str | Path, *, dataset: str, score_column: str, name
     verdicts = pd.DataFrame(rows, columns=["item_uid", "score", "reasoning", "error"]).astype(
         {"score": "Int8", "reasoning": "string", "error": "string"})
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    criterion_name, measured = run_criterion(store, target["name"], name.strip(), criterion)
     store.add_imported_run({"id": run_id, "name": name.strip(), "dataset_id": target["id"],
-                            "spec_name": name.strip(), "version_tag": version_tag}, verdicts)
+                            "spec_name": name.strip(), "version_tag": version_tag, "criterion": criterion_name,
+                            "pass_threshold": int(pass_threshold),
+                            "rubric_id": measured.rubric_id if measured else None}, verdicts)
     return run_id
 
 

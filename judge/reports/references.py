@@ -19,12 +19,15 @@ from judge.specs import builtin_specs
 KEPT = ("n", "exact_agreement", "quadratic_kappa", "spearman_rho", "kendall_tau_b")
 
 
-def reference_agreement(store, dataset: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Agreement with the human labels of each offline reference metric and each reference-judge run."""
+def reference_agreement(store, dataset: str, *, criterion: str | None = None, n_boot: int = 1000,
+                        seed: int = 0) -> dict[str, Any]:
+    """Agreement with the human labels of one criterion (default: the dataset's only one) of each offline
+    reference metric and each reference-judge run measured on that criterion."""
     info = store.dataset(dataset)
+    measured = store.criterion(info["name"], criterion)
     items = store.items(info["id"])
     items = items[items["reference"].fillna("").str.strip() != ""]
-    humans = store.human_item_labels(info["id"], 4).set_index("item_uid")
+    humans = store.human_item_labels(info["id"], measured.id).set_index("item_uid")
     labeled = items[items["uid"].isin(humans.index)]
     metrics = []
     for name, spec in builtin_specs().items():
@@ -40,16 +43,17 @@ def reference_agreement(store, dataset: str, *, n_boot: int = 1000, seed: int = 
         scores = agreement_figures(frame, n_boot=n_boot, seed=seed)["scores"]
         metrics.append({"judge": name, "reference_metric": spec.reference_metric, "items": len(frame),
                         **{key: scores[key] for key in KEPT}})
-    return {"dataset": info["name"], "dataset_version": info["version"], "items_with_reference": len(items),
+    return {"dataset": info["name"], "dataset_version": info["version"], "criterion": measured.to_dict(),
+            "items_with_reference": len(items),
             "labeled_with_reference": len(labeled), "offline_metrics": metrics,
-            "reference_runs": _reference_runs(store, info["id"], n_boot=n_boot, seed=seed)}
+            "reference_runs": _reference_runs(store, info["id"], measured.name, n_boot=n_boot, seed=seed)}
 
 
-def _reference_runs(store, dataset_id: int, *, n_boot: int, seed: int) -> list[dict[str, Any]]:
+def _reference_runs(store, dataset_id: int, criterion: str, *, n_boot: int, seed: int) -> list[dict[str, Any]]:
     out = []
     for run_id in store.runs(dataset_id)["id"]:
         run = store.report_run(run_id)
-        if run["spec"].get("kind") != "reference":
+        if run["spec"].get("kind") != "reference" or run["criterion"] != criterion:
             continue
         both, _ = paired_labels(store, run)
         both = both[both["has_reference"]]

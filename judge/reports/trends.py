@@ -93,12 +93,24 @@ def _worse_beyond_intervals(run: dict[str, Any], baseline: dict[str, Any]) -> bo
     return bool(run["ci"] and baseline["ci"] and run["ci"][1] < baseline["ci"][0])
 
 
-def trend(store, spec_name: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Every run of one judge in time order with mean score and corrected pass rate (with interval bands),
-    markers where the judge itself changed, and regressions against the pinned baseline."""
-    listed = store.spec_runs(spec_name)
+def judge_runs(store, spec_name: str, criterion: str | None = None) -> pd.DataFrame:
+    """The runs of one judge on one criterion, oldest first; without `criterion`, the judge must have been
+    measured on a single criterion (else NotFound names them, so the caller can pick)."""
+    listed = store.spec_runs(spec_name, criterion)
     if listed.empty:
-        raise NotFound(f"No runs of the judge '{spec_name}' yet; run it with judge run or import scores.")
+        raise NotFound(f"No runs of the judge '{spec_name}'" + (f" on criterion '{criterion}'" if criterion else "")
+                       + " yet; run it with judge run or import scores.")
+    measured = sorted({str(c) for c in listed["criterion"].dropna()})
+    if criterion is None and len(measured) > 1:
+        raise NotFound(f"The judge '{spec_name}' was run on several criteria ({', '.join(measured)}): "
+                       "pick one with --criterion NAME.")
+    return listed
+
+
+def trend(store, spec_name: str, *, criterion: str | None = None, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Every run of one judge on one criterion in time order with mean score and corrected pass rate (with
+    interval bands), markers where the judge itself changed, and regressions against the pinned baseline."""
+    listed = judge_runs(store, spec_name, criterion)
     runs = [store.report_run(run_id) for run_id in listed["id"]]
     tags = dict(zip(listed["id"], listed["version_tag"]))
     calibrations = _calibrations(store, runs, n_boot=n_boot, seed=seed)
@@ -126,7 +138,8 @@ def trend(store, spec_name: str, *, n_boot: int = 1000, seed: int = 0) -> dict[s
             "is_baseline": run["id"] == baseline_id,
         })
         previous = run
-    return {"judge": spec_name, "baseline_run": baseline_id, "n_boot": n_boot, "seed": seed,
+    return {"judge": spec_name, "criterion": runs[0]["criterion"], "baseline_run": baseline_id,
+            "n_boot": n_boot, "seed": seed,
             "points": points, "judge_changes": markers,
             "regressions": [p["run_id"] for p in points if p["regression"]]}
 
@@ -164,6 +177,9 @@ def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: 
     if run_id == baseline_run_id:
         raise JudgeError("The run and its baseline are the same run; pass the new run with --run.")
     run, base = store.report_run(run_id), store.report_run(baseline_run_id)
+    if run["criterion"] != base["criterion"]:
+        raise JudgeError(f"The run is measured on criterion '{run['criterion']}' and the baseline on "
+                         f"'{base['criterion']}': gate a run against a baseline of the same criterion.")
     warnings = []
     if _judge_version(run) != _judge_version(base):
         warnings.append(f"The judge changed between baseline and run ({_judge_change(base, run)}): "

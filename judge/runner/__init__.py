@@ -19,6 +19,7 @@ from datetime import datetime
 from importlib import metadata
 from typing import Any, Callable
 
+from judge.criteria import run_criterion
 from judge.errors import InvalidSpec, JudgeError, NotFound
 from judge.pricing import model_price
 from judge.providers.base import Provider
@@ -105,10 +106,12 @@ def estimate_run(store, *, dataset: str | None = None, spec: JudgeSpec | None = 
 def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None, base_url: str | None = None,
               concurrency: int = 16, samples: int = 1, version_tag: str | None = None, timeout: float = 60.0,
               dataset_version: int | None = None, name: str | None = None, secrets: Mapping | None = None,
-              item_uids: Iterable[str] | None = None) -> str:
+              item_uids: Iterable[str] | None = None, criterion: str | None = None) -> str:
     """Validate everything a run needs (spec against the dataset's columns, model, API key), record it, return its id.
 
-    `item_uids` judges only those items of the dataset (e.g. a held-out split), else every item.
+    `item_uids` judges only those items of the dataset (e.g. a held-out split), else every item. `criterion`
+    names the criterion whose labels the run is measured on (default: the spec's, else the dataset's only one).
+    The run records the exact spec body, criterion, pass threshold and rubric version: reports read those.
     """
     plan, ds = _build_plan(store, dataset=dataset, spec=spec, model=model, base_url=base_url,
                            concurrency=concurrency, samples=samples, timeout=timeout,
@@ -117,11 +120,14 @@ def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None,
         from judge.providers import get_provider
 
         get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
+    criterion_name, measured_on = run_criterion(store, ds["name"], spec.judged_criterion, criterion)
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
     store.create_run(
         run_id=run_id, dataset_id=plan.dataset_id, spec_name=spec.name, spec_id=_saved_spec_id(store, spec),
         model=plan.model, base_url=plan.base_url, samples=plan.samples, version_tag=version_tag,
         total_items=plan.total_items, template_hash=spec.template_hash(), code_version=code_version(), name=name,
+        spec_body=spec.to_dict(), criterion=criterion_name, pass_threshold=spec.pass_threshold,
+        rubric_id=measured_on.rubric_id if measured_on else None,
         params={"spec": spec.to_dict(), "concurrency": plan.concurrency, "timeout": plan.timeout,
                 "dataset": ds["name"], "dataset_version": int(ds["version"]),
                 **({"item_uids": list(plan.item_uids)} if plan.item_uids is not None else {})},
@@ -148,7 +154,7 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
     `provider` replaces the one the run's model names (your own Provider implementation); it is closed at the end.
     """
-    with store.db.connect():  # one store visit for everything the start needs
+    with store.transaction():  # one store visit for everything the start needs
         plan = plan_from_run(store, run_id)
         prices = store.model_price_overrides()
     if concurrency is not None:
@@ -158,7 +164,7 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
 
         provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
     sink = VerdictSink(store, run_id)
-    with store.db.connect():
+    with store.transaction():
         store.set_run_status(run_id, "running")
         counts = store.run_counts(run_id)
     tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
@@ -214,7 +220,7 @@ def _run_coroutine(coroutine) -> Any:
 
 
 def summarize(store, run_id: str, *, calls: int = 0, elapsed_s: float = 0.0) -> RunSummary:
-    with store.db.connect():
+    with store.transaction():
         run = store.run(run_id)
         flips = store.sample_flip_rates(run_id) if int(run["samples"]) > 1 else {}
     return RunSummary(

@@ -107,7 +107,7 @@ class Engine:
         """In a thread, in ONE store visit: the next chunk, its cache hits copied in bulk, its offline scores
         and unrenderable prompts stored. Returns (units that need a call, verdicts stored, cache hits copied,
         failures among them), or None when no work is left."""
-        with self.store.db.connect():
+        with self.store.transaction():
             chunk = next(chunks, None)
             if chunk is None:
                 return None

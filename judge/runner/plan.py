@@ -112,7 +112,7 @@ def pending_units(store, plan: RunPlan, *, copy_hits: bool = False
     """
     after, size = -1, plan.chunk_size
     while True:
-        with store.db.connect():  # one store visit per chunk: its items, then its cache hits
+        with store.transaction():  # one store visit per chunk: its items, then its cache hits
             items = store.pending_items(plan.run_id, plan.dataset_id, plan.samples, after_position=after,
                                         limit=size, item_uids=plan.item_uids)
             if not items:

@@ -114,7 +114,7 @@ class VerdictSink:
     def _flush(self, batch: list[dict[str, Any]]) -> bool:
         """One store transaction for the batch and the heartbeat; False (batch kept) if the store failed."""
         try:
-            with self.store.db.connect():
+            with self.store.transaction():
                 self.store.add_verdicts(batch)
                 self.store.heartbeat(self.run_id)
         except Exception as exc:  # the journal still holds the batch; retry on the next flush

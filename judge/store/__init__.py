@@ -1,7 +1,8 @@
 """`judge.store` owns DuckDB: the schema, its migrations and every query. Nothing else runs SQL.
 
 `Store` is assembled from one query module per concern so each stays short; all of them go through
-`Database.connect()`, which takes turns on the file (see `_db.py`).
+`Database.connect()`, which takes turns on the file (see `_db.py`). Callers outside the store group calls into
+one unit of work with `Store.transaction()`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from judge.config import db_path
 from judge.store._db import Database
+from judge.store.criteria import CriteriaQueries
 from judge.store.datasets import DatasetQueries
 from judge.store.info import InfoQueries
 from judge.store.labels import LabelQueries
@@ -21,13 +26,23 @@ from judge.store.specs import SpecQueries
 from judge.store.tasks import TaskQueries
 
 
-class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries, InfoQueries):
+class Store(DatasetQueries, CriteriaQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries, InfoQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):
         self.path: Path = db_path(path)
         self.db = Database(self.path, timeout=timeout)
         self.migrate()
+
+    @contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """One unit of work: every store call inside runs in one transaction, on one turn at the file.
+
+        Writes inside commit together or not at all; reads inside see one consistent state. Nested uses
+        join the outer one.
+        """
+        with self.db.connect():
+            yield self
 
     def migrate(self) -> list[str]:
         """Apply the migrations this file has not seen yet, in order; returns their names."""

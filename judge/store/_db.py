@@ -84,3 +84,13 @@ class Database:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise StoreBusy(f"Could not open the store {self.path}: {exc}") from exc
                 time.sleep(0.05)
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
+    """Register a DataFrame as a view on `con`.
+
+    DuckDB refuses `register` while the connection holds a partly fetched result (a `fetchone()` of a SELECT
+    earlier in the same transaction), so the pending result is replaced by a finished one first.
+    """
+    con.execute("SELECT 1").fetchall()
+    con.register(name, frame)

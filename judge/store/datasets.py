@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from judge.errors import NotFound
+from judge.store._db import register_frame
 
 ITEM_FIELDS = ("input", "output", "context", "reference")
 # Same output as json.dumps(..., ensure_ascii=False), without building an encoder per item.
@@ -166,7 +167,7 @@ class DatasetQueries:
                 [name, (latest[1] if latest else 0) + 1, source_file, content_hash,
                  json.dumps(column_map or {}), len(frame)],
             ).fetchone()
-            con.register("import_items", frame)
+            register_frame(con, "import_items", frame)
             try:
                 con.execute(
                     "INSERT INTO items (uid, dataset_name, item_id, input, output, context, reference) "

@@ -7,24 +7,13 @@ from typing import Any
 
 import pandas as pd
 
+from judge.criteria import DEFAULT_CRITERION, SCALE_PASS_FAIL, SCALE_SCORE, Criterion, check_anchors
 from judge.errors import JudgeError, NotFound
+from judge.store._db import register_frame
 
 LABEL_KINDS = ("label", "adjudication")
-
-
-def validate_label(score: Any, passed: Any, critique: Any) -> tuple[int | None, bool | None, str | None]:
-    """A label needs a 1-5 integer score or a pass/fail; returns them normalized."""
-    if score is not None:
-        if isinstance(score, bool) or not float(score).is_integer() or not 1 <= int(score) <= 5:
-            raise JudgeError(f"A score must be an integer from 1 to 5, not {score!r}.")
-        score = int(score)
-    if passed is not None:
-        passed = bool(passed)
-    if score is None and passed is None:
-        raise JudgeError("A label needs a 1-5 score or a pass/fail.")
-    critique = (str(critique).strip() or None) if critique is not None else None
-    return score, passed, critique
-
+_LABEL_COLUMNS = ("item_uid", "annotator", "criterion_id", "score", "passed", "effective_passed", "critique",
+                  "rubric_id")
 
 class LabelQueries:
     # -- annotators ---------------------------------------------------------------------------------
@@ -41,7 +30,7 @@ class LabelQueries:
                 raise NotFound(f"No annotator named '{name}'.")
             return con.execute(
                 "INSERT INTO annotators (name, email) VALUES (?, ?) RETURNING id", [name, email]
-            ).fetchone()[0]
+            ).fetchall()[0][0]
 
     def annotators(self) -> pd.DataFrame:
         with self.db.connect() as con:
@@ -53,12 +42,14 @@ class LabelQueries:
 
     # -- rubrics ------------------------------------------------------------------------------------
     def save_rubric(self, name: str, criteria: str, anchors: dict[str, str], pass_threshold: int = 4) -> int:
-        """Store a new version of a rubric (never an edit in place); returns its id."""
-        if sorted(str(k) for k in anchors) != ["1", "2", "3", "4", "5"]:
-            raise JudgeError("A rubric needs an anchor description for each score 1 to 5.")
-        if not 1 <= int(pass_threshold) <= 5:
+        """Store a new version of a rubric (never an edit in place); returns its id.
+
+        Anchors describe each score 1-5, or 'pass' and 'fail' for a pass/fail criterion.
+        """
+        pass_fail = isinstance(anchors, dict) and {str(k).lower() for k in anchors} == {"pass", "fail"}
+        anchors = check_anchors(anchors, SCALE_PASS_FAIL if pass_fail else SCALE_SCORE)
+        if isinstance(pass_threshold, bool) or not 1 <= int(pass_threshold) <= 5:
             raise JudgeError("The pass threshold must be a score from 1 to 5.")
-        anchors = {str(k): str(v) for k, v in anchors.items()}
         with self.db.connect() as con:
             latest = con.execute(
                 "SELECT id, criteria, anchors, pass_threshold FROM rubrics WHERE name = ? "
@@ -71,7 +62,7 @@ class LabelQueries:
                 "INSERT INTO rubrics (name, version, criteria, anchors, pass_threshold) "
                 "SELECT ?, coalesce(max(version), 0) + 1, ?, ?, ? FROM rubrics WHERE name = ? RETURNING id",
                 [name, criteria, json.dumps(anchors), int(pass_threshold), name],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
 
     def rubric(self, name: str | None = None, *, rubric_id: int | None = None) -> dict[str, Any]:
         """A rubric by id, or the latest version of a name."""
@@ -96,56 +87,112 @@ class LabelQueries:
             ).df()
 
     # -- labels -------------------------------------------------------------------------------------
+    def item_criterion(self, item_uid: str, criterion: str | None = None) -> Criterion:
+        """The criterion a label on this item grades (by name; without one, the item's dataset's only one).
+
+        A dataset without any criterion gets the default one ('overall', 1-5) on its first label.
+        """
+        with self.db.connect() as con:
+            row = con.execute("SELECT dataset_name FROM items WHERE uid = ?", [item_uid]).fetchone()
+            if row is None:
+                raise NotFound(f"No item with uid {item_uid}.")
+            if criterion is None and not self.criteria_records(row[0]):
+                rubric = row[0] if con.execute("SELECT 1 FROM rubrics WHERE name = ?", [row[0]]).fetchone() else None
+                self.define_criterion(row[0], DEFAULT_CRITERION, SCALE_SCORE, rubric_name=rubric)
+            return self.criterion(row[0], criterion)
+
     def add_label(
         self,
         item_uid: str,
         annotator: str,
         *,
-        score: int | None = None,
-        passed: bool | None = None,
-        critique: str | None = None,
+        score: Any = None,
+        passed: Any = None,
+        critique: Any = None,
+        criterion: str | None = None,
         rubric_id: int | None = None,
         task_id: int | None = None,
         source: str = "ui",
         kind: str = "label",
     ) -> int:
-        """Append a label (an edit is a new row; the old one stays in history); returns its id."""
-        score, passed, critique = validate_label(score, passed, critique)
+        """Append one grade on one criterion (an edit is a new row; the old one stays); returns its id."""
+        ids = self.add_grades(item_uid, annotator, {criterion: {"score": score, "passed": passed,
+                                                                "critique": critique}},
+                              rubric_ids={criterion: rubric_id} if rubric_id else None, task_id=task_id,
+                              source=source, kind=kind)
+        return ids[0]
+
+    def add_grades(
+        self,
+        item_uid: str,
+        annotator: str,
+        grades: dict[str | None, dict[str, Any]],
+        *,
+        rubric_ids: dict[str | None, int] | None = None,
+        task_id: int | None = None,
+        source: str = "ui",
+        kind: str = "label",
+    ) -> list[int]:
+        """Append one person's grades of one item on several criteria, all in one transaction.
+
+        `grades` maps a criterion name (None: the dataset's only criterion) to {score, passed, critique}.
+        Each is validated for its criterion's scale and its pass/fail resolved by the one rule
+        (judge.criteria.resolve_pass) under the rubric version it is given under: `rubric_ids` names that
+        version per criterion (a task's), else the criterion's current rubric. Returns the label ids.
+        """
         if kind not in LABEL_KINDS:
             raise JudgeError(f"A label kind is one of {LABEL_KINDS}, not {kind!r}.")
+        if not grades:
+            raise JudgeError("Nothing to save: give a grade for at least one criterion.")
         with self.db.connect() as con:
-            if con.execute("SELECT 1 FROM items WHERE uid = ?", [item_uid]).fetchone() is None:
-                raise NotFound(f"No item with uid {item_uid}.")
+            rows = []
+            for name, values in grades.items():
+                criterion = self.item_criterion(item_uid, name)
+                rubric_id = (rubric_ids or {}).get(name) or criterion.rubric_id
+                if rubric_id and rubric_id != criterion.rubric_id:
+                    criterion = Criterion(criterion.name, criterion.scale, criterion.dataset, criterion.id,
+                                          rubric=self.rubric(rubric_id=rubric_id))
+                grade = criterion.grade(values.get("score"), values.get("passed"), values.get("critique"))
+                rows.append((criterion.id, grade, rubric_id))
             annotator_id = self.annotator_id(annotator)
-            return con.execute(
-                "INSERT INTO labels (item_uid, annotator_id, kind, score, passed, critique, rubric_id, task_id, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [item_uid, annotator_id, kind, score, passed, critique, rubric_id, task_id, source],
-            ).fetchone()[0]
+            return [con.execute(
+                "INSERT INTO labels (item_uid, annotator_id, kind, criterion_id, score, passed, effective_passed, "
+                "critique, rubric_id, task_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [item_uid, annotator_id, kind, criterion_id, grade.score, grade.passed, grade.effective_passed,
+                 grade.critique, rubric_id, task_id, source],
+            ).fetchall()[0][0] for criterion_id, grade, rubric_id in rows]
 
-    def latest_labels(self, dataset_id: int, *, annotator: str | None = None, kind: str = "label") -> pd.DataFrame:
-        """The current label of each (item, annotator) in a dataset version: the latest row wins."""
+    def latest_labels(self, dataset_id: int, *, annotator: str | None = None, kind: str = "label",
+                      criterion: str | None = None) -> pd.DataFrame:
+        """The current label of each (item, annotator, criterion) in a dataset version: the latest row wins.
+
+        `criterion` keeps one criterion's labels (by name); `passed` is the resolved pass/fail.
+        """
         with self.db.connect() as con:
             return con.execute(
                 """
-                SELECT l.id AS label_id, l.item_uid, a.name AS annotator, l.score, l.passed, l.critique,
+                SELECT l.id AS label_id, l.item_uid, a.name AS annotator, c.name AS criterion, l.score,
+                       l.effective_passed AS passed, l.passed AS ticked, l.critique,
                        l.rubric_id, l.task_id, l.source, l.created_at
                 FROM labels l
                 JOIN annotators a ON a.id = l.annotator_id
+                JOIN criteria c ON c.id = l.criterion_id
                 JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
-                WHERE l.kind = ? AND (? IS NULL OR a.name = ?)
-                QUALIFY row_number() OVER (PARTITION BY l.item_uid, l.annotator_id ORDER BY l.id DESC) = 1
-                ORDER BY di.position, a.name
+                WHERE l.kind = ? AND (? IS NULL OR a.name = ?) AND (? IS NULL OR c.name = ?)
+                QUALIFY row_number() OVER (PARTITION BY l.item_uid, l.annotator_id, l.criterion_id
+                                           ORDER BY l.id DESC) = 1
+                ORDER BY di.position, c.position, a.name
                 """,
-                [dataset_id, kind, annotator, annotator],
+                [dataset_id, kind, annotator, annotator, criterion, criterion],
             ).df()
 
     def label_history(self, item_uid: str) -> pd.DataFrame:
-        """Every label ever given on an item, newest first."""
+        """Every label ever given on an item, newest first, with its criterion."""
         with self.db.connect() as con:
             return con.execute(
-                "SELECT l.id AS label_id, a.name AS annotator, l.kind, l.score, l.passed, l.critique, "
-                "l.rubric_id, l.source, l.created_at FROM labels l JOIN annotators a ON a.id = l.annotator_id "
+                "SELECT l.id AS label_id, a.name AS annotator, c.name AS criterion, l.kind, l.score, "
+                "l.effective_passed AS passed, l.critique, l.rubric_id, l.source, l.created_at FROM labels l "
+                "JOIN annotators a ON a.id = l.annotator_id LEFT JOIN criteria c ON c.id = l.criterion_id "
                 "WHERE l.item_uid = ? ORDER BY l.id DESC",
                 [item_uid],
             ).df()
@@ -153,17 +200,19 @@ class LabelQueries:
     def add_labels(self, labels: pd.DataFrame, *, source: str = "import") -> int:
         """Append many labels in one statement, creating annotators as needed; returns how many were added.
 
-        `labels` has columns item_uid, annotator, score, passed, critique. The last row per (item, annotator)
+        `labels` has columns item_uid, annotator, criterion_id, score, passed, effective_passed, critique,
+        rubric_id (resolved by the caller with judge.criteria). The last row per (item, annotator, criterion)
         counts, and a label identical to that annotator's current one is skipped, so importing the same
         labels twice adds nothing.
         """
-        frame = labels[["item_uid", "annotator", "score", "passed", "critique"]]
-        frame = frame.drop_duplicates(["item_uid", "annotator"], keep="last").reset_index(drop=True)
-        frame = frame.astype({"score": "Int8", "passed": "boolean"})
+        frame = labels[list(_LABEL_COLUMNS)]
+        frame = frame.drop_duplicates(["item_uid", "annotator", "criterion_id"], keep="last").reset_index(drop=True)
+        frame = frame.astype({"score": "Int8", "passed": "boolean", "effective_passed": "boolean",
+                              "criterion_id": "Int32", "rubric_id": "Int32"})
         if frame.empty:
             return 0
         with self.db.connect() as con:
-            con.register("import_labels", frame)
+            register_frame(con, "import_labels", frame)
             try:
                 con.execute(
                     "INSERT INTO annotators (name) SELECT DISTINCT annotator FROM import_labels f "
@@ -171,14 +220,19 @@ class LabelQueries:
                 )
                 return con.execute(
                     """
-                    INSERT INTO labels (item_uid, annotator_id, kind, score, passed, critique, source)
-                    SELECT f.item_uid, a.id, 'label', f.score, f.passed, f.critique, ?
+                    INSERT INTO labels (item_uid, annotator_id, kind, criterion_id, score, passed, effective_passed,
+                                        critique, rubric_id, source)
+                    SELECT f.item_uid, a.id, 'label', f.criterion_id, f.score, f.passed, f.effective_passed,
+                           f.critique, f.rubric_id, ?
                     FROM import_labels f
                     JOIN annotators a ON a.name = f.annotator
                     LEFT JOIN (
-                        SELECT item_uid, annotator_id, score, passed, critique FROM labels WHERE kind = 'label'
-                        QUALIFY row_number() OVER (PARTITION BY item_uid, annotator_id ORDER BY id DESC) = 1
+                        SELECT item_uid, annotator_id, criterion_id, score, passed, critique FROM labels
+                        WHERE kind = 'label'
+                        QUALIFY row_number() OVER (PARTITION BY item_uid, annotator_id, criterion_id
+                                                   ORDER BY id DESC) = 1
                     ) cur ON cur.item_uid = f.item_uid AND cur.annotator_id = a.id
+                         AND cur.criterion_id = f.criterion_id
                     WHERE cur.item_uid IS NULL OR cur.score IS DISTINCT FROM f.score
                        OR cur.passed IS DISTINCT FROM f.passed OR cur.critique IS DISTINCT FROM f.critique
                     """,

@@ -44,16 +44,21 @@ class RunQueries:
         self, *, run_id: str, dataset_id: int, spec_name: str, model: str | None, base_url: str | None,
         params: dict[str, Any], samples: int, version_tag: str | None, total_items: int,
         template_hash: str | None, code_version: str, spec_id: int | None = None, name: str | None = None,
-        source: str = "judge",
+        source: str = "judge", spec_body: dict[str, Any] | None = None, criterion: str | None = None,
+        pass_threshold: int | None = None, rubric_id: int | None = None,
     ) -> str:
-        """Record everything that reproduces the run before the first call is made."""
+        """Record everything that reproduces the run, and everything its numbers depend on (the exact spec
+        body, its criterion, pass threshold and rubric version), before the first call is made."""
         with self.db.connect() as con:
             con.execute(
                 "INSERT INTO runs (id, name, dataset_id, spec_id, spec_name, model, base_url, params, samples, "
-                "version_tag, source, status, total_items, template_hash, code_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                "version_tag, source, status, total_items, template_hash, code_version, spec_body, criterion, "
+                "pass_threshold, rubric_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, name, dataset_id, spec_id, spec_name, model, base_url, json.dumps(params), samples,
-                 version_tag, source, total_items, template_hash, code_version],
+                 version_tag, source, total_items, template_hash, code_version,
+                 json.dumps(spec_body, ensure_ascii=False) if spec_body is not None else None, criterion,
+                 pass_threshold, rubric_id],
             )
         return run_id
 
@@ -85,7 +90,8 @@ class RunQueries:
             df = con.execute(
                 f"""
                 SELECT r.id, r.name, r.dataset_id, d.name AS dataset, d.version AS dataset_version, r.spec_id,
-                       r.spec_name, r.model, r.base_url, r.params, r.samples, r.version_tag, r.source,
+                       r.spec_name, r.criterion, r.pass_threshold, r.model, r.base_url, r.params, r.samples,
+                       r.version_tag, r.source,
                        {_RUN_STATUS_SQL} AS status, r.total_items, r.template_hash, r.code_version, r.error,
                        r.created_at, r.started_at, r.finished_at, r.heartbeat_at
                 FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?
@@ -119,7 +125,7 @@ class RunQueries:
         with self.db.connect() as con:
             return con.execute(
                 f"""
-                SELECT r.id, d.name AS dataset, d.version AS dataset_version, r.spec_name, r.model,
+                SELECT r.id, d.name AS dataset, d.version AS dataset_version, r.spec_name, r.criterion, r.model,
                        r.version_tag, r.source, {_RUN_STATUS_SQL} AS status, r.samples, r.total_items,
                        count(v.item_uid) AS done,
                        count(v.item_uid) FILTER (v.error IS NOT NULL) AS failed,

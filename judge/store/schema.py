@@ -213,4 +213,77 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0002_criteria",
+        """
+        CREATE SEQUENCE criterion_ids START 1;
+
+        -- What people grade, per dataset name (shared by its versions): a 1-5 score against a versioned rubric
+        -- (rubric_name; its pass threshold decides a score's pass/fail) or pass/fail.
+        CREATE TABLE criteria (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('criterion_ids'),
+            dataset_name VARCHAR NOT NULL,
+            name         VARCHAR NOT NULL,
+            scale        VARCHAR NOT NULL CHECK (scale IN ('1-5', 'pass/fail')),
+            rubric_name  VARCHAR,
+            position     INTEGER NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (dataset_name, name)
+        );
+
+        -- Every label grades one criterion; the current label is the latest per (item, annotator, criterion,
+        -- kind). effective_passed is its pass/fail resolved once, when written, from the rubric version it was
+        -- given under (judge.criteria.resolve_pass); `passed` keeps what the person ticked.
+        ALTER TABLE labels ADD COLUMN criterion_id INTEGER;
+        ALTER TABLE labels ADD COLUMN effective_passed BOOLEAN;
+
+        -- A run records what its numbers depend on when it starts: the exact spec body, the criterion it is
+        -- measured on, the pass threshold and the criterion's rubric version. Reports read these, never the
+        -- current spec.
+        ALTER TABLE runs ADD COLUMN criterion VARCHAR;
+        ALTER TABLE runs ADD COLUMN spec_body JSON;
+        ALTER TABLE runs ADD COLUMN pass_threshold INTEGER;
+        ALTER TABLE runs ADD COLUMN rubric_id INTEGER;
+
+        -- The criteria a labeling task grades (a JSON list of criteria ids, in order).
+        ALTER TABLE tasks ADD COLUMN criterion_ids JSON;
+
+        -- Existing stores: one criterion per dataset, named after the rubric its labels used most (else
+        -- 'overall'); pass/fail only when every label is a bare pass/fail.
+        INSERT INTO criteria (dataset_name, name, scale, rubric_name, position)
+        SELECT d.name, coalesce(used.rubric_name, 'overall'),
+               CASE WHEN used.labels > 0 AND used.scored = 0 THEN 'pass/fail' ELSE '1-5' END,
+               used.rubric_name, 0
+        FROM (SELECT DISTINCT name FROM datasets) d
+        LEFT JOIN (
+            SELECT i.dataset_name, mode(r.name) AS rubric_name, count(l.id) AS labels, count(l.score) AS scored
+            FROM labels l JOIN items i ON i.uid = l.item_uid LEFT JOIN rubrics r ON r.id = l.rubric_id
+            GROUP BY i.dataset_name
+        ) used ON used.dataset_name = d.name;
+
+        UPDATE labels SET
+            criterion_id = (SELECT c.id FROM items i JOIN criteria c ON c.dataset_name = i.dataset_name
+                            WHERE i.uid = labels.item_uid),
+            effective_passed = coalesce(passed, score >= coalesce(
+                (SELECT r.pass_threshold FROM rubrics r WHERE r.id = labels.rubric_id), 4));
+
+        -- A run of an unsaved spec whose exact body was saved (before or after) is a run of that version.
+        UPDATE runs SET spec_id = (
+            SELECT min(s.id) FROM judge_specs s
+            WHERE s.name = runs.spec_name AND json(s.body) = json(json_extract(runs.params, '$.spec')))
+        WHERE spec_id IS NULL AND json_extract(params, '$.spec') IS NOT NULL;
+        UPDATE runs SET spec_body = coalesce(
+            json_extract(params, '$.spec'),
+            (SELECT s.body FROM judge_specs s WHERE s.id = runs.spec_id),
+            (SELECT s.body FROM judge_specs s WHERE s.name = runs.spec_name ORDER BY s.version DESC LIMIT 1));
+        UPDATE runs SET
+            pass_threshold = coalesce(TRY_CAST(json_extract_string(spec_body, '$.pass_threshold') AS INTEGER), 4),
+            criterion = (SELECT c.name FROM datasets d JOIN criteria c ON c.dataset_name = d.name
+                         WHERE d.id = runs.dataset_id);
+
+        UPDATE tasks SET criterion_ids = (
+            SELECT to_json([c.id]) FROM datasets d JOIN criteria c ON c.dataset_name = d.name
+            WHERE d.id = tasks.dataset_id);
+        """,
+    ),
 ]

@@ -8,25 +8,23 @@ from typing import Any
 import pandas as pd
 
 from judge.errors import NotFound
-from judge.specs import JudgeSpec
 
 
 class SpecQueries:
-    def save_spec(self, body: dict[str, Any]) -> int:
-        """Store a validated spec as a new version of its name; an identical body returns the current version."""
-        spec = JudgeSpec.from_dict(body).validate()
-        body_hash = spec.body_hash()
+    def save_spec_body(self, name: str, body: dict[str, Any], body_hash: str) -> int:
+        """Store a spec body (validated by judge.specs.save_spec) as a new version of its name; an identical
+        body returns the current version."""
         with self.db.connect() as con:
             latest = con.execute(
                 "SELECT version, body_hash FROM judge_specs WHERE name = ? ORDER BY version DESC LIMIT 1",
-                [spec.name],
+                [name],
             ).fetchone()
             if latest and latest[1] == body_hash:
                 return latest[0]
             version = (latest[0] if latest else 0) + 1
             con.execute(
                 "INSERT INTO judge_specs (name, version, body, body_hash) VALUES (?, ?, ?, ?)",
-                [spec.name, version, json.dumps(spec.to_dict(), ensure_ascii=False), body_hash],
+                [name, version, json.dumps(body, ensure_ascii=False), body_hash],
             )
             return version
 

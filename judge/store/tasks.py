@@ -40,7 +40,7 @@ class TaskQueries:
                 "due_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [name, dataset_id, rubric_id, instructions, json.dumps(filter) if filter else None, sample_size,
                  seed, overlap, due_date],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             con.executemany(
                 "INSERT INTO task_items (task_id, item_uid, position) VALUES (?, ?, ?)",
                 [(task_id, uid, position) for position, uid in enumerate(item_uids)],
