@@ -2,9 +2,12 @@
 
 Wide form (the default): one row per item with item_id, input, output, context, reference, every metadata
 column, then `score:<annotator>`, `passed:<annotator>`, `critique:<annotator>` per annotator (and
-`final_score`, `final_passed`, `final_critique` when items were adjudicated). `judge import` reads those
-annotator columns back as labels, so an export re-imports whole. Long form (`labels="long"`): one row per
-(item, annotator) label, exactly what `judge import-labels` reads.
+`final_score`, `final_passed`, `final_critique` when items were adjudicated). A dataset with several criteria
+names the criterion in brackets: `score[coherence]:<annotator>`, `final_score[coherence]`. `judge import`
+reads those annotator columns back as labels on their criteria, so an export re-imports whole. `passed` is
+what the annotator ticked (empty when the pass/fail follows the score), so re-imported labels resolve the
+same. Long form (`labels="long"`): one row per (item, annotator, criterion) label, exactly what
+`judge import-labels` reads.
 """
 
 from __future__ import annotations
@@ -40,16 +43,22 @@ def _wide(store, dataset_id: int) -> pd.DataFrame:
     frame = pd.concat([frame, metadata], axis=1)
 
     labels = store.latest_labels(dataset_id)
-    for annotator, given in labels.groupby("annotator", sort=True):
+    several = len({c.name for c in store.criteria(store.dataset_by_id(dataset_id)["name"])}) > 1
+
+    def name(field: str, criterion: str) -> str:
+        return f"{field}[{criterion}]" if several else field
+
+    fields = (("score", "score"), ("passed", "ticked"), ("critique", "critique"))
+    for (annotator, criterion), given in labels.groupby(["annotator", "criterion"], sort=True):
         by_uid = given.set_index("item_uid")
-        for field in ("score", "passed", "critique"):
-            frame[f"{field}:{annotator}"] = frame["uid"].map(by_uid[field])
+        for field, source in fields:
+            frame[f"{name(field, criterion)}:{annotator}"] = frame["uid"].map(by_uid[source])
     final = store.latest_labels(dataset_id, kind="adjudication")
-    final = final.sort_values("label_id").drop_duplicates("item_uid", keep="last")
-    if not final.empty:
-        by_uid = final.set_index("item_uid")
-        for field in ("score", "passed", "critique"):
-            frame[f"final_{field}"] = frame["uid"].map(by_uid[field])
+    final = final.sort_values("label_id").drop_duplicates(["item_uid", "criterion"], keep="last")
+    for criterion, given in final.groupby("criterion", sort=True):
+        by_uid = given.set_index("item_uid")
+        for field, source in fields:
+            frame[f"final_{name(field, criterion)}"] = frame["uid"].map(by_uid[source])
     for column in frame.columns:
         if column.startswith(("score:", "final_score")):
             frame[column] = frame[column].astype("Int8")
@@ -62,7 +71,8 @@ def _long(store, dataset_id: int) -> pd.DataFrame:
     ids = store.items(dataset_id).set_index("uid")["item_id"]
     labels = store.latest_labels(dataset_id)
     frame = pd.DataFrame({"item_id": labels["item_uid"].map(ids), "annotator": labels["annotator"],
-                          "score": labels["score"].astype("Int8"), "passed": labels["passed"].astype("boolean"),
+                          "criterion": labels["criterion"], "score": labels["score"].astype("Int8"),
+                          "passed": labels["ticked"].astype("boolean"),
                           "critique": labels["critique"], "created_at": labels["created_at"]})
     return frame.reset_index(drop=True)
 

@@ -96,11 +96,14 @@ def test_demo_loads_each_file_with_labels_and_rubric_once(db, tmp_path, capsys, 
     assert "query-trees, support" in capsys.readouterr().out
     store = Store(db)
     support = store.dataset("support")
-    labels = store.latest_labels(support["id"])
-    assert (labels["annotator"] == "maya").sum() == 6 and (labels["annotator"] == "jonas").sum() == 2
-    for name in ("support", "query-trees"):
+    for criterion in ("helpfulness", "resolved"):  # both criteria, each with both annotators' labels
+        labels = store.latest_labels(support["id"], criterion=criterion)
+        assert (labels["annotator"] == "maya").sum() == 6 and (labels["annotator"] == "jonas").sum() == 2
+    assert [(c.name, c.scale) for c in store.criteria("support")] == [("helpfulness", "1-5"), ("resolved", "pass/fail")]
+    for name in ("helpfulness", "tree-correctness"):
         rubric = store.rubric(name)
         assert rubric["criteria"] == DEMO_RUBRICS[name][0] and sorted(rubric["anchors"]) == list("12345")
+    assert sorted(store.rubric("resolved")["anchors"]) == ["fail", "pass"]
     assert main(["--db", db, "demo", "--if-empty"]) == 0
     assert "already has data" in capsys.readouterr().out
     assert store.dataset("support")["version"] == 1

@@ -159,7 +159,9 @@ def test_load_demo_imports_every_file_with_both_annotators(store):
         items = store.items(dataset["id"])
         assert len(items) == n_items
         assert {"app_version", "model_version"} <= set(items["metadata"].iloc[0])
-        labels = store.latest_labels(dataset["id"])
-        assert labels.groupby("annotator").size().to_dict() == {first: n_items, second: n_labels}
-        assert store.rubric(name)["criteria"]
+        for criterion in store.criteria(name):
+            labels = store.latest_labels(dataset["id"], criterion=criterion.name)
+            assert labels.groupby("annotator").size().to_dict() == {first: n_items, second: n_labels}
+            assert criterion.rubric["criteria"]
+    assert [c.name for c in store.criteria("support")] == ["helpfulness", "resolved"]
     assert load_demo(store) == [], "a store that has data is left alone"

@@ -22,9 +22,36 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _criteria(text: str | None) -> list[str] | None:
+    """--criteria coherence,fluency (columns named like the criteria) or helpfulness=score,resolved=passed."""
+    if not text:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _criterion_list(store, args) -> int:
+    for criterion in store.criteria(store.dataset(args.dataset)["name"]):
+        rubric = criterion.rubric
+        shown = f"rubric {rubric['name']} v{rubric['version']}" if rubric else "default rubric"
+        threshold = f", passes at {criterion.pass_threshold}" if not criterion.is_pass_fail else ""
+        print(f"{criterion.name}\t{criterion.scale}{threshold}\t{shown}")
+    return 0
+
+
+def _criterion_add(store, args) -> int:
+    from judge.criteria import check_criterion_name, normalize_scale
+
+    dataset = store.dataset(args.dataset)["name"]
+    name = check_criterion_name(args.name)
+    store.define_criterion(dataset, name, normalize_scale(args.scale), rubric_name=args.rubric)
+    print(f"{dataset}: criterion {name} ({normalize_scale(args.scale)})")
+    return 0
+
+
 def _import(store, args) -> int:
     result = import_file(store, args.file, dataset=args.dataset or Path(args.file).stem,
-                         column_map=_column_map(args.map), annotator=args.annotator)
+                         column_map=_column_map(args.map), annotator=args.annotator,
+                         criteria=_criteria(args.criteria), criterion=args.criterion, round_scores=args.round)
     if result.created:
         print(f"imported {result.rows} items into {result.name} v{result.version}"
               f" with {result.labels} labels")
@@ -36,7 +63,8 @@ def _import(store, args) -> int:
 
 
 def _import_labels(store, args) -> int:
-    added = import_labels(store, args.file, dataset=args.dataset, column_map=_column_map(args.map))
+    added = import_labels(store, args.file, dataset=args.dataset, column_map=_column_map(args.map),
+                          criterion=args.criterion, round_scores=args.round)
     print(f"added {added} labels to {args.dataset}")
     return 0
 
@@ -76,13 +104,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
                    help=f"use COLUMN for ROLE ({roles}); repeatable; ROLE= leaves a role unused")
     p.add_argument("--annotator", help="who gave the score/passed/critique columns (default: imported)")
+    p.add_argument("--criteria", metavar="NAMES",
+                   help="criteria graded in columns of the file: 'coherence,fluency' reads the columns of those "
+                        "names, 'helpfulness=score' names the column; 1-5 or pass/fail, as the values say")
+    p.add_argument("--criterion", help="criterion the plain score/passed/critique columns grade (default: the "
+                                       "dataset's only criterion, else 'overall')")
+    p.add_argument("--round", choices=["nearest"],
+                   help="round mean ratings to whole 1-5 scores: 'nearest' (halves round up: 2.5 -> 3, 1.67 -> 2)")
     p.set_defaults(handler=_import)
+
+    p = subparsers.add_parser("criterion", help="a dataset's criteria: what its labels grade")
+    sub = p.add_subparsers(dest="criterion_command", metavar="COMMAND", required=True)
+    q = sub.add_parser("list", help="the criteria of a dataset, with scale and rubric")
+    q.add_argument("--dataset", required=True)
+    q.set_defaults(handler=_criterion_list)
+    q = sub.add_parser("add", help="add a criterion to a dataset")
+    q.add_argument("name")
+    q.add_argument("--dataset", required=True)
+    q.add_argument("--scale", default="1-5", help="1-5 (default) or pass/fail")
+    q.add_argument("--rubric", help="the saved rubric it is graded by (judge rubric save)")
+    q.set_defaults(handler=_criterion_add)
 
     p = subparsers.add_parser("import-labels", help="import long-form labels: item id, annotator, score/pass, critique")
     p.add_argument("file")
     p.add_argument("--dataset", required=True)
     p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
-                   help="use COLUMN for ROLE (id, annotator, score, passed, critique); repeatable")
+                   help="use COLUMN for ROLE (id, annotator, criterion, score, passed, critique); repeatable")
+    p.add_argument("--criterion", help="criterion every label grades when the file has no criterion column "
+                                       "(default: the dataset's only one)")
+    p.add_argument("--round", choices=["nearest"], help="round mean ratings to whole scores (halves round up)")
     p.set_defaults(handler=_import_labels)
 
     p = subparsers.add_parser("export", help="export a dataset with its current labels")

@@ -65,15 +65,20 @@ def _report(store, args) -> int:
     if args.json:
         _print_json(report)
         return 0
-    run, labels = report["run"], report["labels"]
+    run, labels, criterion = report["run"], report["labels"], report["criterion"]
     version = f"v{run['spec_version']}" if run["spec_version"] is not None else "(built-in)"
     print(f"Run {run['id']}: judge {run['spec_name']} {version} ({run['model'] or 'offline'}) "
           f"on {run['dataset']} v{run['dataset_version']}")
-    print(f"{labels['items']} labeled items ({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} "
-          f"few-shot examples left out), pass threshold {labels['pass_threshold']}; 95% intervals over "
-          f"{report['n_boot']} resamples\n")
-    print(_table(_figure_rows(report["scores"]), ["1-5 score", "value [95% CI]", "n"]) + "\n")
-    print(_table(_figure_rows(report["pass_fail"]), ["pass/fail", "value [95% CI]", "n"]) + "\n")
+    rubric = f", rubric v{criterion['rubric_version']}" if criterion["rubric_version"] else ""
+    print(f"Criterion {criterion['name']} ({criterion['scale']}{rubric}): {labels['items']} labeled items "
+          f"({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} few-shot examples left out), "
+          f"judge pass threshold {labels['pass_threshold']}; 95% intervals over {report['n_boot']} resamples\n")
+    pass_table = _table(_figure_rows(report["pass_fail"]), ["pass/fail", "value [95% CI]", "n"]) + "\n"
+    if criterion["scale"] == "pass/fail":  # people graded pass/fail: those figures are the ones that exist
+        print(pass_table)
+    else:
+        print(_table(_figure_rows(report["scores"]), ["1-5 score", "value [95% CI]", "n"]) + "\n")
+        print(pass_table)
     rate = report["pass_rate"]
     rows = [["mean score", show(report["mean_score"]), report["mean_score"]["n"]]]
     if rate["judged_items"]:
@@ -100,14 +105,15 @@ def _report(store, args) -> int:
 
 
 def _agreement(store, args) -> int:
-    result = human_agreement(store, args.dataset, n_boot=args.boot, seed=args.seed)
+    result = human_agreement(store, args.dataset, criterion=args.criterion, n_boot=args.boot, seed=args.seed)
     if args.references:
-        result["references"] = reference_agreement(store, args.dataset, n_boot=args.boot, seed=args.seed)
+        result["references"] = reference_agreement(store, args.dataset, criterion=args.criterion, n_boot=args.boot,
+                                                   seed=args.seed)
     if args.json:
         _print_json(result)
         return 0
-    print(f"Dataset {result['dataset']} v{result['dataset_version']}: {result['items_with_two_or_more']} items "
-          "with two or more annotators")
+    print(f"Dataset {result['dataset']} v{result['dataset_version']}, criterion {result['criterion']['name']} "
+          f"({result['criterion']['scale']}): {result['items_with_two_or_more']} items with two or more annotators")
     print(f"Krippendorff's alpha (ordinal, 1-5): {show(result['krippendorff_alpha'])}")
     print(f"Krippendorff's alpha (pass/fail):    {show(result['pass_fail_alpha'])}\n")
     print(_table([[a["name"], a["labels"], a["scored"], a["pass_fail"]] for a in result["annotators"]],
@@ -129,7 +135,8 @@ def _compare(store, args) -> int:
     if args.json:
         _print_json(result)
         return 0
-    print(f"{result['common_items']} items judged by every run ({result['excluded_fewshot']} few-shot left out)\n")
+    print(f"Criterion {result['criterion']['name']} ({result['criterion']['scale']}): {result['common_items']} items "
+          f"judged by every run ({result['excluded_fewshot']} few-shot left out)\n")
     print(_table([[r["run"]["id"], r["run"]["spec_name"], r["labeled_items"], show(r["quadratic_kappa"]),
                    show(r["pass_fail_kappa"]), _money(r["cost_usd"]), _ms(r["latency_p50_ms"]),
                    _ms(r["latency_p95_ms"]), _share(r["parse_failure_rate"])] for r in result["runs"]],
@@ -137,16 +144,18 @@ def _compare(store, args) -> int:
                   "failures"]) + "\n")
     print(_table([[d["a"], d["b"], d["n"], show(d["difference"]),
                    d["better"] or "no significant difference"] for d in result["differences"]],
-                 ["a", "b", "n", "kappa(a) - kappa(b)", "better"]))
+                 ["a", "b", "n", f"{result['differences'][0]['figure'] if result['differences'] else 'kappa'}"
+                                 "(a) - (b)", "better"]))
     return 0
 
 
 def _trend(store, args) -> int:
-    result = trend(store, args.judge, n_boot=args.boot, seed=args.seed)
+    result = trend(store, args.judge, criterion=args.criterion, n_boot=args.boot, seed=args.seed)
     if args.json:
         _print_json(result)
         return 0
-    print(f"Judge {result['judge']}, baseline {result['baseline_run'] or 'not pinned (judge baseline)'}\n")
+    print(f"Judge {result['judge']} on criterion {result['criterion']}, baseline "
+          f"{result['baseline_run'] or 'not pinned (judge baseline)'}\n")
     print(_table([[p["run_id"], p["version_tag"], f"v{p['spec_version']}", p["model"], show(p["mean_score"]),
                    show(p["corrected_pass_rate"]), p["judge_change"] or "",
                    "REGRESSION" if p["regression"] else ("baseline" if p["is_baseline"] else "")]
@@ -186,10 +195,11 @@ def _gate(store, args) -> int:
 
 def _card(store, args) -> int:
     if args.output:
-        for path in write_card(store, args.judge, args.output, n_boot=args.boot, seed=args.seed):
+        for path in write_card(store, args.judge, args.output, criterion=args.criterion, n_boot=args.boot,
+                               seed=args.seed):
             print(path)
         return 0
-    markdown, card = judge_card(store, args.judge, n_boot=args.boot, seed=args.seed)
+    markdown, card = judge_card(store, args.judge, criterion=args.criterion, n_boot=args.boot, seed=args.seed)
     if args.json:
         _print_json(card)
     else:
@@ -200,7 +210,7 @@ def _card(store, args) -> int:
 def _import_run(store, args) -> int:
     run_id = import_run(store, args.file, dataset=args.dataset, score_column=args.score_column, name=args.name,
                         reasoning_column=args.reasoning_column, id_column=args.id_column,
-                        version_tag=args.version_tag)
+                        version_tag=args.version_tag, criterion=args.criterion)
     print(run_id)
     return 0
 
@@ -224,6 +234,7 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--references", action="store_true",
                    help="also measure offline reference metrics and reference-judge runs against the labels")
+    p.add_argument("--criterion", help="criterion whose labels to measure against (default: the dataset's only one)")
     _bootstrap_options(p)
     p.set_defaults(handler=_agreement)
 
@@ -234,6 +245,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("trend", help="one judge's runs over app versions, with regressions flagged")
     p.add_argument("--judge", required=True, help="judge (spec) name")
+    p.add_argument("--criterion", help="the criterion of the runs to show (default: the one the judge was run on)")
     _bootstrap_options(p)
     p.set_defaults(handler=_trend)
 
@@ -251,6 +263,7 @@ def register(sub) -> None:
     p = sub.add_parser("card", help="export a judge card (Markdown and JSON)")
     p.add_argument("--judge", required=True, help="judge (spec) name")
     p.add_argument("-o", "--output", metavar="DIR", help="write <judge>.card.md and .card.json into DIR")
+    p.add_argument("--criterion", help="the criterion it was measured on (default: the one the judge was run on)")
     _bootstrap_options(p)
     p.set_defaults(handler=_card)
 
@@ -262,4 +275,6 @@ def register(sub) -> None:
     p.add_argument("--reasoning-column")
     p.add_argument("--id-column", help="item id column (default: the dataset's id column)")
     p.add_argument("--version-tag", help="app version these scores belong to")
+    p.add_argument("--criterion", help="criterion the scores grade (default: one named like the judge, else the "
+                                       "dataset's only one)")
     p.set_defaults(handler=_import_run)

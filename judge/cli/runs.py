@@ -66,7 +66,7 @@ def _run(store, args) -> int:
         _confirm(args, estimate.describe())
         run_id = start_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
                            concurrency=args.concurrency, samples=args.samples, version_tag=args.version_tag,
-                           timeout=args.timeout)
+                           timeout=args.timeout, criterion=args.criterion)
         print(f"run {run_id} started", file=sys.stderr)
     bar = ProgressLine()
     tracker: list[Progress] = []
@@ -104,6 +104,7 @@ def _runs(store, args) -> int:
         "run": table["id"],
         "dataset": table["dataset"] + " v" + table["dataset_version"].astype(str),
         "judge": table["spec_name"],
+        "criterion": table["criterion"].fillna("-"),
         "model": table["model"].fillna("offline"),
         "version": table["version_tag"].fillna("") if "version_tag" in table else "",
         "status": table["status"],
@@ -128,7 +129,7 @@ def _show(store, args) -> int:
         return 0
     cost = "unknown" if run["cost_usd"] is None else f"${run['cost_usd']:,.4f}"
     print(f"run {run['id']}  status {run['status']}  dataset {run['dataset']} v{run['dataset_version']}  "
-          f"judge {run['spec_name']}  model {run['model'] or 'offline'}")
+          f"judge {run['spec_name']}  criterion {run['criterion'] or '-'}  model {run['model'] or 'offline'}")
     print(f"verdicts {run['done']:,}/{int(run['total_items'] or 0) * int(run['samples']):,}  "
           f"failed {run['failed']:,}  cached {run['cached']:,}  passed {run['passed']:,}  cost {cost}")
     if run["error"]:
@@ -172,6 +173,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="calls in flight at most (default 16)")
     p.add_argument("--samples", type=int, default=1, help="verdicts per item; > 1 reports the flip rate")
     p.add_argument("--version-tag", help="a label for this run, e.g. the app version judged")
+    p.add_argument("--criterion", help="criterion whose labels the run is measured on (default: the one the judge "
+                                       "grades, else the dataset's only one)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made)")
     p.add_argument("--yes", action="store_true", help="start without asking (required when not interactive)")
