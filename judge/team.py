@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from judge import metrics
+from judge.criteria import Criterion
 from judge.errors import AccessDenied, JudgeError, NotFound
 from judge.store import Store
 
@@ -90,11 +90,14 @@ def create_task(
     seed: int = 0,
     filter: dict[str, Any] | None = None,
     due_date: date | str | None = None,
+    criteria: list[str] | None = None,
 ) -> int:
     """A labeling task over a dataset version, or over a filtered, seeded random sample of it.
 
-    `overlap` is how many distinct annotators should label each item (2+ lets agreement be measured);
-    `filter` keeps items whose metadata columns equal the given values; the rubric's latest version is pinned.
+    `criteria` names the criteria its annotators grade, all on one screen (default: every criterion of the
+    dataset). `overlap` is how many distinct annotators should label each item (2+ lets agreement be
+    measured); `filter` keeps items whose metadata columns equal the given values; `rubric` pins that
+    rubric's latest version for a single-criterion task (else each criterion's current rubric applies).
     """
     name = clean_text(name, field="task name", limit=200, multiline=False)
     if not name:
@@ -110,6 +113,11 @@ def create_task(
         except ValueError:
             raise InvalidInput(f"A due date looks like 2025-06-30, not {due_date!r}.") from None
     ds = store.dataset(dataset, version)
+    graded = [store.criterion(ds["name"], name) for name in criteria] if criteria else store.criteria(ds["name"])
+    if not graded:
+        graded = [store.item_criterion(store.items(ds["id"])["uid"].iloc[0])] if ds["row_count"] else []
+    if rubric and len(graded) > 1:
+        raise InvalidInput("A rubric can be pinned only for a task that grades one criterion.")
     rubric_id = store.rubric(rubric)["id"] if rubric else None
     uids = store.items(ds["id"], metadata=filter)["uid"].tolist()
     if sample_size is not None and int(sample_size) < len(uids):
@@ -118,8 +126,16 @@ def create_task(
     return store.create_task(
         name, ds["id"], uids, rubric_id=rubric_id, instructions=instructions, filter=filter,
         sample_size=sample_size, seed=seed if sample_size is not None else None, overlap=int(overlap),
-        due_date=due_date,
+        due_date=due_date, criterion_ids=[c.id for c in graded],
     )
+
+
+def task_criteria(store: Store, task: dict[str, Any]) -> list[Criterion]:
+    """The criteria a task grades, in order; a task's pinned rubric (one criterion) stands for its rubric."""
+    criteria = [store.criterion_by_id(i) for i in task["criterion_ids"]]
+    if task["rubric_id"] and len(criteria) == 1:
+        criteria[0].rubric = store.rubric(rubric_id=task["rubric_id"])
+    return criteria
 
 
 def close_task(store: Store, task_id: int) -> None:
@@ -257,34 +273,54 @@ def progress(store: Store, token: str, typed_name: Any = None) -> Progress:
 
 
 def task_brief(store: Store, token: str) -> dict[str, Any]:
-    """What the annotator page shows above the item: task name, instructions, due date and rubric."""
+    """What the annotator page shows above the item: task name, instructions, due date and the criteria to
+    grade (each with its rubric)."""
     with store.transaction():
         access = open_link(store, token)
         task = store.task(access.task_id)
-        rubric = store.rubric(rubric_id=task["rubric_id"]) if task["rubric_id"] else None
+        criteria = task_criteria(store, task)
     return {
         "name": task["name"], "instructions": task["instructions"] or "", "due_date": task["due_date"],
         "overlap": task["overlap"], "annotator": access.annotator, "open": access.is_open,
-        "rubric": rubric,
+        "criteria": criteria,
     }
 
 
-def submit_label(
-    store: Store, token: str, item_uid: Any, *, typed_name: Any = None, score: Any = None, passed: Any = None,
-    critique: Any = None,
-) -> int:
-    """Record a label through a link: token, identity and item are re-checked in the same transaction."""
-    critique = clean_text(critique, field="critique", limit=MAX_CRITIQUE_CHARS)
+def submit_grades(
+    store: Store, token: str, item_uid: Any, grades: Mapping[str | None, Mapping[str, Any]], *,
+    typed_name: Any = None,
+) -> list[int]:
+    """Record one person's grades of an item on the task's criteria through a link, in one transaction:
+    token, identity, item and criteria are re-checked inside it."""
+    cleaned = {name: {**grade, "critique": clean_text(grade.get("critique"), field="critique",
+                                                       limit=MAX_CRITIQUE_CHARS)}
+               for name, grade in grades.items()}
     with store.transaction():
         access = open_link(store, token)
         who = annotator_name(store, access, typed_name)
         if not isinstance(item_uid, str) or not store.task_has_item(access.task_id, item_uid):
             raise AccessDenied("That item is not part of this link's task.")
         task = store.task(access.task_id)
-        return store.add_label(
-            item_uid, who, score=score, passed=passed, critique=critique, rubric_id=task["rubric_id"],
+        criteria = {c.name: c for c in task_criteria(store, task)}
+        if None in cleaned and len(criteria) == 1:
+            cleaned = {next(iter(criteria)): cleaned.pop(None), **cleaned}
+        unknown = [str(name) for name in cleaned if name not in criteria]
+        if unknown:
+            raise AccessDenied(f"This task does not grade {', '.join(unknown)}.")
+        return store.add_grades(
+            item_uid, who, cleaned, rubric_ids={name: criteria[name].rubric_id for name in cleaned},
             task_id=access.task_id, source=f"link:{access.link_id}",
         )
+
+
+def submit_label(
+    store: Store, token: str, item_uid: Any, *, typed_name: Any = None, score: Any = None, passed: Any = None,
+    critique: Any = None, criterion: str | None = None,
+) -> int:
+    """Record one grade through a link (`criterion`: default the task's only one); see submit_grades."""
+    return submit_grades(store, token, item_uid, {criterion: {"score": score, "passed": passed,
+                                                              "critique": critique}},
+                         typed_name=typed_name)[0]
 
 
 # -- the owner's side ---------------------------------------------------------------------------------
@@ -303,55 +339,37 @@ def annotator_stats(store: Store, task_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def _score_matrix(store: Store, task_id: int) -> tuple[list[str], np.ndarray]:
-    labels = store.task_labels(task_id)
-    labels = labels[labels["score"].notna()]
-    if labels.empty:
-        return [], np.empty((0, 0))
-    wide = labels.pivot_table(index="annotator", columns="item_uid", values="score", aggfunc="last")
-    return list(wide.index), wide.to_numpy(dtype=float)
-
-
 def agreement(store: Store, task_id: int) -> dict[str, Any]:
-    """Inter-annotator agreement on this task's 1-5 scores: Krippendorff's alpha (ordinal) over everyone,
-    and Cohen's kappa (quadratic weights) for each pair on the items both scored. None where undefined."""
-    annotators, matrix = _score_matrix(store, task_id)
-    shared = int((np.sum(~np.isnan(matrix), axis=0) >= 2).sum()) if matrix.size else 0
-    try:
-        alpha = metrics.krippendorff_alpha(matrix) if len(annotators) >= 2 else None
-    except metrics.UndefinedMetric:
-        alpha = None
-    pairs = []
-    for i in range(len(annotators)):
-        for j in range(i + 1, len(annotators)):
-            both = ~np.isnan(matrix[i]) & ~np.isnan(matrix[j])
-            a, b = matrix[i][both].astype(int), matrix[j][both].astype(int)
-            try:
-                kappa = metrics.weighted_kappa(a, b, weights="quadratic") if len(a) >= 2 else None
-            except metrics.UndefinedMetric:
-                kappa = None
-            pairs.append({"annotator_a": annotators[i], "annotator_b": annotators[j], "n": int(len(a)),
-                          "kappa": kappa, "exact_agreement": float(np.mean(a == b)) if len(a) else None})
-    return {"alpha_ordinal": alpha, "items_with_2_plus_scores": shared, "annotators": annotators, "pairs": pairs}
+    """Inter-annotator agreement on each of the task's criteria, computed exactly as the reports do
+    (judge.reports.agreement): Krippendorff's alpha on scores and on pass/fail, pairwise kappa, with intervals."""
+    from judge.reports.agreement import human_agreement_from_labels
+
+    task = store.task(task_id)
+    out = {}
+    for criterion in task_criteria(store, task):
+        labels = store.task_labels(task_id, criterion_id=criterion.id)
+        out[criterion.name] = {"scale": criterion.scale,
+                               **human_agreement_from_labels(labels, n_boot=500, seed=task_id)}
+    return out
 
 
 def disagreements(store: Store, task_id: int, *, min_spread: int = 2) -> list[dict[str, Any]]:
-    """Items whose annotators' scores span at least `min_spread` points, or whose pass/fail differ,
-    with each annotator's label and the current adjudication if the owner settled one."""
+    """(Item, criterion) pairs whose annotators' scores span at least `min_spread` points, or whose
+    pass/fail differ, with each annotator's label and the current adjudication if the owner settled one."""
     labels = store.task_labels(task_id)
-    settled = store.task_labels(task_id, kind="adjudication").drop_duplicates("item_uid", keep="last")
-    settled = settled.set_index("item_uid")
+    settled = store.task_labels(task_id, kind="adjudication").drop_duplicates(["item_uid", "criterion"], keep="last")
+    settled = settled.set_index(["item_uid", "criterion"])
     out = []
-    for uid, rows in labels.groupby("item_uid", sort=False):
+    for (uid, criterion), rows in labels.groupby(["item_uid", "criterion"], sort=False):
         if rows["annotator"].nunique() < 2:
             continue
         scores, passes = rows["score"].dropna(), rows["passed"].dropna()
         spread = int(scores.max() - scores.min()) if len(scores) >= 2 else 0
         if spread < min_spread and passes.nunique() < 2:
             continue
-        final = settled.loc[uid] if uid in settled.index else None
+        final = settled.loc[(uid, criterion)] if (uid, criterion) in settled.index else None
         out.append({
-            "item_uid": uid, "position": int(rows["position"].iloc[0]), "spread": spread,
+            "item_uid": uid, "criterion": criterion, "position": int(rows["position"].iloc[0]), "spread": spread,
             "labels": rows[["annotator", "score", "passed", "critique"]].to_dict("records"),
             "adjudicated": None if final is None else {
                 "by": final["annotator"], "score": final["score"], "passed": final["passed"],
@@ -362,16 +380,22 @@ def disagreements(store: Store, task_id: int, *, min_spread: int = 2) -> list[di
 
 def adjudicate(
     store: Store, task_id: int, item_uid: str, *, owner: str, score: Any = None, passed: Any = None,
-    critique: Any = None,
+    critique: Any = None, criterion: str | None = None,
 ) -> int:
-    """The owner's final label for an item (kind 'adjudication'); earlier ones stay in the history."""
+    """The owner's final label for an item on one of the task's criteria (default: its only one), kind
+    'adjudication'; earlier ones stay in the history."""
     critique = clean_text(critique, field="critique", limit=MAX_CRITIQUE_CHARS)
     with store.transaction():
         if not store.task_has_item(task_id, item_uid):
             raise NotFound(f"Item {item_uid} is not part of task {task_id}.")
+        criteria = {c.name: c for c in task_criteria(store, store.task(task_id))}
+        if criterion is None and len(criteria) == 1:
+            criterion = next(iter(criteria))
+        if criterion not in criteria:
+            raise NotFound(f"Task {task_id} grades {', '.join(criteria)}: name the criterion to adjudicate.")
         return store.add_label(
-            item_uid, clean_name(owner), score=score, passed=passed, critique=critique,
-            rubric_id=store.task(task_id)["rubric_id"], task_id=task_id, source="adjudication",
+            item_uid, clean_name(owner), score=score, passed=passed, critique=critique, criterion=criterion,
+            rubric_id=criteria[criterion].rubric_id, task_id=task_id, source="adjudication",
             kind="adjudication",
         )
 

@@ -7,7 +7,6 @@ the next click, and progress lives in the store (another device resumes at the s
 import streamlit as st
 
 from judge import team
-from judge.labeling import DEFAULT_RUBRIC
 from judge.ui import errors_shown, get_store
 from judge.ui.annotator import _plain
 from judge.ui.auth import annotator_token, route_through_app, signed_in_email
@@ -65,19 +64,17 @@ with errors_shown():
             st.success("All done: every item in this task has your label. Thank you!", icon=":material/celebration:")
         st.stop()
 
-    rubric = brief["rubric"] or DEFAULT_RUBRIC
     item_col, form_col = st.columns([3, 2], gap="large")
     with item_col:
         st.markdown(f"#### Item {progress.done + 1} of {progress.total}")
         show_item(item)
     with form_col:
-        result = label_form(f"annotate.{item['uid']}", rubric, can_go_back=False)
+        result = label_form(f"annotate.{item['uid']}", brief["criteria"], can_go_back=False)
         st.caption(f"Keys: {SAVE_SHORTCUT} save and next · {SKIP_SHORTCUT} skip")
 
     if result is not None:
         if result.action == "save":
-            team.submit_label(store, token, item["uid"], typed_name=name, score=result.score,
-                              passed=result.passed, critique=result.critique)
+            team.submit_grades(store, token, item["uid"], result.grades, typed_name=name)
             st.toast("Saved", icon=":material/check:")
         elif result.action == "skip":
             skipped.append(item["uid"])

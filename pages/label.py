@@ -1,8 +1,9 @@
-"""Label: one item at a time, graded 1-5 against the rubric, with pass/fail and a critique."""
+"""Label: one item at a time, graded on each of its dataset's criteria (1-5 against the rubric, or pass/fail)
+with a critique, all saved together."""
 
 import streamlit as st
 
-from judge.labeling import DEFAULT_RUBRIC, label_queue, next_milestone, pick_rubric, reached_milestones
+from judge.labeling import label_queue, next_milestone, reached_milestones
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import annotator_badge, ask_annotator
 from judge.ui.item_view import show_item
@@ -11,7 +12,8 @@ from judge.ui.nav import page_link
 from judge.ui.queue_options import queue_options
 
 st.title("Label")
-st.caption("Grade one output at a time against the rubric: a 1-5 score, pass or fail, and a critique that says why.")
+st.caption("Grade one output at a time on each criterion: a 1-5 score against the rubric (or pass/fail), and a "
+           "critique that says why.")
 annotator = ask_annotator()
 
 with errors_shown():
@@ -43,8 +45,8 @@ with errors_shown():
     queue: list[str] = st.session_state["label.queue"]
     index: int = st.session_state["label.index"]
 
-    my_latest = mine.set_index("item_uid") if len(mine) else None
-    done = sum(1 for uid in queue if my_latest is not None and uid in my_latest.index)
+    mine_by_item = {uid: rows for uid, rows in mine.groupby("item_uid")} if len(mine) else {}
+    done = sum(1 for uid in queue if uid in mine_by_item)
     dataset_labeled = int(datasets.loc[datasets["name"] == dataset_name, "labeled_items"].iloc[0])
     st.progress(done / len(queue) if queue else 0.0, text=f"{done} of {len(queue)} items in this queue labeled by you")
     upcoming = next_milestone(dataset_labeled)
@@ -67,10 +69,12 @@ with errors_shown():
 
     uid = queue[index]
     item = items.set_index("uid").loc[uid].to_dict()
-    previous = my_latest.loc[uid].to_dict() if my_latest is not None and uid in my_latest.index else None
-
-    rubric_name = pick_rubric(read("rubrics"), dataset_name)
-    rubric = read("rubric", rubric_name) if rubric_name else DEFAULT_RUBRIC
+    previous = ({row["criterion"]: row for row in mine_by_item[uid].to_dict("records")}
+                if uid in mine_by_item else None)
+    criteria = read("criteria", dataset_name)
+    if not criteria:
+        st.info("This dataset has no criteria to grade yet: add one with `judge criterion add`.", icon=":material/info:")
+        st.stop()
 
     item_col, form_col = st.columns([4, 3], gap="large")
     with item_col:
@@ -79,12 +83,12 @@ with errors_shown():
         st.caption(f"id `{item['item_id']}` · {status}")
         show_item(item)
     with form_col:
-        result = label_form(f"label.{uid}", rubric, previous, can_go_back=index > 0)
+        result = label_form(f"label.{uid}", criteria, previous, can_go_back=index > 0)
         history = read("label_history", uid)
         with st.expander(f"Label history ({len(history)})", icon=":material/history:"):
             if len(history):
                 st.dataframe(
-                    history[["created_at", "annotator", "kind", "score", "passed", "critique"]],
+                    history[["created_at", "annotator", "criterion", "kind", "score", "passed", "critique"]],
                     hide_index=True, width="stretch",
                     column_config={"created_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")},
                 )
@@ -93,10 +97,7 @@ with errors_shown():
 
     if result is not None:
         if result.action == "save":
-            get_store().add_label(
-                uid, annotator, score=result.score, passed=result.passed, critique=result.critique,
-                rubric_id=rubric.get("id"),
-            )
+            get_store().add_grades(uid, annotator, result.grades)
             st.toast(f"Saved item {item['item_id']}", icon=":material/check:")
             crossed = next_milestone(dataset_labeled)
             if crossed and not len(history) and dataset_labeled + 1 == crossed[0]:

@@ -5,8 +5,9 @@ import streamlit as st
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import remembered_annotator
 from judge.ui.charts import confusion_heatmap, score_distributions
+from judge.ui.label_form import grade_inputs
 from judge.ui.nav import page_link
-from judge.ui.reports import all_figures_table, figure_text, interval_text, report, takes_fewshot
+from judge.ui.reports import all_figures_table, figure_text, grade_text, interval_text, report, takes_fewshot
 from judge.ui.run_labels import run_labels
 
 st.title("Agreement report")
@@ -19,25 +20,39 @@ if not len(runs):
     page_link("pages/run.py", label="Run a judge", icon=":material/play_circle:")
     st.stop()
 
-labels = run_labels(runs)
-run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="report.run")
+pick_col, run_col = st.columns([1, 3])
+criteria = sorted({str(c) for c in runs["criterion"].dropna()})
+wanted = pick_col.selectbox("Criterion", ["(all)", *criteria], key="report.criterion")
+shown = runs if wanted == "(all)" else runs[runs["criterion"] == wanted]
+labels = run_labels(shown)
+run_id = run_col.selectbox("Run", list(labels), format_func=labels.get, key="report.run")
 
 with errors_shown():
     result = report("agreement_report", run_id)
-    used = result["labels"]
-    st.caption(f"{used['items']} labeled items ({used['adjudicated']} adjudicated, {used['excluded_fewshot']} "
-               f"few-shot examples left out), pass threshold {used['pass_threshold']}.")
+    used, criterion = result["labels"], result["criterion"]
+    pass_fail = criterion["scale"] == "pass/fail"
+    rubric = f", rubric v{criterion['rubric_version']}" if criterion["rubric_version"] else ""
+    st.caption(f"Measured on criterion **{criterion['name']}** ({criterion['scale']}{rubric}): {used['items']} "
+               f"labeled items ({used['adjudicated']} adjudicated, {used['excluded_fewshot']} few-shot examples "
+               f"left out); the judge passes at {used['pass_threshold']}.")
     if not used["items"]:
         st.warning("No labeled item in this run's dataset yet: label some on the Label page, or open a run on a "
                    "labeled dataset.", icon=":material/warning:")
         st.stop()
 
     scores, passfail, rate = result["scores"], result["pass_fail"], result["pass_rate"]
-    cards = [("Quadratic kappa", scores["quadratic_kappa"], False),
-             ("Exact agreement", scores["exact_agreement"], True),
-             ("Within 1", scores["within_one_agreement"], True), ("Pass/fail kappa", passfail["kappa"], False),
-             ("Recall of failures", passfail["failure_recall"], True),
-             ("Corrected pass rate", rate["corrected"], True)]
+    if pass_fail:  # people graded pass/fail: the pass/fail figures lead, there is no 1-5 agreement
+        cards = [("Pass/fail kappa", passfail["kappa"], False), ("True positive rate", passfail["tpr"], True),
+                 ("True negative rate", passfail["tnr"], True),
+                 ("Recall of failures", passfail["failure_recall"], True),
+                 ("Precision of failures", passfail["failure_precision"], True),
+                 ("Corrected pass rate", rate["corrected"], True)]
+    else:
+        cards = [("Quadratic kappa", scores["quadratic_kappa"], False),
+                 ("Exact agreement", scores["exact_agreement"], True),
+                 ("Within 1", scores["within_one_agreement"], True), ("Pass/fail kappa", passfail["kappa"], False),
+                 ("Recall of failures", passfail["failure_recall"], True),
+                 ("Corrected pass rate", rate["corrected"], True)]
     for column, (title, fig, percent) in zip(st.columns(3) + st.columns(3), cards):
         column.metric(title, figure_text(fig, percent=percent), help=fig["undefined"], border=True)
         column.caption(interval_text(fig, percent=percent))
@@ -51,43 +66,46 @@ with errors_shown():
     with st.expander("All figures"):
         st.dataframe(all_figures_table(result), hide_index=True, width="stretch")
 
-    left, right = st.columns(2)
-    left.plotly_chart(confusion_heatmap(scores["confusion_matrix"]), key="report.confusion")
-    right.plotly_chart(score_distributions(scores["confusion_matrix"]), key="report.distributions")
+    if not pass_fail:
+        left, right = st.columns(2)
+        left.plotly_chart(confusion_heatmap(scores["confusion_matrix"]), key="report.confusion")
+        right.plotly_chart(score_distributions(scores["confusion_matrix"]), key="report.distributions")
 
     run = read("report_run", run_id)
     st.subheader("Disagreements")
-    table = read("disagreements", run_id, run["dataset_id"], used["pass_threshold"])
+    table = read("disagreements", run_id, run["dataset_id"], run["criterion_id"], used["pass_threshold"])
     if not len(table):
-        st.success("The judge gives every labeled item the human score.", icon=":material/check:")
+        st.success("The judge agrees with the people on every labeled item.", icon=":material/check:")
     else:
-        st.caption(f"{len(table):,} labeled items where the judge's score differs from the human one, furthest "
-                   "apart first.")
-        st.dataframe(table[["item_id", "human_score", "judge_score", "distance", "reasoning", "critique"]],
+        table = table.assign(human=[grade_text(s, p) for s, p in zip(table["human_score"], table["human_passed"])],
+                             judge=[grade_text(s, p) for s, p in zip(table["judge_score"], table["judge_passed"])])
+        st.caption(f"{len(table):,} labeled items where the judge disagrees with the people: a different pass/fail "
+                   "first, then the furthest apart.")
+        st.dataframe(table[["item_id", "human", "judge", "distance", "reasoning", "critique"]],
                      hide_index=True, key="report.disagreements", width="stretch",
-                     column_config={"item_id": "Item", "human_score": "Human", "judge_score": "Judge",
-                                    "distance": "Off by",
+                     column_config={"item_id": "Item", "human": "Human", "judge": "Judge", "distance": "Off by",
                                     "reasoning": st.column_config.TextColumn("Judge's reasoning", width="large"),
                                     "critique": st.column_config.TextColumn("Human critique", width="medium")})
         picked = st.selectbox("Look closer", list(table.index), key="report.item",
-                              format_func=lambda i: f"{table.at[i, 'item_id']} (human {table.at[i, 'human_score']}, "
-                                                    f"judge {table.at[i, 'judge_score']})")
+                              format_func=lambda i: f"{table.at[i, 'item_id']} (human {table.at[i, 'human']}, "
+                                                    f"judge {table.at[i, 'judge']})")
         row = table.loc[picked]
-        st.markdown(f"**Input**\n\n{row['input'] or '-'}\n\n**Output**\n\n{row['output'] or '-'}")
+        st.markdown("**Input**")
+        st.text(row["input"] or "-")
+        st.markdown("**Output**")
+        st.text(row["output"] or "-")
         judge_col, human_col = st.columns(2)
-        judge_col.markdown(f"**Judge: {row['judge_score']}**")
+        judge_col.markdown(f"**Judge: {row['judge']}**")
         judge_col.text(row["reasoning"] or "(no reasoning)")
-        human_col.markdown(f"**Human: {row['human_score']}**")
+        human_col.markdown(f"**Human: {row['human']}**")
         human_col.text(row["critique"] or "(no critique)")
         with st.form("report.revise"):
-            st.markdown("**Revise my label**")
+            st.markdown(f"**Revise my label** on {criterion['name']}")
             who = st.text_input("Your name", value=remembered_annotator() or "", key="report.annotator")
-            score = st.radio("Score", [1, 2, 3, 4, 5], index=int(row["human_score"]) - 1, horizontal=True,
-                             key="report.score")
-            critique = st.text_area("Critique", key="report.critique")
+            grade = grade_inputs("report.grade", read("criterion", run["dataset"], criterion["name"]),
+                                 {"score": row["human_score"], "passed": row["human_passed"]})
             if st.form_submit_button("Save label", type="primary"):
-                get_store().add_label(row["item_uid"], who, score=score, critique=critique or None,
-                                      source="report")
+                get_store().add_label(row["item_uid"], who, criterion=criterion["name"], source="report", **grade)
                 st.toast("Label saved; the report updates with it.", icon=":material/check:")
                 st.rerun()
         if takes_fewshot(run) and st.button("Use as a few-shot example for this judge", key="report.fewshot",
@@ -101,12 +119,12 @@ with errors_shown():
         st.subheader("Agreement per slice")
         column = st.selectbox("Metadata column", columns, key="report.slice")
         slices = report("agreement_by_slice", run_id, column)
-        st.caption("Worst quadratic kappa first.")
-        st.dataframe([{column: s["value"], "items": s["items"], "quadratic kappa": s["quadratic_kappa"]["value"],
-                       "interval": interval_text(s["quadratic_kappa"]),
+        key, title = ("pass_fail_kappa", "Pass/fail kappa") if pass_fail else ("quadratic_kappa", "Quadratic kappa")
+        st.caption(f"Worst {title.lower()} first.")
+        st.dataframe([{column: s["value"], "items": s["items"], "kappa": s[key]["value"],
+                       "interval": interval_text(s[key]),
                        "exact": figure_text(s["exact_agreement"], percent=True)}
                       for s in slices], hide_index=True, key="report.slices", width="stretch",
-                     column_config={"items": "Items",
-                                    "quadratic kappa": st.column_config.NumberColumn("Quadratic kappa", format="%.3f"),
+                     column_config={"items": "Items", "kappa": st.column_config.NumberColumn(title, format="%.3f"),
                                     "interval": "95% interval",
                                     "exact": "Exact agreement"})

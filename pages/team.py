@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from judge import team
-from judge.labeling import DEFAULT_RUBRIC
-from judge.ui import errors_shown, get_store, read
+from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.auth import public_base_url, require_owner, route_through_app
 from judge.ui.item_view import show_item
 from judge.ui.label_form import label_form
+from judge.ui.reports import figure_text, interval_text
 
 ANY = "(any)"
 NEW_LINK_KEY = "team.new_link"
@@ -29,9 +29,9 @@ def create_task_form(datasets: pd.DataFrame) -> None:
         with st.form("team.create_task"):
             name = st.text_input("Task name", max_chars=200)
             instructions = st.text_area("Instructions for annotators", max_chars=team.MAX_INSTRUCTIONS_CHARS)
-            rubrics = read("rubrics")
-            rubric = st.selectbox("Rubric", ["(default rubric)", *rubrics["name"]] if len(rubrics) else
-                                  ["(default rubric)"])
+            criteria = [c.name for c in read("criteria", dataset)] if dataset else []
+            graded = st.multiselect("Criteria to grade (all on one screen)", criteria, default=criteria,
+                                    key="team.criteria", help="Each item is graded on every criterion chosen here.")
             left, mid, right = st.columns(3)
             overlap = left.number_input("Annotators per item", 1, team.MAX_OVERLAP, 2,
                                         help="2 or more lets you measure agreement between people.")
@@ -47,8 +47,8 @@ def create_task_form(datasets: pd.DataFrame) -> None:
             if st.form_submit_button("Create task", type="primary"):
                 task_id = team.create_task(
                     get_store(), name=name, dataset=dataset, instructions=instructions, overlap=overlap,
-                    rubric=None if rubric == "(default rubric)" else rubric, sample_size=sample or None,
-                    seed=seed, filter=chosen or None, due_date=due,
+                    criteria=graded or None, sample_size=sample or None, seed=seed, filter=chosen or None,
+                    due_date=due,
                 )
                 st.session_state["team.task"] = task_id
                 st.rerun()
@@ -98,27 +98,31 @@ def progress_tab(task_id: int, items: int, overlap: int) -> None:
 
 def _progress(store, task_id: int, items: int, overlap: int) -> None:
     labels = store.task_labels(task_id)
-    covered = int((labels.groupby("item_uid")["annotator"].nunique() >= overlap).sum()) if len(labels) else 0
-    a, b, c = st.columns(3)
-    a.metric("Items with enough labels", f"{covered} / {items}")
+    covered = labels.groupby("item_uid")["annotator"].nunique() if len(labels) else pd.Series(dtype=int)
+    a, b = st.columns(2)
+    a.metric("Items with enough labels", f"{int((covered >= overlap).sum())} / {items}")
     b.metric("Labels", len(labels))
-    result = team.agreement(store, task_id)
-    alpha = result["alpha_ordinal"]
-    c.metric("Krippendorff's alpha (ordinal)", "n/a" if alpha is None else f"{alpha:.2f}",
-             help=f"Over {result['items_with_2_plus_scores']} items scored by 2+ people. "
-                  "1 = perfect agreement, 0 = chance, 0.67+ is the usual bar for tentative conclusions.")
+    for criterion, result in team.agreement(store, task_id).items():
+        st.markdown(f"**{criterion}** ({result['scale']})")
+        alpha = result["pass_fail_alpha" if result["scale"] == "pass/fail" else "krippendorff_alpha"]
+        left, right = st.columns(2)
+        left.metric("Krippendorff's alpha", figure_text(alpha), border=True,
+                    help="1 = perfect agreement, 0 = chance, 0.67+ is the usual bar for tentative conclusions.")
+        left.caption(interval_text(alpha))
+        right.metric("Items graded by 2+ people", result["items_with_two_or_more"], border=True)
+        pairs = [{"a": p["a"], "b": p["b"], "items": p["n"], "quadratic kappa": figure_text(p["quadratic_kappa"]),
+                  "exact agreement": figure_text(p["exact_agreement"], percent=True)} for p in result["pairwise"]]
+        if pairs and result["scale"] != "pass/fail":
+            st.dataframe(pd.DataFrame(pairs), hide_index=True, width="stretch", key=f"team.pairs.{criterion}")
     stats = pd.DataFrame(team.annotator_stats(store, task_id))
     st.markdown("**Annotators**")
     if len(stats):
         st.dataframe(stats, hide_index=True, width="stretch")
     else:
         st.caption("No labels yet. Share a link from the Links tab.")
-    if result["pairs"]:
-        st.markdown("**Pairwise Cohen's kappa** (quadratic weights, on the items both scored)")
-        st.dataframe(pd.DataFrame(result["pairs"]), hide_index=True, width="stretch")
 
 
-def disagreements_tab(task_id: int, rubric: dict) -> None:
+def disagreements_tab(task_id: int, criteria: dict) -> None:
     spread = st.slider("Show items whose scores differ by at least", 1, 4, 2, key="team.spread")
     conflicts = team.disagreements(get_store(), task_id, min_spread=spread)
     if not conflicts:
@@ -126,13 +130,14 @@ def disagreements_tab(task_id: int, rubric: dict) -> None:
         return
     open_count = sum(c["adjudicated"] is None for c in conflicts)
     st.caption(f"{len(conflicts)} items, {open_count} not settled yet.")
-    options = {c["item_uid"]: c for c in conflicts}
-    uid = st.selectbox(
+    options = {(c["item_uid"], c["criterion"]): c for c in conflicts}
+    key = st.selectbox(
         "Item", list(options), key="team.conflict",
-        format_func=lambda u: f"#{options[u]['position'] + 1} · spread {options[u]['spread']}"
-                              + (" · settled" if options[u]["adjudicated"] else ""),
+        format_func=lambda k: f"#{options[k]['position'] + 1} · {k[1]} · spread {options[k]['spread']}"
+                              + (" · settled" if options[k]["adjudicated"] else ""),
     )
-    conflict = options[uid]
+    conflict = options[key]
+    uid, criterion = key
     item_col, form_col = st.columns([3, 2], gap="large")
     with item_col:
         show_item(read("item", uid))
@@ -140,13 +145,16 @@ def disagreements_tab(task_id: int, rubric: dict) -> None:
         st.dataframe(pd.DataFrame(conflict["labels"]), hide_index=True, width="stretch")
     with form_col:
         st.markdown("**Final label**")
-        result = label_form(f"team.adjudicate.{uid}", rubric, conflict["adjudicated"], can_go_back=False)
+        result = label_form(f"team.adjudicate.{uid}", [criteria[criterion]],
+                            {criterion: conflict["adjudicated"]} if conflict["adjudicated"] else None,
+                            can_go_back=False)
         with st.expander("History", icon=":material/history:"):
-            st.dataframe(read("label_history", uid)[["created_at", "annotator", "kind", "score", "passed", "critique"]],
+            st.dataframe(read("label_history", uid)[["created_at", "annotator", "criterion", "kind", "score",
+                                                     "passed", "critique"]],
                          hide_index=True, width="stretch")
     if result is not None and result.action == "save":
-        team.adjudicate(get_store(), task_id, uid, owner=owner, score=result.score, passed=result.passed,
-                        critique=result.critique)
+        grade = result.grades[criterion]
+        team.adjudicate(get_store(), task_id, uid, owner=owner, criterion=criterion, **grade)
         st.toast("Final label saved", icon=":material/gavel:")
         st.rerun()
 
@@ -170,8 +178,8 @@ with errors_shown():
                            index=list(titles).index(wanted) if wanted in titles else 0)
     st.session_state["team.task"] = task_id
     task = read("task", task_id)
-    rubric = read("rubric", rubric_id=task["rubric_id"]) if task["rubric_id"] else DEFAULT_RUBRIC
-    facts = [f"overlap {task['overlap']}"]
+    criteria = {c.name: c for c in computed(team.task_criteria, task)}
+    facts = [f"grades {', '.join(criteria) or 'nothing yet'}", f"overlap {task['overlap']}"]
     if task["due_date"] is not None:
         facts.append(f"due {task['due_date']}")
     if task["closed_at"] is not None:
@@ -187,4 +195,4 @@ with errors_shown():
             team.close_task(get_store(), task_id)
             st.rerun()
     with disagreements:
-        disagreements_tab(task_id, rubric)
+        disagreements_tab(task_id, criteria)

@@ -54,7 +54,7 @@ def test_report_page_shows_figures_with_intervals_and_slices(runs):
     app.selectbox(key="report.slice").set_value("topic").run()
     slices = app.dataframe[-1].value
     assert set(slices["topic"]) == {"a", "b"}
-    assert list(slices["quadratic kappa"]) == sorted(slices["quadratic kappa"])
+    assert list(slices["kappa"]) == sorted(slices["kappa"])
 
 
 def test_revising_a_label_and_marking_a_few_shot_example(runs, store):
@@ -65,8 +65,8 @@ def test_revising_a_label_and_marking_a_few_shot_example(runs, store):
     first = table["item_id"].iloc[0]
     uid = store.item_uids(ds["id"])[first]
     app.text_input(key="report.annotator").input("maria")
-    app.radio(key="report.score").set_value(3)
-    app.text_area(key="report.critique").input("on reflection, a 3")
+    app.radio(key="report.grade.score").set_value(3)
+    app.text_area(key="report.grade.critique").input("on reflection, a 3")
     app.button(key="FormSubmitter:report.revise-Save label").click().run()
     assert not app.exception, app.exception
     history = store.label_history(uid)

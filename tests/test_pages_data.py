@@ -124,11 +124,11 @@ def test_label_save_next_back_and_history(seeded):
     assert "Item 1 of 6" in markdown(at)
     first = at.session_state["label.queue"][0]
     assert seeded.item(first)["item_id"] == "s1"
-    assert any(r.label == "Score" for r in at.radio)
+    assert any(r.label == "overall: score" for r in at.radio)
     assert "Open Settings" in " ".join(texts(at))
 
-    at.radio(key=f"label.{first}.score").set_value(2)
-    at.text_area(key=f"label.{first}.critique").input("Too vague")
+    at.radio(key=f"label.{first}.overall.score").set_value(2)
+    at.text_area(key=f"label.{first}.overall.critique").input("Too vague")
     button(at, "Save and next").click().run()
     assert not at.exception
     assert "Item 2 of 6" in markdown(at)
@@ -138,8 +138,8 @@ def test_label_save_next_back_and_history(seeded):
 
     button(at, "Back").click().run()
     assert "Item 1 of 6" in markdown(at) and "editing adds a new version" in markdown(at)
-    at.radio(key=f"label.{first}.score").set_value(5)
-    at.radio(key=f"label.{first}.passed").set_value("Pass")
+    at.radio(key=f"label.{first}.overall.score").set_value(5)
+    at.radio(key=f"label.{first}.overall.passed").set_value("Pass")
     button(at, "Save and next").click().run()
     history = seeded.label_history(first)
     assert history["score"].tolist() == [5, 2, 4]  # newest first; alice's imported label kept too
@@ -151,7 +151,7 @@ def test_label_save_next_back_and_history(seeded):
 def test_label_skip_and_saving_requires_a_grade(seeded):
     at = open_page("pages/label.py", annotator="bob")
     button(at, "Save and next").click().run()
-    assert "Choose a score" in markdown(at) and "Item 1 of 6" in markdown(at)
+    assert "Grade at least one criterion" in markdown(at) and "Item 1 of 6" in markdown(at)
     button(at, "Skip").click().run()
     assert "Item 2 of 6" in markdown(at)
     assert seeded.latest_labels(seeded.dataset("support")["id"], annotator="bob").empty

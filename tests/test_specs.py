@@ -257,3 +257,22 @@ def test_examples_skip_marked_items_whose_labels_have_no_score(store):
     store.mark_fewshot("t", "u2")
     assert [(e["item_uid"], e["score"], e["reasoning"]) for e in examples_from_labels(store, "t", dataset_id)] == [
         ("u2", 4, "")]
+
+
+def test_try_spec_retries_a_throttled_call_as_a_run_would(store, tmp_path, fake_llm):
+    """A trial goes through the runner's call path: a 429 is retried (honouring Retry-After), never shown
+    as an error that a run would not record."""
+    from judge.importing import import_file
+    from judge.runner import RetryPolicy
+    from judge.trial import try_spec
+
+    csv = tmp_path / "qa.csv"
+    csv.write_text("id,question,answer\n" + "".join(f"q{n},Question {n}?,Answer {n}\n" for n in range(1, 4)))
+    import_file(store, csv, dataset="qa", column_map={"id": "id", "input": "question", "output": "answer"})
+    fake_llm.reply_with(lambda body: '{"reasoning": "fine", "score": 4}')
+    fake_llm.fail_next(2, status=429, retry_after=0)
+    trial = try_spec(store, builtin_specs()["answer_relevance"], "qa", n=3)
+    assert list(trial["score"]) == [4, 4, 4] and list(trial["passed"]) == [True, True, True]
+    assert trial["error"].isna().all()
+    assert len(fake_llm.requests) == 5  # 3 verdicts + 2 retried throttled calls
+    assert RetryPolicy().max_retries >= 2

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from judge.reports.agreement import human_agreement_from_labels
+
 from judge import team
 from judge.errors import AccessDenied, JudgeError, NotFound
 from judge.store import Store
@@ -194,11 +196,13 @@ def test_agreement_pace_and_adjudication(store, task_id):
         link = team.create_link(store, task_id, annotator=who)
         for i, score in enumerate(row):
             team.submit_label(store, link.token, f"support-{i:03d}", score=score, passed=score >= 4)
-    result = team.agreement(store, task_id)
-    assert result["annotators"] == ["ana", "ben"] and result["items_with_2_plus_scores"] == 10
-    assert 0 < result["alpha_ordinal"] < 1
-    (pair,) = result["pairs"]
-    assert pair["n"] == 10 and pair["exact_agreement"] == 0.8 and 0 < pair["kappa"] < 1
+    (criterion, result), = team.agreement(store, task_id).items()  # one criterion: the dataset's default
+    labels = store.task_labels(task_id)
+    assert result == {"scale": "1-5", **human_agreement_from_labels(labels, n_boot=500, seed=task_id)}
+    assert [a["name"] for a in result["annotators"]] == ["ana", "ben"] and result["items_with_two_or_more"] == 10
+    assert 0 < result["krippendorff_alpha"]["value"] < 1 and result["krippendorff_alpha"]["ci"]
+    (pair,) = result["pairwise"]
+    assert pair["n"] == 10 and pair["exact_agreement"]["value"] == 0.8 and 0 < pair["quadratic_kappa"]["value"] < 1
 
     stats = {row["annotator"]: row for row in team.annotator_stats(store, task_id)}
     assert stats["ana"]["items"] == 10 and stats["ana"]["labels_per_hour"] > 0
@@ -216,11 +220,12 @@ def test_agreement_pace_and_adjudication(store, task_id):
         team.adjudicate(store, task_id, "nope", owner="owner", score=3)
 
 
-def test_agreement_is_none_when_undefined(store, task_id):
+def test_agreement_is_undefined_with_a_reason_when_nobody_overlaps(store, task_id):
     link = team.create_link(store, task_id, annotator="ana")
     team.submit_label(store, link.token, "support-000", score=3)
-    result = team.agreement(store, task_id)
-    assert result["alpha_ordinal"] is None and result["pairs"] == []
+    (result,) = team.agreement(store, task_id).values()
+    assert result["krippendorff_alpha"]["value"] is None and result["pairwise"] == []
+    assert result["krippendorff_alpha"]["undefined"] == "no item was labeled by two annotators"
 
 
 def test_five_annotators_and_a_judge_run_writing_at_once_lose_nothing(store, task_id):

@@ -239,7 +239,8 @@ def _pair(scores: np.ndarray, names: list[str], a: int, b: int, *, n_boot: int, 
 
 # -- slices ---------------------------------------------------------------------------------------------
 def agreement_by_slice(store, run_id: str, column: str, *, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
-    """Agreement per value of one metadata column, worst quadratic kappa first (undefined slices last)."""
+    """Agreement per value of one metadata column, worst first by the criterion's primary figure (quadratic
+    kappa, or pass/fail kappa on a pass/fail criterion; undefined slices last)."""
     run = store.report_run(run_id)
     both, _ = paired_labels(store, run)
     values = store.item_metadata_values(run["dataset_id"], column)
@@ -252,4 +253,5 @@ def agreement_by_slice(store, run_id: str, column: str, *, n_boot: int = 1000, s
                      "quadratic_kappa": figures["scores"]["quadratic_kappa"],
                      "exact_agreement": figures["scores"]["exact_agreement"],
                      "pass_fail_kappa": figures["pass_fail"]["kappa"]})
-    return sorted(rows, key=lambda r: (r["quadratic_kappa"]["value"] is None, r["quadratic_kappa"]["value"] or 0))
+    primary = "pass_fail_kappa" if run.get("scale") == "pass/fail" else "quadratic_kappa"
+    return sorted(rows, key=lambda r: (r[primary]["value"] is None, r[primary]["value"] or 0))

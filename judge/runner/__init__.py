@@ -25,7 +25,7 @@ from judge.pricing import model_price
 from judge.providers.base import Provider
 from judge.runner.calls import AdaptiveLimit, RetryPolicy
 from judge.runner.engine import Engine, Progress, weighted_score
-from judge.runner.plan import Estimate, RunPlan, estimate_plan, plan_from_run
+from judge.runner.plan import Estimate, RunPlan, estimate_plan, plan_from_run, units_for
 from judge.runner.sink import RunBusy, VerdictSink
 from judge.specs import JudgeSpec
 
@@ -133,6 +133,33 @@ def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None,
                 **({"item_uids": list(plan.item_uids)} if plan.item_uids is not None else {})},
     )
     return run_id
+
+
+def judge_items(store, spec: JudgeSpec, items: list[dict[str, Any]], *, model: str | None = None,
+                base_url: str | None = None, timeout: float = 60.0, concurrency: int = 8,
+                secrets: Mapping | None = None, retry: RetryPolicy | None = None,
+                provider: Provider | None = None) -> list[dict[str, Any]]:
+    """Verdict rows for `items` through the runner's own call path (rendering, retries with backoff, reply
+    parsing, one repair request, pass threshold, cost) without recording a run: nothing is stored."""
+    model = (model or spec.model) if spec.kind == "llm" else None
+    plan = RunPlan(run_id=None, dataset_id=-1, spec=spec, model=model, base_url=(base_url or spec.base_url),
+                   samples=1, concurrency=max(1, int(concurrency)), timeout=float(timeout), total_items=len(items))
+    if plan.is_llm and provider is None:
+        from judge.providers import get_provider
+
+        provider = get_provider(plan.model or "", base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
+    engine = Engine(plan, store, None, Progress(total=len(items)), provider=provider, policy=retry or RetryPolicy(),
+                    price=model_price(plan.model, store.model_price_overrides()))
+    units = units_for(plan, [{**item, "missing": [0]} for item in items])
+
+    async def judge_all() -> list[dict[str, Any]]:
+        try:
+            return list(await asyncio.gather(*(engine.verdict(unit) for unit in units)))
+        finally:
+            if provider is not None:
+                await provider.aclose()
+
+    return _run_coroutine(judge_all())
 
 
 def _saved_spec_id(store, spec: JudgeSpec) -> int | None:

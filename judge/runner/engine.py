@@ -138,6 +138,15 @@ class Engine:
         if self.on_progress is not None:
             self.on_progress(progress)
 
+    async def verdict(self, unit: Unit) -> dict[str, Any]:
+        """The verdict row of one unit exactly as a run would record it (offline score, unrenderable prompt,
+        or a call with retries, parsing and one repair), without storing it: what "try on 5 rows" shows."""
+        if unit.render_error is not None:
+            return self._row(unit, error=unit.render_error)
+        if not self.plan.is_llm:
+            return self._offline_row(unit)
+        return await self._judge(unit)
+
     # -- one LLM verdict ----------------------------------------------------------------------------
     async def _call(self, prompt: str) -> tuple[Completion, float]:
         request = JudgeRequest(prompt=prompt, system=self.plan.spec.system, params=self.plan.call_params,

@@ -117,7 +117,7 @@ def pending_units(store, plan: RunPlan, *, copy_hits: bool = False
                                         limit=size, item_uids=plan.item_uids)
             if not items:
                 return
-            units = _units(plan, items)
+            units = units_for(plan, items)
             callable_units = [u for u in units if u.render_error is None]
             if copy_hits:
                 copied = store.copy_cached_verdicts(
@@ -135,7 +135,8 @@ def pending_units(store, plan: RunPlan, *, copy_hits: bool = False
             yield chunk
 
 
-def _units(plan: RunPlan, items: list[dict[str, Any]]) -> list[Unit]:
+def units_for(plan: RunPlan, items: list[dict[str, Any]]) -> list[Unit]:
+    """The (item, sample) units of each item's `missing` samples, prompts rendered, cache keys computed."""
     units = []
     for item in items:
         if not item["missing"]:

@@ -11,7 +11,7 @@ import pandas as pd
 from judge.errors import JudgeError, NotFound
 
 _TASK_KEYS = ("id", "name", "dataset_id", "rubric_id", "instructions", "filter", "sample_size", "seed",
-              "overlap", "due_date", "created_at", "closed_at")
+              "overlap", "due_date", "created_at", "closed_at", "criterion_ids")
 _LINK_KEYS = ("id", "task_id", "annotator_id", "annotator", "created_at", "expires_at", "revoked_at")
 
 
@@ -30,16 +30,17 @@ class TaskQueries:
         seed: int | None = None,
         overlap: int = 1,
         due_date: date | None = None,
+        criterion_ids: list[int] | None = None,
     ) -> int:
-        """A task and its ordered items, written in one transaction; returns the task id."""
+        """A task, the criteria it grades and its ordered items, written in one transaction; returns its id."""
         if not item_uids:
             raise JudgeError("A task needs at least one item: widen the filter or the sample size.")
         with self.db.connect() as con:
             task_id = con.execute(
                 "INSERT INTO tasks (name, dataset_id, rubric_id, instructions, filter, sample_size, seed, overlap, "
-                "due_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "due_date, criterion_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [name, dataset_id, rubric_id, instructions, json.dumps(filter) if filter else None, sample_size,
-                 seed, overlap, due_date],
+                 seed, overlap, due_date, json.dumps(list(criterion_ids or []))],
             ).fetchall()[0][0]
             con.executemany(
                 "INSERT INTO task_items (task_id, item_uid, position) VALUES (?, ?, ?)",
@@ -54,6 +55,7 @@ class TaskQueries:
             raise NotFound(f"No labeling task with id {task_id} (see `judge task list`).")
         out = dict(zip(_TASK_KEYS, row))
         out["filter"] = json.loads(out["filter"]) if out["filter"] else {}
+        out["criterion_ids"] = json.loads(out["criterion_ids"]) if out["criterion_ids"] else []
         return out
 
     def tasks(self) -> pd.DataFrame:
@@ -120,21 +122,24 @@ class TaskQueries:
             ).fetchall()
         return [uid for (uid,) in rows]
 
-    def task_labels(self, task_id: int, *, kind: str = "label") -> pd.DataFrame:
-        """The current label of each (item, annotator) given in this task, in task order."""
+    def task_labels(self, task_id: int, *, kind: str = "label", criterion_id: int | None = None) -> pd.DataFrame:
+        """The current label of each (item, annotator, criterion) given in this task, in task order; one
+        criterion's only with `criterion_id`. `passed` is the resolved pass/fail."""
         with self.db.connect() as con:
             return con.execute(
                 """
-                SELECT l.id AS label_id, l.item_uid, ti.position, a.name AS annotator, l.score, l.passed,
-                       l.critique, l.source, l.created_at
+                SELECT l.id AS label_id, l.item_uid, ti.position, a.name AS annotator, c.name AS criterion,
+                       l.score, l.effective_passed AS passed, l.critique, l.source, l.created_at
                 FROM labels l
                 JOIN annotators a ON a.id = l.annotator_id
+                JOIN criteria c ON c.id = l.criterion_id
                 JOIN task_items ti ON ti.task_id = l.task_id AND ti.item_uid = l.item_uid
-                WHERE l.task_id = ? AND l.kind = ?
-                QUALIFY row_number() OVER (PARTITION BY l.item_uid, l.annotator_id ORDER BY l.id DESC) = 1
-                ORDER BY ti.position, a.name
+                WHERE l.task_id = ? AND l.kind = ? AND (?::INTEGER IS NULL OR l.criterion_id = ?)
+                QUALIFY row_number() OVER (PARTITION BY l.item_uid, l.annotator_id, l.criterion_id
+                                           ORDER BY l.id DESC) = 1
+                ORDER BY ti.position, c.position, a.name
                 """,
-                [task_id, kind],
+                [task_id, kind, criterion_id, criterion_id],
             ).df()
 
     def task_label_times(self, task_id: int) -> pd.DataFrame:

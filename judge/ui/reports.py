@@ -43,6 +43,14 @@ def _number(value: float, digits: int, percent: bool) -> str:
     return f"{value:.{max(digits - 2, 0)}%}" if percent else f"{value:.{digits}f}"
 
 
+def grade_text(score: Any, passed: Any) -> str:
+    """A grade as people read it: '4 (pass)', '2 (fail)', or 'pass' on a pass/fail criterion."""
+    verdict = "" if passed is None or passed != passed or passed is pd.NA else ("pass" if passed else "fail")
+    if score is None or score != score or score is pd.NA:
+        return verdict or "–"
+    return f"{int(score)} ({verdict})" if verdict else str(int(score))
+
+
 def comparison_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> pd.DataFrame:
     """compare_runs' rows as a table of readable columns and formatted values ('–' where a value is undefined)."""
     def text(value: Any, pattern: str) -> str:
