@@ -19,8 +19,13 @@ if len(runs) < 2:
     page_link("pages/run.py", label="Run a judge", icon=":material/play_circle:")
     st.stop()
 
-labels = run_labels(runs)
-picked = st.multiselect("Runs", list(labels), default=default_comparison(runs), format_func=labels.get,
+criteria = sorted({str(c) for c in runs["criterion"].dropna()})
+criterion = st.selectbox("Criterion", ["(all)", *criteria], key="compare.criterion",
+                         help="Runs are compared on the labels of one criterion: pick runs of the same one.")
+shown = runs if criterion == "(all)" else runs[runs["criterion"] == criterion]
+labels = run_labels(shown)
+default = [run_id for run_id in default_comparison(runs) if run_id in labels] or default_comparison(shown)
+picked = st.multiselect("Runs", list(labels), default=default, format_func=labels.get,
                         key="compare.runs", placeholder="Pick two or more runs made on the same dataset")
 if len(picked) < 2:
     st.info("Pick two or more runs made on the same dataset.", icon=":material/info:")
@@ -29,14 +34,17 @@ if len(picked) < 2:
 with errors_shown():
     result = report("compare_runs", picked)
     short = run_labels([row["run"] for row in result["runs"]], compact=True)
-    st.caption(f"{result['common_items']:,} items judged by every run; {result['excluded_fewshot']:,} few-shot "
-               "examples left out.")
+    measured = result["criterion"]
+    pass_fail = measured["scale"] == "pass/fail"
+    key, title = ("pass_fail_kappa", "Pass/fail kappa") if pass_fail else ("quadratic_kappa", "Quadratic kappa")
+    st.caption(f"Criterion **{measured['name']}** ({measured['scale']}): {result['common_items']:,} items judged "
+               f"by every run; {result['excluded_fewshot']:,} few-shot examples left out.")
     table = comparison_table(result["runs"], short)
-    st.dataframe(table, hide_index=True, key="compare.table", width="stretch",
-                 column_order=["Run", "Labeled items", "Quadratic kappa", "95% interval", "Pass/fail kappa",
-                               "Recall of failures"])
-    st.plotly_chart(interval_chart([(short[r["run"]["id"]], r["quadratic_kappa"]) for r in result["runs"]],
-                                   title="Quadratic kappa with 95% intervals", axis_title="quadratic kappa"),
+    order = (["Run", "Labeled items", "Pass/fail kappa", "Recall of failures"] if pass_fail else
+             ["Run", "Labeled items", "Quadratic kappa", "95% interval", "Pass/fail kappa", "Recall of failures"])
+    st.dataframe(table, hide_index=True, key="compare.table", width="stretch", column_order=order)
+    st.plotly_chart(interval_chart([(short[r["run"]["id"]], r[key]) for r in result["runs"]],
+                                   title=f"{title} with 95% intervals", axis_title=title.lower()),
                     key="compare.chart")
 
     st.subheader("Cost and speed")
@@ -51,7 +59,8 @@ with errors_shown():
         fig = d["difference"]
         verdict = (f"**{short[d['better']]}** agrees better with people" if d["significant"]
                    else "no significant difference")
-        st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: kappa difference {figure_text(fig)} "
+        st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: {d['figure'].replace('_', ' ')} difference "
+                    f"{figure_text(fig)} "
                     f"({interval_text(fig)}): {verdict}")
 
     st.subheader("Judges against each other")

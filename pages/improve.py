@@ -12,6 +12,7 @@ from judge.ui.improve import (
 )
 from judge.ui.judges import secrets
 from judge.ui.nav import page_link
+from judge.ui.reports import grade_text
 from judge.ui.run import judge_choices, load_choice
 from judge.ui.run_labels import run_labels
 
@@ -48,17 +49,21 @@ with errors_shown():
     else:
         right.caption(f"A {current.kind} judge runs offline: no model, no key, no cost.")
     store = get_store()
-    split = cached("heldout_split", dataset, spec_name=current.name)
+    criteria = [c.name for c in read("criteria", dataset)]
+    criterion = left.selectbox("Criterion", criteria, key=f"improve.criterion.{dataset}",
+                               index=criteria.index(current.judged_criterion) if current.judged_criterion in criteria
+                               else 0, help="The people's labels that score the candidates.")
+    split = cached("heldout_split", dataset, spec_name=current.name, criterion=criterion)
     left.markdown(f"**{len(split.tuning):,}** tuning items · **{len(split.heldout):,}** held-out items")
 
-    runs = finished[finished["spec_name"] == current.name]
+    runs = finished[(finished["spec_name"] == current.name) & (finished["criterion"] == criterion)]
     st.subheader("Disagreements on tuning items")
     if not len(runs):
         st.info("No finished run of this judge on this dataset yet: run it on the tuning items to see where it "
                 "disagrees with people.", icon=":material/info:")
         if st.button("Run on the tuning items", icon=":material/play_arrow:", disabled=not split.tuning):
             run_id = start_run(store, dataset=dataset, spec=current, model=model, item_uids=split.tuning,
-                               name="improve: tuning", secrets=secrets())
+                               name="improve: tuning", secrets=secrets(), criterion=criterion)
             run_in_background(store, run_id, secrets=secrets())
             st.toast(f"Started run {run_id}; this page shows it when it is done.", icon=":material/rocket_launch:")
         base = None
@@ -71,7 +76,8 @@ with errors_shown():
         if not len(rows):
             st.success("The judge agrees with people on every tuning item it scored.", icon=":material/check:")
         for row in rows.head(20).itertuples():
-            title = f"{row.item_id}: human {row.human_score}, judge {row.judge_score} ({row.direction})"
+            title = (f"{row.item_id}: human {grade_text(row.human_score, row.human_passed)}, "
+                     f"judge {grade_text(row.judge_score, row.judge_passed)} ({row.direction})")
             with st.expander(title):
                 st.markdown("**Response**")
                 st.text(str(row.output)[:2000])
@@ -117,7 +123,7 @@ with errors_shown():
     if st.button("Score candidates on held-out", type="primary", icon=":material/leaderboard:",
                  disabled=not candidates):
         st.session_state[JOB] = start_scoring(dataset, {"current": current.to_dict(), **candidates}, model=model,
-                                              seed=split.seed, concurrency=16)
+                                              seed=split.seed, concurrency=16, criterion=criterion)
 
 
 @st.fragment(run_every=1.0)
@@ -140,8 +146,9 @@ def scoring_view() -> None:
             return
         number = st.column_config.NumberColumn
         st.dataframe(leaderboard_table(board), hide_index=True, width="stretch",
-                     column_config={"rank": "Rank", "candidate": "Candidate", "kappa": number("Kappa", format="%.3f"),
-                                    "kappa 95% CI": "Kappa 95% CI", "exact": number("Exact", format="percent"),
+                     column_config={"rank": "Rank", "candidate": "Candidate",
+                                    "kappa": number(board.figure.replace("_", " ").capitalize(), format="%.3f"),
+                                    "kappa 95% CI": "95% CI", "exact": number("Exact", format="percent"),
                                     "pass/fail kappa": number("Pass/fail kappa", format="%.3f"),
                                     "vs current": number("Vs current", format="%+.3f"),
                                     "vs current 95% CI": "Vs current 95% CI", "n": "Items", "run": "Run"})

@@ -19,11 +19,14 @@ if not judges:
             icon=":material/info:")
     page_link("pages/run.py", label="Run a judge", icon=":material/play_circle:")
     st.stop()
-judge_name = st.selectbox("Judge", judges, index=judges.index(busiest_judge(runs)), key="trends.judge",
-                          format_func=lambda name: f"{name} ({(runs['spec_name'] == name).sum()} runs)")
+pick_col, criterion_col = st.columns([2, 1])
+judge_name = pick_col.selectbox("Judge", judges, index=judges.index(busiest_judge(runs)), key="trends.judge",
+                                format_func=lambda name: f"{name} ({(runs['spec_name'] == name).sum()} runs)")
+criteria = sorted({str(c) for c in runs.loc[runs["spec_name"] == judge_name, "criterion"].dropna()})
+criterion = criterion_col.selectbox("Criterion", criteria, key=f"trends.criterion.{judge_name}") if criteria else None
 
 with errors_shown():
-    result = report("trend", judge_name)
+    result = report("trend", judge_name, criterion=criterion)
     points = result["points"]
     if len(points) < 2:
         st.info("This judge has one run so far: run it again on the next version of your app to draw a trend.",

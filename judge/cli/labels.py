@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     verdict.add_argument("--pass", dest="passed", action="store_true", default=None)
     verdict.add_argument("--fail", dest="passed", action="store_false")
     label.add_argument("--critique")
+    label.add_argument("--criterion", help="the criterion graded (default: the dataset's only one)")
     label.add_argument("--final", action="store_true",
                        help="record the owner's final (adjudicated) label for the item")
     label.set_defaults(handler=_label)
@@ -73,9 +74,11 @@ def _item_uid(store, args) -> str:
 
 def _label(store, args) -> int:
     kind = "adjudication" if args.final else "label"
-    label_id = store.add_label(_item_uid(store, args), args.annotator, score=args.score, passed=args.passed,
-                               critique=args.critique, source="cli", kind=kind)
-    print(f"label {label_id} saved ({kind} by {args.annotator} on item {args.item})")
+    uid = _item_uid(store, args)
+    label_id = store.add_label(uid, args.annotator, score=args.score, passed=args.passed,
+                               critique=args.critique, criterion=args.criterion, source="cli", kind=kind)
+    criterion = store.item_criterion(uid, args.criterion).name
+    print(f"label {label_id} saved ({kind} by {args.annotator} on item {args.item}, criterion {criterion})")
     return 0
 
 

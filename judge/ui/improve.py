@@ -49,7 +49,7 @@ def cached(name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def start_scoring(dataset: str, candidates: dict[str, dict[str, Any]], *, model: str | None, seed: int,
-                  concurrency: int) -> str:
+                  concurrency: int, criterion: str | None = None) -> str:
     """Validate the candidates, then score them on the held-out items in the background; returns a job id."""
     specs = [JudgeSpec.from_dict(body).validate() for body in candidates.values()]
     job = ScoringJob(dataset=dataset, labels=list(candidates))
@@ -58,7 +58,7 @@ def start_scoring(dataset: str, candidates: dict[str, dict[str, Any]], *, model:
     def target() -> None:
         try:
             job.board = score_candidates(store, dataset, specs, labels=job.labels, seed=seed, model=model,
-                                         concurrency=concurrency, secrets=keys,
+                                         concurrency=concurrency, secrets=keys, criterion=criterion,
                                          on_run=lambda label, run_id: job.runs.__setitem__(label, run_id))
         except JudgeError as exc:
             job.error = str(exc)
@@ -95,7 +95,7 @@ def leaderboard_table(board: Leaderboard) -> pd.DataFrame:
 
     return pd.DataFrame([{
         "rank": row["rank"], "candidate": row["label"],
-        "kappa": row["quadratic_kappa"]["value"], "kappa 95% CI": ci(row["quadratic_kappa"]),
+        "kappa": row[board.figure]["value"], "kappa 95% CI": ci(row[board.figure]),
         "exact": row["exact_agreement"]["value"], "pass/fail kappa": row["pass_fail_kappa"]["value"],
         "vs current": None if row["current"] else row["vs_current"]["value"],
         "vs current 95% CI": "" if row["current"] else ci(row["vs_current"]),

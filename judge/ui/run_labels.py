@@ -74,11 +74,11 @@ def _distinct(parts: dict[str, dict[str, str]], keys: list[str]) -> int:
 def default_comparison(runs: pd.DataFrame) -> list[str]:
     """The two latest finished runs that judged the same items of one dataset, newest first; [] if none.
 
-    Same items is read as: same dataset version, app version tag and item count (runs over different app
-    versions of one dataset score different items and have nothing in common to compare).
+    Same items is read as: same dataset version, criterion, app version tag and item count (runs over different
+    app versions of one dataset score different items and have nothing in common to compare).
     """
     done = runs[runs["status"] == "done"].sort_values("created_at", ascending=False)
-    keys = ["dataset", "dataset_version", "version_tag", "total_items"]
+    keys = [k for k in ("dataset", "dataset_version", "criterion", "version_tag", "total_items") if k in runs]
     for _, group in done.groupby(keys, sort=False, dropna=False):
         if len(group) >= 2:
             return [str(run_id) for run_id in group["id"].head(2)]
