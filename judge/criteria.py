@@ -31,7 +31,7 @@ PASS_FAIL_KEYS = ("pass", "fail")
 MAX_CRITERION_NAME = 64
 
 
-class InvalidLabel(JudgeError):
+class InvalidLabel(JudgeError, ValueError):
     """A grade that does not fit its criterion's scale; the message says what a valid grade looks like."""
 
 
@@ -49,6 +49,11 @@ def is_missing(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def is_blank(value: Any) -> bool:
+    """Missing, or text with nothing but white space: a cell or field that says nothing."""
+    return is_missing(value) or (isinstance(value, str) and not value.strip())
 
 
 def coerce_score(value: Any, *, what: str = "A score") -> int | None:

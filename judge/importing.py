@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,8 +21,8 @@ import pandas as pd
 
 from judge.config import MAX_CELL_CHARS
 from judge.criteria import (
-    DEFAULT_CRITERION, SCALE_PASS_FAIL, SCALE_SCORE, InvalidCriterion, check_criterion_name, guess_scale,
-    resolve_pass_column, round_score,
+    DEFAULT_CRITERION, SCALE_PASS_FAIL, SCALE_SCORE, InvalidCriterion, check_criterion_name, coerce_passed,
+    coerce_score, guess_scale, is_missing, resolve_pass_column, round_score,
 )
 from judge.errors import ImportFailed, NotFound
 from judge.store.datasets import item_uid
@@ -56,8 +55,6 @@ _ANNOTATOR_COLUMN = re.compile(r"^(score|passed|critique)(?:\[([^\]]+)\])?:(.+)$
 
 CONTEXT_SEPARATOR = "\n\n---\n\n"
 
-_PASS_WORDS = {"true": True, "pass": True, "passed": True, "yes": True, "y": True, "1": True,
-               "false": False, "fail": False, "failed": False, "no": False, "n": False, "0": False}
 
 
 @dataclass
@@ -237,10 +234,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 # -- cell values ------------------------------------------------------------------------------------------
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
 def _plain(value: Any) -> Any:
     """A JSON-ready Python value (numpy scalars and arrays from Parquet become int/float/list)."""
     if hasattr(value, "tolist"):
@@ -249,7 +242,7 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    return None if _is_missing(value) else value
+    return None if is_missing(value) else value
 
 
 def _text(value: Any) -> str | None:
@@ -284,7 +277,7 @@ def _context_text(value: Any) -> str | None:
         if isinstance(parsed, list):
             value = parsed
     if isinstance(value, list):
-        passages = [_passage(v).strip() for v in value if not _is_missing(v)]
+        passages = [_passage(v).strip() for v in value if not is_missing(v)]
         return CONTEXT_SEPARATOR.join(p for p in passages if p) or None
     return _text(value)
 
@@ -293,30 +286,13 @@ _SCORE_TEXTS = {str(n): n for n in range(1, 6)}
 
 
 def _score(value: Any) -> int | None:
-    if type(value) is str and value.strip() in _SCORE_TEXTS:
+    if type(value) is str and value.strip() in _SCORE_TEXTS:  # the common case, without the general path
         return _SCORE_TEXTS[value.strip()]
-    value = _plain(value)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"a score must be a whole number from 1 to 5, not {value!r}.") from None
-    if isinstance(value, bool) or not number.is_integer() or not 1 <= number <= 5:
-        raise ValueError(f"a score must be a whole number from 1 to 5, not {value!r}.")
-    return int(number)
+    return coerce_score(_plain(value))
 
 
 def _passed(value: Any) -> bool | None:
-    value = _plain(value)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return value
-    word = _text(value).strip().lower()
-    if word not in _PASS_WORDS:
-        raise ValueError(f"pass/fail must be one of true/false, pass/fail, yes/no or 1/0, not {value!r}.")
-    return _PASS_WORDS[word]
+    return coerce_passed(_plain(value))
 
 
 def _stripped_text(value: Any) -> str | None:
@@ -452,7 +428,7 @@ def _label_frames(
         if orphan:
             warnings.append(f"{orphan} critique(s) in '{roles['critique']}' have no score or pass/fail and "
                             "were not imported as labels.")
-        if "score" in roles or scales.get(criterion) == SCALE_SCORE:
+        if frame["score"].notna().any() or scales.get(criterion) == SCALE_SCORE:
             scales[criterion] = SCALE_SCORE
         elif graded.any():
             scales.setdefault(criterion, SCALE_PASS_FAIL)

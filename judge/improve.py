@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from judge import metrics as M
+from judge.criteria import is_blank
 from judge.errors import JudgeError
 from judge.reports.agreement import agreement_figures, fewshot_uids
 from judge.reports.figures import figure, undefined
@@ -381,5 +382,4 @@ def promote(store, spec: JudgeSpec) -> int:
 
 
 def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value)) and value is not pd.NA \
-        and str(value).strip() != ""
+    return not is_blank(value)

@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-import pandas as pd
 
-from judge.builtin_specs import BUILTIN_SPECS, DEFAULT_MODEL
+from judge.builtin_specs import BUILTIN_SPECS, DEFAULT_MODEL  # noqa: F401  (DEFAULT_MODEL: part of the public face)
 from judge.criteria import is_missing
 from judge.errors import InvalidSpec, NotFound
 from judge.offline import validate_checks

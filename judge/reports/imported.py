@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from judge.criteria import run_criterion
+from judge.criteria import InvalidLabel, coerce_score, is_missing, run_criterion
 from judge.errors import ImportFailed
 from judge.importing import detect_columns, read_table
 
@@ -62,7 +61,7 @@ def import_run(store, path: str | Path, *, dataset: str, score_column: str, name
 
 
 def _text(value) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if is_missing(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -70,11 +69,10 @@ def _text(value) -> str | None:
 
 
 def _score(value) -> tuple[int | None, str | None]:
-    text = _text(value)
     try:
-        number = float(text) if text is not None else math.nan
-    except ValueError:
-        number = math.nan
-    if not number.is_integer() or not 1 <= number <= 5:
-        return None, f"imported score {text!r} is not a whole number from 1 to 5"
-    return int(number), None
+        score = coerce_score(value)
+    except InvalidLabel:
+        score = None
+    if score is None:
+        return None, f"imported score {_text(value)!r} is not a whole number from 1 to 5"
+    return score, None

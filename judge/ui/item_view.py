@@ -11,12 +11,14 @@ from typing import Any, Mapping
 
 import streamlit as st
 
+from judge.criteria import is_blank
+
 FIELD_TITLES = {"input": "Input", "output": "Output", "context": "Context", "reference": "Reference"}
 MAX_FIELD_HEIGHT = 360
 
 
 def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and value != value) and str(value).strip() != ""
+    return not is_blank(value)
 
 
 def show_field(title: str, value: Any, *, height: int | None = MAX_FIELD_HEIGHT) -> None:
