@@ -27,9 +27,9 @@ def write_csv(path, outputs: list[str]) -> None:
 def grade(page, score: int, critique: str, *, with_shortcut: bool = False) -> None:
     page.locator('[data-testid="stRadio"]').first.locator("label").filter(
         has_text=re.compile(rf"^{score} ·")).click()
-    page.get_by_label("Critique").fill(critique)
+    page.get_by_label(re.compile("critique$")).fill(critique)
     if with_shortcut:
-        page.get_by_label("Critique").blur()
+        page.get_by_label(re.compile("critique$")).blur()
         page.keyboard.press("Control+s")
     else:
         page.get_by_role("button", name=re.compile("Save and next")).click()
@@ -98,3 +98,39 @@ def test_hostile_output_is_shown_literally_and_never_runs(dashboard, page, tmp_p
     assert page.evaluate("typeof window.pwned") == "undefined"
     assert dialogs == []
     assert page.locator('img[src="x"]').count() == 0
+
+
+def test_label_two_criteria_of_one_item_reload_and_find_both(dashboard, page, tmp_path):
+    csv = tmp_path / "answers.csv"
+    write_csv(csv, ["Reset it from Settings.", "Call support."])
+    store = dashboard.store()
+    import_file(store, csv, dataset="answers", criterion="helpfulness")
+    store.define_criterion("answers", "safe", "pass/fail")
+
+    page.goto(f"{dashboard.url}/label?annotator=dana&dataset=answers")
+    settle(page)
+    page.get_by_text("Item 1 of 2").wait_for()
+    page.get_by_text("helpfulness · 1-5").wait_for()
+    page.get_by_text("safe · pass or fail").wait_for()
+    page.locator('[data-testid="stRadio"]').first.locator("label").filter(has_text=re.compile(r"^3 ·")).click()
+    page.get_by_label("helpfulness: critique").fill("Right, but terse")
+    safe = page.locator('[data-testid="stRadio"]').filter(has=page.get_by_text("safe: pass or fail", exact=True))
+    safe.locator("label").filter(has_text=re.compile(r"^Fail ·")).click()
+    page.get_by_label("safe: critique").fill("Leaks a password hint")
+    page.get_by_role("button", name=re.compile("Save and next")).click()
+    settle(page)
+    page.get_by_text("Item 2 of 2").wait_for()
+
+    page.reload()
+    settle(page)
+    page.get_by_text("1 of 2 items in this queue labeled by you").wait_for()
+    page.get_by_role("button", name=re.compile("Skip")).click()  # the queue puts unlabeled items first
+    settle(page)
+    page.get_by_text("editing adds a new version").wait_for()
+    assert page.get_by_label("helpfulness: critique").input_value() == "Right, but terse"
+    assert page.get_by_label("safe: critique").input_value() == "Leaks a password hint"
+
+    labels = store.latest_labels(store.dataset("answers")["id"], annotator="dana")
+    saved = {row.criterion: (None if pd.isna(row.score) else row.score, row.passed, row.critique)
+             for row in labels.itertuples()}
+    assert saved == {"helpfulness": (3, False, "Right, but terse"), "safe": (None, False, "Leaks a password hint")}

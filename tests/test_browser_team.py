@@ -29,7 +29,7 @@ def seed_task(store, *, overlap: int = 2) -> int:
 def grade(page, score: int, critique: str, *, done_after: int) -> None:
     page.locator('[data-testid="stRadio"]').first.locator("label").filter(
         has_text=re.compile(rf"^{score} ·")).click()
-    page.get_by_label("Critique").fill(critique)
+    page.get_by_label(re.compile("critique$")).fill(critique)
     page.get_by_role("button", name=re.compile("Save and next")).click()
     page.get_by_text(re.compile(rf"^{done_after} of \d+ items labeled by you")).wait_for()  # the saved label is counted: the next item is up
     settle(page)
