@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
+    "judge.criteria": ["Criterion", "resolve_pass"],
     "judge.distill": ["distill_judge"],
     "judge.errors": ["ImportFailed", "JudgeError", "NotFound", "StoreBusy"],
     "judge.exporting": ["export_bytes", "export_frame"],
@@ -20,9 +21,9 @@ _EXPORTS = {
         "GateResult", "agreement_report", "compare_runs", "gate", "human_agreement", "import_run", "judge_card",
         "trend",
     ],
-    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "estimate_run", "execute_run", "run_in_background",
-                     "start_run"],
-    "judge.specs": ["JudgeSpec", "builtin_specs", "examples_from_labels", "load_spec"],
+    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "estimate_run", "execute_run", "judge_items",
+                     "run_in_background", "start_run"],
+    "judge.specs": ["JudgeSpec", "builtin_specs", "examples_from_labels", "load_spec", "save_spec"],
     "judge.store": ["Store"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

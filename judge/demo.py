@@ -100,9 +100,9 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
             for criterion in criteria:
                 description, anchors = DEMO_RUBRICS[criterion]
                 store.save_rubric(criterion, description, anchors)
-            mapping = {role: None for role in ("score", "passed", "critique")} if criteria else None
-            result = import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR, column_map=mapping,
-                                 criteria=criteria or None)
+            first, *others = criteria or [None]  # the plain score/critique columns grade the first criterion
+            result = import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR, criterion=first,
+                                 criteria={other: criteria[other] for other in others} or None)
             labels_file = items_file.with_name(f"{items_file.stem}_labels.csv")
             for criterion, column in criteria.items() if labels_file.exists() else ():
                 other = "passed" if column == "score" else "score"

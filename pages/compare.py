@@ -63,10 +63,11 @@ with errors_shown():
                     f"{figure_text(fig)} "
                     f"({interval_text(fig)}): {verdict}")
 
-    st.subheader("Judges against each other")
-    st.caption("How often the judges agree with each other, people aside.")
-    st.dataframe([{"Judge A": short[p["a"]], "Judge B": short[p["b"]], "Items": p["n"],
-                   "Quadratic kappa": figure_text(p["quadratic_kappa"]),
-                   "95% interval": interval_text(p["quadratic_kappa"]),
-                   "Exact agreement": figure_text(p["exact_agreement"], percent=True)}
-                  for p in result["inter_judge"]], hide_index=True, key="compare.inter", width="stretch")
+    if result["inter_judge"]:  # on 1-5 scores; a pass/fail criterion has no scale to agree on
+        st.subheader("Judges against each other")
+        st.caption("How often the judges agree with each other, people aside.")
+        st.dataframe([{"Judge A": short[p["a"]], "Judge B": short[p["b"]], "Items": p["n"],
+                       "Quadratic kappa": figure_text(p["quadratic_kappa"]),
+                       "95% interval": interval_text(p["quadratic_kappa"]),
+                       "Exact agreement": figure_text(p["exact_agreement"], percent=True)}
+                      for p in result["inter_judge"]], hide_index=True, key="compare.inter", width="stretch")

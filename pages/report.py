@@ -81,7 +81,8 @@ with errors_shown():
                              judge=[grade_text(s, p) for s, p in zip(table["judge_score"], table["judge_passed"])])
         st.caption(f"{len(table):,} labeled items where the judge disagrees with the people: a different pass/fail "
                    "first, then the furthest apart.")
-        st.dataframe(table[["item_id", "human", "judge", "distance", "reasoning", "critique"]],
+        shown = ["item_id", "human", "judge", *([] if pass_fail else ["distance"]), "reasoning", "critique"]
+        st.dataframe(table[shown],
                      hide_index=True, key="report.disagreements", width="stretch",
                      column_config={"item_id": "Item", "human": "Human", "judge": "Judge", "distance": "Off by",
                                     "reasoning": st.column_config.TextColumn("Judge's reasoning", width="large"),

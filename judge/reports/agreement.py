@@ -129,7 +129,7 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
                                     seed=seed, boot_tables=figures["_boot_pass_tables"]),
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
-        "human_ceiling": _ceiling(annotators, n_boot=n_boot, seed=seed),
+        "human_ceiling": _ceiling(annotators, pass_fail=run.get("scale") == "pass/fail", n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
 
@@ -169,10 +169,12 @@ def _reference_subset(run: dict[str, Any], both: pd.DataFrame, *, n_boot: int, s
             **{key: scores[key] for key in keep}}
 
 
-def _ceiling(annotators: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
+def _ceiling(annotators: pd.DataFrame, *, pass_fail: bool, n_boot: int, seed: int) -> dict[str, Any]:
+    """How far people agree with each other on the criterion: ordinal alpha on 1-5 scores, nominal alpha
+    on pass/fail for a pass/fail criterion (whose labels have no scores)."""
     humans = human_agreement_from_labels(annotators, n_boot=n_boot, seed=seed)
     return {
-        "krippendorff_alpha": humans["krippendorff_alpha"],
+        "krippendorff_alpha": humans["pass_fail_alpha" if pass_fail else "krippendorff_alpha"],
         "pairwise_quadratic_kappa": [{"a": p["a"], "b": p["b"], **p["quadratic_kappa"]} for p in humans["pairwise"]],
         "annotators": len(humans["annotators"]),
     }

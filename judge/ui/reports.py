@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from judge import reports
+from judge.criteria import is_missing
 from judge.specs import builtin_specs
 from judge.ui import computed
 
@@ -45,8 +46,8 @@ def _number(value: float, digits: int, percent: bool) -> str:
 
 def grade_text(score: Any, passed: Any) -> str:
     """A grade as people read it: '4 (pass)', '2 (fail)', or 'pass' on a pass/fail criterion."""
-    verdict = "" if passed is None or passed != passed or passed is pd.NA else ("pass" if passed else "fail")
-    if score is None or score != score or score is pd.NA:
+    verdict = "" if is_missing(passed) else ("pass" if passed else "fail")
+    if is_missing(score):
         return verdict or "–"
     return f"{int(score)} ({verdict})" if verdict else str(int(score))
 
