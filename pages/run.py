@@ -31,6 +31,12 @@ with errors_shown():
     choices = judge_choices()
     choice = left.selectbox("Judge", list(choices), key="run.judge")
     spec = load_choice(choices[choice])
+    criteria = [c.name for c in read("criteria", dataset)]
+    criterion = left.selectbox(
+        "Measured on criterion", criteria, key=f"run.criterion.{dataset}",
+        index=criteria.index(spec.judged_criterion) if spec.judged_criterion in criteria else 0,
+        help="Whose human labels this run is compared with. The judge grades "
+             f"'{spec.judged_criterion}'.") if criteria else None
     models: list = [None]
     base_url = None
     if spec.kind == "llm":
@@ -60,7 +66,7 @@ with errors_shown():
                            ".streamlit/secrets.toml, or pick an offline judge.", icon=":material/key_off:")
         if st.button("Start", type="primary", icon=":material/play_arrow:"):
             run_ids = launch(dataset, spec, models, base_url=base_url, concurrency=int(concurrency),
-                             samples=int(samples), version_tag=version_tag)
+                             samples=int(samples), version_tag=version_tag, criterion=criterion)
             st.session_state[VIEW] = run_ids[-1]  # the run list below is built after this: show the new run
             st.toast(f"Started {len(run_ids)} run(s) in the background.", icon=":material/rocket_launch:")
 

@@ -20,7 +20,7 @@ from judge.ui.run_labels import model_text
 SUGGESTED_MODELS = ("openai/gpt-4.1-mini", "openai/gpt-4o-mini", "openai/gpt-4.1", "anthropic/claude-3-5-haiku-latest",
                     "anthropic/claude-sonnet-4-0")
 # Column -> heading shown on the page.
-RUN_COLUMNS = {"spec_name": "Judge", "model": "Model", "dataset": "Dataset", "version_tag": "App version",
+RUN_COLUMNS = {"spec_name": "Judge", "criterion": "Criterion", "model": "Model", "dataset": "Dataset", "version_tag": "App version",
                "status": "Status", "done": "Verdicts", "failed": "Failed", "mean_score": "Mean score",
                "pass_rate": "Pass rate", "cost_usd": "Cost", "created_at": "Started", "id": "Run id"}
 VERDICT_COLUMNS = {"item_id": "Item", "sample": "Sample", "score": "Score", "passed": "Passed",
@@ -68,12 +68,13 @@ def estimate(dataset: str, spec: JudgeSpec, model: str | None, base_url: str | N
 
 
 def launch(dataset: str, spec: JudgeSpec, models: list[str | None], *, base_url: str | None, concurrency: int,
-           samples: int, version_tag: str | None) -> list[str]:
+           samples: int, version_tag: str | None, criterion: str | None = None) -> list[str]:
     """Create one run per model (all validated before any starts), then execute each in the background."""
     store = get_store()
     keys = secrets()
     run_ids = [start_run(store, dataset=dataset, spec=spec, model=model, base_url=base_url, concurrency=concurrency,
-                         samples=samples, version_tag=version_tag, secrets=keys) for model in models]
+                         samples=samples, version_tag=version_tag, secrets=keys, criterion=criterion)
+               for model in models]
     for run_id in run_ids:
         run_in_background(store, run_id, secrets=keys)
     return run_ids
