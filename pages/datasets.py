@@ -25,7 +25,7 @@ with errors_shown():
 
     names = list(datasets["name"])
     wanted = st.query_params.get("dataset")
-    name_col, version_col, _ = st.columns([2, 1, 2])
+    name_col, version_col, criterion_col = st.columns([2, 1, 2])
     name = name_col.selectbox("Dataset", names, index=names.index(wanted) if wanted in names else 0)
     st.query_params["dataset"] = name
     versions = read("dataset_versions", name)
@@ -33,8 +33,11 @@ with errors_shown():
         "Version", list(versions["version"]), format_func=lambda v: f"v{v}", key=f"datasets.version.{name}",
     )
     dataset = read("dataset", name, int(version))
+    criteria = [c.name for c in read("criteria", name)]
+    criterion = criterion_col.selectbox("Criterion", criteria, key=f"datasets.criterion.{name}",
+                                        help="Labels, scores and pass rates below are of this criterion.")
     items = read("items", dataset["id"])
-    labels = read("latest_labels", dataset["id"])
+    labels = read("latest_labels", dataset["id"], criterion=criterion)
     table = items_with_labels(items, labels)
 
     labeled = int((table["annotators"] > 0).sum())
