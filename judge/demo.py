@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from judge.importing import import_file, import_labels
+from judge.importing import import_file, import_labels, read_table
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_ANNOTATOR = "maya"
@@ -100,6 +100,8 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
             for criterion in criteria:
                 description, anchors = DEMO_RUBRICS[criterion]
                 store.save_rubric(criterion, description, anchors)
+            columns = set(read_table(items_file).columns)
+            criteria = {c: column for c, column in criteria.items() if column in columns}
             first, *others = criteria or [None]  # the plain score/critique columns grade the first criterion
             result = import_file(store, items_file, dataset=name, annotator=DEMO_ANNOTATOR, criterion=first,
                                  criteria={other: criteria[other] for other in others} or None)
@@ -143,8 +145,9 @@ def run_demo_judges(store, dataset: str) -> list[str]:
 
     versions = sorted({str(m["app_version"]) for m in items["metadata"] if m.get("app_version") is not None})
     by_version = dataset in DEMO_TREND_DATASETS and len(versions) > 1
+    criteria = {c.name for c in store.criteria(dataset)}
     for spec_name, criterion in DEMO_JUDGES.get(dataset, ()):
-        if by_version and spec_name == DEMO_TREND_JUDGE:
+        if (by_version and spec_name == DEMO_TREND_JUDGE) or criterion not in criteria:
             continue
         run(spec_name, version_tag=ALL_VERSIONS if len(versions) > 1 else None, name=f"demo: {criterion}",
             criterion=criterion)
@@ -157,7 +160,7 @@ def run_demo_judges(store, dataset: str) -> list[str]:
             if version == versions[0]:
                 store.pin_baseline(DEMO_TREND_JUDGE, run_id)
     for name, criterion in DEMO_DISTILLED:
-        if name != dataset:
+        if name != dataset or criterion not in criteria:
             continue
         humans = store.human_item_labels(int(info["id"]), store.criterion(dataset, criterion).id)
         if humans[["human_score", "human_passed"]].notna().any(axis=1).sum() >= MIN_LABELS:

@@ -34,11 +34,12 @@ def test_query_trees_get_one_tree_match_run_per_app_version(demo_store):
     assert demo_store.baseline_run(DEMO_TREND_JUDGE) == runs["id"].iloc[0]
 
 
-def test_support_gets_two_reference_judges_and_the_distilled_judge(demo_store):
+def test_support_gets_reference_judges_and_a_distilled_judge_per_criterion(demo_store):
     runs = _runs(demo_store, "support")
-    assert sorted(runs["spec_name"]) == ["distilled:support", "reference_f1", "reference_rouge"]
-    tags = runs.set_index("spec_name")["version_tag"]
-    assert tags["reference_rouge"] == tags["reference_f1"] == "all versions"
+    assert sorted(zip(runs["spec_name"], runs["criterion"])) == [
+        ("distilled:support:helpfulness", "helpfulness"), ("distilled:support:resolved", "resolved"),
+        ("reference_f1", "helpfulness"), ("reference_f1", "resolved"), ("reference_rouge", "helpfulness")]
+    assert set(runs["version_tag"]) == {"all versions"}
     assert set(runs["status"]) == {"done"} and set(runs["done"]) == {80}
     assert runs["cost_usd"].fillna(0).sum() == 0, "offline judges cost nothing"
 
@@ -52,7 +53,8 @@ def test_trend_shows_the_app_versions_against_the_pinned_baseline(demo_store):
 
 
 def test_compare_works_on_the_two_reference_judges(demo_store):
-    runs = _runs(demo_store, "support").set_index("spec_name")
+    runs = _runs(demo_store, "support")
+    runs = runs[runs["criterion"] == "helpfulness"].set_index("spec_name")
     pair = [runs.loc["reference_rouge", "id"], runs.loc["reference_f1", "id"]]
     result = compare_runs(demo_store, pair, n_boot=200)
     assert result["common_items"] == 80

@@ -23,11 +23,12 @@ from judge.reports.figures import (
 )
 from judge.reports.passrate import true_pass_rate
 
-LABEL_RULE = ("labels of the run's criterion only; latest label per annotator; an adjudication wins, else the "
+LABEL_RULE = ("labels of the run's criterion only, given under the rubric version the run recorded (labels "
+              "without a recorded version count); latest label per annotator; an adjudication wins, else the "
               "lower median of the annotators' scores (even count: the lower middle score) and the majority of "
               "their pass/fail (a tie fails); a label's pass/fail is what was ticked, else score >= the pass "
               "threshold of the rubric version it was given under, resolved when it was written; few-shot "
-              "example items are left out")
+              "example items (marked, named or identical in content) are left out of every figure")
 
 
 def floats(column: pd.Series) -> np.ndarray:
@@ -35,10 +36,18 @@ def floats(column: pd.Series) -> np.ndarray:
     return column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
-def fewshot_uids(store, spec_name: str | None, spec: dict[str, Any]) -> set[str]:
-    """Items a judge has seen as few-shot examples: active marks plus examples that name an item_uid."""
+def fewshot_uids(store, spec_name: str | None, spec: dict[str, Any], dataset_id: int | None = None) -> set[str]:
+    """Items a judge has seen as few-shot examples: active marks, examples that name an item_uid, and (with
+    `dataset_id`) items of that dataset whose input and output are an example's, even when the example was
+    saved without its item_uid."""
     marked = set(store.fewshot_items(spec_name)) if spec_name else set()
-    named = {str(example["item_uid"]) for example in spec.get("examples") or [] if example.get("item_uid")}
+    examples = spec.get("examples") or []
+    named = {str(example["item_uid"]) for example in examples if example.get("item_uid")}
+    unnamed = {(str(e.get("input") or ""), str(e.get("output") or "")) for e in examples if not e.get("item_uid")}
+    if unnamed and dataset_id is not None:
+        items = store.items(dataset_id)
+        contents = zip(items["input"].fillna("").astype(str), items["output"].fillna("").astype(str))
+        named |= {uid for uid, content in zip(items["uid"], contents) if content in unnamed}
     return marked | named
 
 
@@ -59,18 +68,22 @@ def paired_labels(store, run: dict[str, Any]) -> tuple[pd.DataFrame, int]:
     """(items both labeled on the run's criterion and judged, minus the judge's few-shot examples; how many
     examples were left out)."""
     both = store.paired_item_labels(run["id"], run["dataset_id"], run.get("criterion_id"),
-                                    pass_threshold(run["spec"]))
-    examples = fewshot_uids(store, run["spec_name"], run["spec"])
+                                    pass_threshold(run["spec"]), rubric_id=run.get("rubric_id"))
+    examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
     if not examples:
         return both, 0
     seen = both["item_uid"].isin(examples)
     return both[~seen].reset_index(drop=True), int(seen.sum())
 
 
-def labels_hash(both: pd.DataFrame) -> str:
-    """A fingerprint of exactly which human labels a figure was measured on (item, score, pass/fail)."""
+def labels_hash(both: pd.DataFrame, rubric_version: int | None = None) -> str:
+    """A fingerprint of exactly which human labels a figure was measured on (item, score, pass/fail), and
+    of the rubric version they were given under when the run recorded one."""
     rows = both[["item_uid", "human_score", "human_passed"]].sort_values("item_uid").astype(str)
-    return hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()).hexdigest()[:16]
+    digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    if rubric_version is not None:
+        digest.update(f"rubric v{rubric_version}".encode())
+    return digest.hexdigest()[:16]
 
 
 def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
@@ -107,9 +120,12 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
     with store.transaction():  # every read in one turn on the store; the arithmetic runs after it is released
         run = store.report_run(run_id)
         both, left_out = paired_labels(store, run)
-        judged = store.judge_summary(run_id, pass_threshold(run["spec"]))
+        examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
+        judged = store.judge_summary(run_id, pass_threshold(run["spec"]), exclude=examples)
         stats = store.run_stats(run_id)
         annotators = store.annotator_labels(run["dataset_id"], run.get("criterion_id"))
+        other_versions = store.other_rubric_labels(run["dataset_id"], run.get("criterion_id"), run.get("rubric_id"))
+        verdicts = store.judge_item_scores(run_id, pass_threshold(run["spec"]))
     figures = agreement_figures(both, n_boot=n_boot, seed=seed)
     return {
         "run": _run_summary(run),
@@ -121,7 +137,10 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
             "items": len(both),
             "adjudicated": int(both["adjudicated"].sum()),
             "excluded_fewshot": left_out,
-            "hash": labels_hash(both),
+            "rubric_version": run.get("rubric_version"),
+            "other_rubric_versions": other_versions,
+            "annotators_per_item": annotators_per_item(both),
+            "hash": labels_hash(both, run.get("rubric_version")),
         },
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
@@ -130,8 +149,34 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
         "human_ceiling": _ceiling(annotators, pass_fail=run.get("scale") == "pass/fail", n_boot=n_boot, seed=seed),
+        "per_annotator": per_annotator(annotators, verdicts, examples, n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
+
+
+def annotators_per_item(both: pd.DataFrame) -> dict[str, int]:
+    """How many measured items rest on 1, 2 and 3+ annotators (adjudicated items count by their annotators)."""
+    counts = both["annotators"].astype(int) if len(both) else pd.Series(dtype=int)
+    return {"1": int((counts <= 1).sum()), "2": int((counts == 2).sum()), "3+": int((counts >= 3).sum())}
+
+
+def per_annotator(annotators: pd.DataFrame, verdicts: pd.DataFrame, excluded: set[str], *, n_boot: int,
+                  seed: int) -> list[dict[str, Any]]:
+    """The judge against each annotator on the items that person labeled (bootstrapping by item): beside
+    the consensus label, a judge that is as good as one annotator shows it here, whatever the consensus rule."""
+    judged = verdicts.set_index("item_uid")[["judge_score", "judge_passed"]]
+    rows = []
+    for name, given in annotators.groupby("annotator", sort=True):
+        given = given[~given["item_uid"].isin(excluded)]
+        frame = given.rename(columns={"score": "human_score", "passed": "human_passed"}).join(
+            judged, on="item_uid", how="inner")
+        figures = agreement_figures(frame, n_boot=n_boot, seed=seed)
+        rows.append({"annotator": name, "items": len(frame),
+                     "quadratic_kappa": figures["scores"]["quadratic_kappa"],
+                     "exact_agreement": figures["scores"]["exact_agreement"],
+                     "pass_fail_kappa": figures["pass_fail"]["kappa"],
+                     "tpr": figures["pass_fail"]["tpr"], "tnr": figures["pass_fail"]["tnr"]})
+    return rows
 
 
 def _run_summary(run: dict[str, Any]) -> dict[str, Any]:

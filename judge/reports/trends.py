@@ -1,8 +1,8 @@
 """One judge over versions of the app: quality over time, judge changes marked, regressions flagged and gated.
 
 A run's quality is its mean score and its corrected pass rate. The correction needs the judge's TPR and TNR,
-measured on every labeled item any run of the same judge version (spec version and model) has scored: a
-new app version is rarely labeled, but the judge that grades it was calibrated once.
+measured on every labeled item any run of the same judge version (spec version and model) has scored, each
+distinct item once: a new app version is rarely labeled, but the judge that grades it was calibrated once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 
 from judge import metrics as M
 from judge.errors import JudgeError, NotFound
-from judge.reports.agreement import floats, paired_labels, pass_threshold
+from judge.reports.agreement import fewshot_uids, floats, paired_labels, pass_threshold
 from judge.reports.figures import figure, pass_tables, joint_table
 
 
@@ -26,16 +26,27 @@ class Quality:
     samples: dict[str, np.ndarray]
 
 
-def _labeled_table(store, run: dict[str, Any]) -> np.ndarray:
+def _labeled_pairs(store, run: dict[str, Any]) -> pd.DataFrame:
+    """(item_uid, human_passed, judge_passed) of a run's labeled items, few-shot examples left out."""
     both, _ = paired_labels(store, run)
-    hp, jp = floats(both["human_passed"]), floats(both["judge_passed"])
-    return pass_tables(joint_table(np.full(len(both), np.nan), np.full(len(both), np.nan), hp, jp))
+    return both[["item_uid", "human_passed", "judge_passed"]]
+
+
+def _calibration_table(pairs: list[pd.DataFrame]) -> np.ndarray:
+    """The 2x2 human x judge pass/fail table over DISTINCT items: an item several runs of one judge scored
+    (the same run repeated, or a new dataset version sharing it) counts once, with its latest verdict."""
+    items = pd.concat(pairs, ignore_index=True).drop_duplicates("item_uid", keep="last") if pairs else None
+    if items is None or items.empty:
+        return np.zeros((2, 2), dtype=np.int64)
+    hp, jp = floats(items["human_passed"]), floats(items["judge_passed"])
+    return pass_tables(joint_table(np.full(len(items), np.nan), np.full(len(items), np.nan), hp, jp))
 
 
 def run_quality(store, run: dict[str, Any], calibration: np.ndarray, calibration_boot: np.ndarray, *,
                 seed: int) -> Quality:
     """Mean score, observed and corrected pass rate of one run, each with interval and bootstrap samples."""
-    judged = store.judge_summary(run["id"], pass_threshold(run["spec"]))
+    judged = store.judge_summary(run["id"], pass_threshold(run["spec"]),
+                                 exclude=fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"]))
     counts = np.asarray(judged["score_counts"])
     n_boot = len(calibration_boot)
     rng = np.random.default_rng([seed, 2])
@@ -76,11 +87,12 @@ def _judge_version(run: dict[str, Any]) -> tuple:
 
 
 def _calibrations(store, runs: list[dict[str, Any]], *, n_boot: int, seed: int) -> dict[tuple, tuple]:
-    """Pooled labeled pass/fail table per judge version, with its bootstrap resamples."""
-    tables: dict[tuple, np.ndarray] = {}
+    """Labeled pass/fail table per judge version over the distinct items its runs scored, with its
+    bootstrap resamples."""
+    pairs: dict[tuple, list[pd.DataFrame]] = {}
     for run in runs:
-        key = _judge_version(run)
-        tables[key] = tables.get(key, np.zeros((2, 2), dtype=np.int64)) + _labeled_table(store, run)
+        pairs.setdefault(_judge_version(run), []).append(_labeled_pairs(store, run))
+    tables = {key: _calibration_table(frames) for key, frames in pairs.items()}
     return {key: (table, M.bootstrap_tables(table, n_boot, seed=seed)) for key, table in tables.items()}
 
 
@@ -186,11 +198,11 @@ def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: 
                         "a difference may come from the judge, not the app.")
     if _judge_version(run) == _judge_version(base):
         # one judge: calibrate on both runs' labeled items, sharing the resamples (a paired comparison)
-        pooled = _labeled_table(store, run) + _labeled_table(store, base)
+        pooled = _calibration_table([_labeled_pairs(store, base), _labeled_pairs(store, run)])
         calibrations = [(pooled, M.bootstrap_tables(pooled, n_boot, seed=seed))] * 2
     else:
-        calibrations = [(table, M.bootstrap_tables(table, n_boot, seed=seed + k))
-                        for k, table in enumerate((_labeled_table(store, run), _labeled_table(store, base)))]
+        tables = (_calibration_table([_labeled_pairs(store, run)]), _calibration_table([_labeled_pairs(store, base)]))
+        calibrations = [(table, M.bootstrap_tables(table, n_boot, seed=seed + k)) for k, table in enumerate(tables)]
     now = run_quality(store, run, *calibrations[0], seed=seed)
     before = run_quality(store, base, *calibrations[1], seed=seed + 1)
     headline = _headline(now) if _headline(now) == _headline(before) else "pass_rate"

@@ -13,21 +13,23 @@ Which labels count (the rule `judge.reports` documents), always within ONE crite
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
 from judge.errors import NotFound
 from judge.store._db import register_frame
 
-# Parameters: dataset id, criterion id. quantile_disc(x, 0.5) is the lower median; pass/fail is a pass only
-# when passes outnumber failures. arg_max_null keeps a latest label's NULL fields NULL.
+# Parameters: dataset id, criterion id, rubric id (twice). quantile_disc(x, 0.5) is the lower median;
+# pass/fail is a pass only when passes outnumber failures. arg_max_null keeps a latest label's NULL fields
+# NULL. With a rubric id, labels given under another version of the rubric are left out (a label with no
+# recorded version counts).
 _HUMANS = """
 WITH latest AS (
     SELECT l.item_uid, l.annotator_id, l.kind, max(l.id) AS id, arg_max_null(l.score, l.id) AS score,
            arg_max_null(l.effective_passed, l.id) AS passed
     FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
-    WHERE l.criterion_id = ?
+    WHERE l.criterion_id = ? AND (?::INTEGER IS NULL OR l.rubric_id IS NULL OR l.rubric_id = ?)
     GROUP BY l.item_uid, l.annotator_id, l.kind
 ), humans AS (
     SELECT item_uid,
@@ -107,18 +109,36 @@ class ReportQueries:
                 [spec_name, criterion, criterion],
             ).df()
 
+    def other_rubric_labels(self, dataset_id: int, criterion_id: int | None, rubric_id: int | None) -> int:
+        """How many current labels on the criterion were given under another version of its rubric than
+        `rubric_id`: what a report leaves out, and says so."""
+        if rubric_id is None:
+            return 0
+        with self.db.connect() as con:
+            return int(con.execute(
+                """
+                SELECT count(*) FROM (
+                    SELECT arg_max(l.rubric_id, l.id) AS rubric_id FROM labels l
+                    JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
+                    WHERE l.criterion_id = ? GROUP BY l.item_uid, l.annotator_id, l.kind)
+                WHERE rubric_id IS NOT NULL AND rubric_id <> ?
+                """,
+                [dataset_id, criterion_id, rubric_id],
+            ).fetchall()[0][0])
+
     def judge_item_scores(self, run_id: str, pass_threshold: int) -> pd.DataFrame:
         """One row per judged item: the judge's score and pass/fail (lower median over valid samples)."""
         with self.db.connect() as con:
             return con.execute(f"{_JUDGED} SELECT * FROM judged", [pass_threshold, run_id]).df()
 
-    def judge_summary(self, run_id: str, pass_threshold: int) -> dict[str, Any]:
-        """What a run's pass rate and mean score need: items per judge score 1-5, items judged and passed."""
+    def judge_summary(self, run_id: str, pass_threshold: int, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+        """What a run's pass rate and mean score need: items per judge score 1-5, items judged and passed.
+        Items in `exclude` (the judge's few-shot examples) are left out: the judge was shown their answers."""
         with self.db.connect() as con:
             rows = con.execute(
                 f"{_JUDGED} SELECT judge_score, count(*), count_if(judge_passed), count(judge_passed) "
-                "FROM judged GROUP BY ALL",
-                [pass_threshold, run_id],
+                "FROM judged WHERE item_uid NOT IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+                [pass_threshold, run_id, list(exclude)],
             ).fetchall()
         counts = [0] * 5
         for score, n, _, _ in rows:
@@ -126,15 +146,18 @@ class ReportQueries:
                 counts[int(score) - 1] += n
         return {"score_counts": counts, "judged": sum(r[3] for r in rows), "passed": sum(r[2] for r in rows)}
 
-    def human_item_labels(self, dataset_id: int, criterion_id: int | None) -> pd.DataFrame:
-        """One row per item of a dataset version labeled on a criterion: the human score and pass/fail."""
+    def human_item_labels(self, dataset_id: int, criterion_id: int | None, *,
+                          rubric_id: int | None = None) -> pd.DataFrame:
+        """One row per item of a dataset version labeled on a criterion: the human score and pass/fail
+        (with `rubric_id`, from labels given under that rubric version only)."""
         with self.db.connect() as con:
-            return con.execute(f"{_HUMANS} SELECT * FROM humans", [dataset_id, criterion_id]).df()
+            return con.execute(f"{_HUMANS} SELECT * FROM humans",
+                               [dataset_id, criterion_id, rubric_id, rubric_id]).df()
 
     def paired_item_labels(self, run_id: str, dataset_id: int, criterion_id: int | None,
-                           pass_threshold: int) -> pd.DataFrame:
+                           pass_threshold: int, *, rubric_id: int | None = None) -> pd.DataFrame:
         """Items both labeled on the criterion and judged: human and judge score and pass/fail, and whether
-        the item has a reference."""
+        the item has a reference (with `rubric_id`, labels under that rubric version only)."""
         with self.db.connect() as con:
             return con.execute(
                 f"""
@@ -142,7 +165,7 @@ class ReportQueries:
                 SELECT h.*, j.judge_score, j.judge_passed, coalesce(trim(i.reference), '') <> '' AS has_reference
                 FROM humans h JOIN judged j ON j.item_uid = h.item_uid JOIN items i ON i.uid = h.item_uid
                 """,
-                [dataset_id, criterion_id, pass_threshold, run_id],
+                [dataset_id, criterion_id, rubric_id, rubric_id, pass_threshold, run_id],
             ).df()
 
     def run_stats(self, run_id: str) -> dict[str, Any]:
@@ -164,7 +187,7 @@ class ReportQueries:
         return dict(zip(keys, row))
 
     def disagreements(self, run_id: str, dataset_id: int, criterion_id: int | None, pass_threshold: int, *,
-                      limit: int = 200) -> pd.DataFrame:
+                      limit: int = 200, rubric_id: int | None = None) -> pd.DataFrame:
         """Items where judge and human differ (pass/fail first, then by score distance), with the judge's
         reasoning beside the human critique on that criterion."""
         with self.db.connect() as con:
@@ -186,7 +209,7 @@ class ReportQueries:
                          h.item_uid
                 LIMIT ?
                 """,
-                [dataset_id, criterion_id, pass_threshold, run_id, criterion_id, run_id, limit],
+                [dataset_id, criterion_id, rubric_id, rubric_id, pass_threshold, run_id, criterion_id, run_id, limit],
             ).df()
 
     def annotator_labels(self, dataset_id: int, criterion_id: int | None) -> pd.DataFrame:
