@@ -123,7 +123,7 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
         examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
         judged = store.judge_summary(run_id, pass_threshold(run["spec"]), exclude=examples)
         stats = store.run_stats(run_id)
-        annotators = store.annotator_labels(run["dataset_id"], run.get("criterion_id"))
+        annotators = store.annotator_labels(run["dataset_id"], run.get("criterion_id"), rubric_id=run.get("rubric_id"))
         other_versions = store.other_rubric_labels(run["dataset_id"], run.get("criterion_id"), run.get("rubric_id"))
         verdicts = store.judge_item_scores(run_id, pass_threshold(run["spec"]))
     figures = agreement_figures(both, n_boot=n_boot, seed=seed)

@@ -212,9 +212,11 @@ class ReportQueries:
                 [dataset_id, criterion_id, rubric_id, rubric_id, pass_threshold, run_id, criterion_id, run_id, limit],
             ).df()
 
-    def annotator_labels(self, dataset_id: int, criterion_id: int | None) -> pd.DataFrame:
-        """Each annotator's latest label (kind 'label') per item on one criterion (none for None): what
-        inter-annotator agreement is measured on. `passed` is the resolved pass/fail."""
+    def annotator_labels(self, dataset_id: int, criterion_id: int | None, *,
+                         rubric_id: int | None = None) -> pd.DataFrame:
+        """Each annotator's latest label (kind 'label') per item on one criterion (none for None), with
+        `rubric_id` those given under that rubric version (or none recorded): what inter-annotator agreement
+        is measured on. `passed` is the resolved pass/fail."""
         with self.db.connect() as con:
             return con.execute(
                 """
@@ -225,9 +227,10 @@ class ReportQueries:
                 JOIN annotators a ON a.id = l.annotator_id
                 JOIN criteria c ON c.id = l.criterion_id
                 WHERE l.kind = 'label' AND l.criterion_id = ?
+                  AND (?::INTEGER IS NULL OR l.rubric_id IS NULL OR l.rubric_id = ?)
                 GROUP BY l.item_uid, a.name, c.name
                 """,
-                [dataset_id, criterion_id],
+                [dataset_id, criterion_id, rubric_id, rubric_id],
             ).df()
 
     def item_metadata_values(self, dataset_id: int, column: str) -> pd.DataFrame:
