@@ -479,3 +479,86 @@ def percentile_interval(samples, *, level: float = 0.95) -> tuple[float, float] 
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
+
+
+# -- intervals that cover ---------------------------------------------------------------------------------
+def wilson_interval(successes, n, *, level: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion successes / n; None when n == 0.
+
+    Unlike the percentile bootstrap it does not collapse to [1, 1] when every item succeeded: 26 of 26 gives
+    [0.871, 1] (the bootstrap of a proportion of 1 is always 1).
+    """
+    n = float(n)
+    if n <= 0:
+        return None
+    z = float(scipy.stats.norm.ppf(0.5 + level / 2))
+    p = float(successes) / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+DIRICHLET_PRIOR = 0.5
+
+
+def dirichlet_tables(counts, n_boot: int, *, prior: float = DIRICHLET_PRIOR,
+                     seed: int | np.random.Generator = 0) -> np.ndarray:
+    """`n_boot` tables of cell shares drawn from Dirichlet(counts + prior), scaled to the item count.
+
+    A Bayesian bootstrap of the table with a small (Jeffreys) prior on every cell: an empty cell, such as no
+    false passes of a strong judge, still gets a little mass, so kappa or MCC of a perfect table is not always
+    exactly 1 and its interval does not collapse to [1, 1]. No resample is undefined (every margin > 0).
+    """
+    counts = np.asarray(counts, dtype=float)
+    rng = np.random.default_rng(seed)
+    shares = rng.dirichlet(counts.ravel() + prior, size=n_boot)
+    return (shares * max(counts.sum(), 1.0)).reshape(n_boot, *counts.shape)
+
+
+def jackknife_tables(counts) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-item-out tables of a count table: one per non-empty cell, with how many items it stands for.
+
+    Removing any of the c items of a cell gives the same table, so the n jackknife values are the distinct
+    cells' values weighted by their counts.
+    """
+    counts = np.asarray(counts, dtype=float)
+    flat = counts.ravel()
+    cells = np.flatnonzero(flat)
+    tables = np.repeat(flat[None, :], len(cells), axis=0)
+    tables[np.arange(len(cells)), cells] -= 1
+    return tables.reshape(len(cells), *counts.shape), flat[cells]
+
+
+def bca_interval(point: float, samples, jackknife_values, jackknife_weights, *,
+                 level: float = 0.95) -> tuple[float, float] | None:
+    """Bias-corrected and accelerated (Efron 1987) bootstrap interval; None when no resample is defined.
+
+    The bias correction z0 comes from the share of resamples below the estimate (ties count half), the
+    acceleration from the skewness of the jackknife values. Falls back to the percentile interval when
+    either is not finite (e.g. every jackknife value equal).
+    """
+    values = np.asarray(samples, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return None
+    below = (np.sum(values < point) + 0.5 * np.sum(values == point)) / values.size
+    z0 = scipy.stats.norm.ppf(np.clip(below, 1 / (values.size + 1), values.size / (values.size + 1)))
+    jack = np.asarray(jackknife_values, dtype=float)
+    weights = np.asarray(jackknife_weights, dtype=float)
+    defined = ~np.isnan(jack)
+    jack, weights = jack[defined], weights[defined]
+    if jack.size == 0:
+        return percentile_interval(values, level=level)
+    centre = np.average(jack, weights=weights)
+    deviation = centre - jack
+    spread = np.sum(weights * deviation**2)
+    acceleration = np.sum(weights * deviation**3) / (6 * spread**1.5) if spread > 0 else 0.0
+    tails = []
+    for tail in ((1 - level) / 2, (1 + level) / 2):
+        z = scipy.stats.norm.ppf(tail)
+        adjusted = scipy.stats.norm.cdf(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
+        tails.append(adjusted)
+    if not np.all(np.isfinite(tails)):
+        return percentile_interval(values, level=level)
+    low, high = np.quantile(values, tails)
+    return float(low), float(high)

@@ -68,7 +68,7 @@ def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str
     decided = ~np.isnan(hp) & ~np.isnan(jp)
     return {
         "scores": score_figures(hs[scored].astype(int), js[scored].astype(int), score_tables(boot)),
-        "pass_fail": pass_figures(hp[decided].astype(bool), jp[decided].astype(bool), pass_tables(boot)),
+        "pass_fail": pass_figures(hp[decided].astype(bool), jp[decided].astype(bool), pass_tables(boot), seed=seed),
         "_pass_table": pass_tables(joint),
         "_boot_pass_tables": pass_tables(boot),
     }
