@@ -498,67 +498,21 @@ def wilson_interval(successes, n, *, level: float = 0.95) -> tuple[float, float]
     return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
-DIRICHLET_PRIOR = 0.5
+PASS_TABLE_PRIOR = 0.5     # per cell of a 2x2 table (Jeffreys)
+SCORE_TABLE_PRIOR = 0.02   # per cell of a 5x5 table: half an item in all, so small samples are not swamped
 
 
-def dirichlet_tables(counts, n_boot: int, *, prior: float = DIRICHLET_PRIOR,
+def dirichlet_tables(counts, n_boot: int, *, prior: float = PASS_TABLE_PRIOR,
                      seed: int | np.random.Generator = 0) -> np.ndarray:
     """`n_boot` tables of cell shares drawn from Dirichlet(counts + prior), scaled to the item count.
 
-    A Bayesian bootstrap of the table with a small (Jeffreys) prior on every cell: an empty cell, such as no
-    false passes of a strong judge, still gets a little mass, so kappa or MCC of a perfect table is not always
-    exactly 1 and its interval does not collapse to [1, 1]. No resample is undefined (every margin > 0).
+    A Bayesian bootstrap of the table with a small prior on every cell: an empty cell, such as no false
+    passes of a strong judge, still gets a little mass, so kappa or MCC of a perfect table is not always
+    exactly 1 and its interval does not collapse to [1, 1], and no draw is undefined (every margin > 0).
+    The priors were chosen by coverage (bench/coverage.py): at n = 20 a strong judge's Spearman interval
+    covers 98% with it and 76% with the percentile bootstrap (BCa: 80%).
     """
     counts = np.asarray(counts, dtype=float)
     rng = np.random.default_rng(seed)
     shares = rng.dirichlet(counts.ravel() + prior, size=n_boot)
     return (shares * max(counts.sum(), 1.0)).reshape(n_boot, *counts.shape)
-
-
-def jackknife_tables(counts) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-one-item-out tables of a count table: one per non-empty cell, with how many items it stands for.
-
-    Removing any of the c items of a cell gives the same table, so the n jackknife values are the distinct
-    cells' values weighted by their counts.
-    """
-    counts = np.asarray(counts, dtype=float)
-    flat = counts.ravel()
-    cells = np.flatnonzero(flat)
-    tables = np.repeat(flat[None, :], len(cells), axis=0)
-    tables[np.arange(len(cells)), cells] -= 1
-    return tables.reshape(len(cells), *counts.shape), flat[cells]
-
-
-def bca_interval(point: float, samples, jackknife_values, jackknife_weights, *,
-                 level: float = 0.95) -> tuple[float, float] | None:
-    """Bias-corrected and accelerated (Efron 1987) bootstrap interval; None when no resample is defined.
-
-    The bias correction z0 comes from the share of resamples below the estimate (ties count half), the
-    acceleration from the skewness of the jackknife values. Falls back to the percentile interval when
-    either is not finite (e.g. every jackknife value equal).
-    """
-    values = np.asarray(samples, dtype=float)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return None
-    below = (np.sum(values < point) + 0.5 * np.sum(values == point)) / values.size
-    z0 = scipy.stats.norm.ppf(np.clip(below, 1 / (values.size + 1), values.size / (values.size + 1)))
-    jack = np.asarray(jackknife_values, dtype=float)
-    weights = np.asarray(jackknife_weights, dtype=float)
-    defined = ~np.isnan(jack)
-    jack, weights = jack[defined], weights[defined]
-    if jack.size == 0:
-        return percentile_interval(values, level=level)
-    centre = np.average(jack, weights=weights)
-    deviation = centre - jack
-    spread = np.sum(weights * deviation**2)
-    acceleration = np.sum(weights * deviation**3) / (6 * spread**1.5) if spread > 0 else 0.0
-    tails = []
-    for tail in ((1 - level) / 2, (1 + level) / 2):
-        z = scipy.stats.norm.ppf(tail)
-        adjusted = scipy.stats.norm.cdf(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
-        tails.append(adjusted)
-    if not np.all(np.isfinite(tails)):
-        return percentile_interval(values, level=level)
-    low, high = np.quantile(values, tails)
-    return float(low), float(high)

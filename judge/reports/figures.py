@@ -7,9 +7,10 @@ the percentile bootstrap says 95% and covers far less near 0 or 1 and at small n
 
 - proportions (TPR, TNR, false-failure rate, precision, agreement shares): Wilson, with `n` the count the
   proportion rests on (human passes for TPR, human failures for TNR, judge failures for precision);
-- kappa, MCC and F1 of the 2x2 pass/fail table: percentiles of Dirichlet(table + 1/2) draws, which do not
-  collapse to [1, 1] when a cell is empty;
-- 1-5 score figures (weighted kappa, rank correlations, MAE, bias): BCa from the item bootstrap.
+- every other figure of a table (pass/fail kappa, MCC, F1; weighted kappa, rank correlations, MAE and bias
+  of the 1-5 scores): percentiles of Dirichlet(table + small prior) draws (`metrics.dirichlet_tables`),
+  which do not collapse to [1, 1] when a cell is empty and cover at small n where the item bootstrap and
+  BCa do not.
 
 Each figure says its `method`; under FEW_LABELS items a resampled interval carries `warning`.
 """
@@ -25,7 +26,7 @@ from judge import metrics as M
 CONFIDENCE = 0.95
 FEW_LABELS = 50
 FEW_LABELS_WARNING = "few labels: interval approximate"
-WILSON, BCA, DIRICHLET, PERCENTILE = "wilson", "bca", "dirichlet bootstrap", "percentile bootstrap"
+WILSON, DIRICHLET, PERCENTILE = "wilson", "dirichlet bootstrap", "percentile bootstrap"
 
 # A labeled-and-judged item is one cell of a (human score, judge score, human pass, judge pass) table;
 # 0 means "missing" on each axis, so one resampled table serves every metric, each on the items it can use.
@@ -64,13 +65,6 @@ def proportion(value: Callable[[], float], successes: float, n: float) -> dict[s
                   method=WILSON)
 
 
-def bca(point_tables: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], samples: np.ndarray):
-    """The BCa interval function for `figure`: jackknife over the items of `point_tables`."""
-    jack_tables, jack_weights = M.jackknife_tables(point_tables)
-    jack_values = statistic(jack_tables)
-    return lambda point: M.bca_interval(point, samples, jack_values, jack_weights, level=CONFIDENCE)
-
-
 def joint_table(human_score, judge_score, human_passed, judge_passed) -> np.ndarray:
     """Counts per (human score, judge score, human pass, judge pass) cell, NaN/None counted as missing (0)."""
     hs = _codes(human_score, offset=0)
@@ -98,10 +92,12 @@ def pass_tables(joint: np.ndarray) -> np.ndarray:
     return joint[..., :, :, 1:, 1:].sum(axis=(-4, -3))
 
 
-def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray) -> dict[str, Any]:
+def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray, *,
+                  seed: int = 0) -> dict[str, Any]:
     """Judge vs human on 1-5: every metric with its interval, plus the 5x5 confusion matrix.
 
-    Agreement shares get Wilson intervals; the other figures BCa intervals from `boot_tables`.
+    Agreement shares get Wilson intervals; the other figures the percentiles of as many Dirichlet draws of
+    the table as `boot_tables` holds.
     """
     n = len(human)
     out: dict[str, Any] = {"n": n}
@@ -119,8 +115,9 @@ def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray)
         "mae": (lambda: M.mean_absolute_error(human, judge), M.mae_from_tables),
         "mean_bias": (lambda: M.mean_bias(human, judge), M.bias_from_tables),
     }
+    drawn = M.dirichlet_tables(table, len(boot_tables), prior=M.SCORE_TABLE_PRIOR, seed=[seed, 4])
     for name, (point, vectorized) in resampled.items():
-        out[name] = figure(point, None, n, interval=bca(table, vectorized, vectorized(boot_tables)), method=BCA)
+        out[name] = figure(point, vectorized(drawn), n, method=DIRICHLET)
     out["confusion_matrix"] = table.tolist()
     return out
 
