@@ -40,7 +40,7 @@ def test_report_json_holds_every_figure_with_interval_and_n(app_versions, capsys
     for group in ("scores", "pass_fail"):
         for name, fig in report[group].items():
             if isinstance(fig, dict):
-                assert set(fig) == {"value", "ci", "n", "undefined"}, name
+                assert {"value", "ci", "n", "undefined", "method", "warning"} <= set(fig), name
     assert report["scores"]["exact_agreement"]["value"] == 1.0 and report["labels"]["items"] == 120
 
 

@@ -24,13 +24,15 @@ def _print_json(data: Any) -> None:
 
 
 def show(fig: dict[str, Any] | None) -> str:
-    """One figure as 'value [low, high]', or 'undefined (reason)'."""
+    """One figure as 'value [low, high]', or 'undefined (reason)'; a few-labels warning or the reason an
+    interval was refused follows in parentheses."""
     if fig is None:
         return "-"
     if fig["value"] is None:
         return f"undefined ({fig['undefined']})"
     ci = f" [{fig['ci'][0]:.3f}, {fig['ci'][1]:.3f}]" if fig["ci"] else ""
-    return f"{fig['value']:.3f}{ci}"
+    note = fig.get("warning") or (fig.get("interval_refused") and f"no interval: {fig['interval_refused']}")
+    return f"{fig['value']:.3f}{ci}" + (f" ({note})" if note else "")
 
 
 def _ms(value) -> str:

@@ -16,7 +16,8 @@ import pandas as pd
 from judge import metrics as M
 from judge.errors import JudgeError, NotFound
 from judge.reports.agreement import floats, paired_labels, pass_threshold
-from judge.reports.figures import figure, pass_tables, joint_table
+from judge.reports.figures import figure, joint_table, pass_tables, proportion, undefined
+from judge.reports.passrate import corrected_pass_rate_figure
 
 
 @dataclass
@@ -36,38 +37,41 @@ def run_quality(store, run: dict[str, Any], calibration: np.ndarray, calibration
                 seed: int) -> Quality:
     """Mean score, observed and corrected pass rate of one run, each with interval and bootstrap samples."""
     judged = store.judge_summary(run["id"], pass_threshold(run["spec"]))
-    counts = np.asarray(judged["score_counts"])
+    return quality_from_counts(judged["score_counts"], judged["judged"], judged["passed"], calibration,
+                               calibration_boot, seed=seed)
+
+
+def quality_from_counts(score_counts, n_judged: int, n_passed: int, calibration: np.ndarray,
+                        calibration_boot: np.ndarray, *, seed: int) -> Quality:
+    """`run_quality` from a run's counts: judge scores per value 1-5, judged and passed items, and the
+    judge's labeled pass/fail table with its resamples (shared by every run the judge calibrates, which is
+    what makes a difference of two runs' samples a paired comparison)."""
+    counts = np.asarray(score_counts)
     n_boot = len(calibration_boot)
     rng = np.random.default_rng([seed, 2])
     mean_samples = M.mean_from_counts(M.bootstrap_tables(counts, n_boot, seed=rng))
-    n_judged, n_passed = judged["judged"], judged["passed"]
     observed_samples = (rng.binomial(n_judged, n_passed / n_judged, n_boot) / n_judged if n_judged
                         else np.full(n_boot, np.nan))
-    rates = M.pass_fail_rates_from_tables(calibration_boot)
-    corrected_samples = M.corrected_pass_rate_from_arrays(observed_samples, rates["tpr"], rates["tnr"])
-    point = M.pass_fail_rates_from_tables(calibration)
 
     def mean() -> float:
         if not counts.sum():
             raise M.UndefinedMetric("no scored item")
         return float(M.mean_from_counts(counts))
 
-    def observed() -> float:
-        if not n_judged:
-            raise M.UndefinedMetric("no judged item")
-        return n_passed / n_judged
-
-    def corrected() -> float:
-        if np.isnan(point["tpr"]) or np.isnan(point["tnr"]):
-            raise M.UndefinedMetric("no labeled passes and failures to measure this judge's TPR and TNR")
-        return M.corrected_pass_rate(observed(), float(point["tpr"]), float(point["tnr"]))
-
+    if n_judged:
+        corrected = corrected_pass_rate_figure(n_passed / n_judged, np.asarray(calibration, dtype=float),
+                                               observed_samples, calibration_boot)
+        observed = proportion(lambda: n_passed / n_judged, n_passed, n_judged)
+    else:
+        corrected = {"corrected": undefined("no judged item", int(np.sum(calibration))),
+                     "samples": np.full(n_boot, np.nan)}
+        observed = undefined("no judged item")
     return Quality(
         figures={"mean_score": figure(mean, mean_samples, int(counts.sum())),
-                 "pass_rate": figure(observed, observed_samples, n_judged),
-                 "corrected_pass_rate": figure(corrected, corrected_samples, int(calibration.sum()))},
+                 "pass_rate": observed,
+                 "corrected_pass_rate": corrected["corrected"]},
         samples={"mean_score": mean_samples, "pass_rate": observed_samples,
-                 "corrected_pass_rate": corrected_samples},
+                 "corrected_pass_rate": corrected["samples"]},
     )
 
 
@@ -85,24 +89,49 @@ def _calibrations(store, runs: list[dict[str, Any]], *, n_boot: int, seed: int) 
 
 
 def _headline(quality: Quality) -> str:
-    """The pass rate a trend or gate judges by: corrected when the judge is calibrated, else observed."""
-    return "corrected_pass_rate" if quality.figures["corrected_pass_rate"]["value"] is not None else "pass_rate"
+    """The pass rate a trend or gate judges by: corrected when the judge is calibrated (with an interval),
+    else observed."""
+    return "corrected_pass_rate" if quality.figures["corrected_pass_rate"]["ci"] is not None else "pass_rate"
 
 
-def _worse_beyond_intervals(run: dict[str, Any], baseline: dict[str, Any]) -> bool:
-    return bool(run["ci"] and baseline["ci"] and run["ci"][1] < baseline["ci"][0])
+SIGNIFICANCE = 0.05
+REGRESSION_TEST = (f"paired bootstrap of run - baseline (the judge's calibration resamples shared): a regression "
+                   f"when the difference is below 0 at the {SIGNIFICANCE:.0%} level, one-sided")
+
+
+def regression_checks(now: Quality, before: Quality) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The gate's test, also used by the trend: for mean score and the headline pass rate, the difference
+    run - baseline with its 95% interval and the one-sided bootstrap p-value of "no worse" (the share of
+    resampled differences >= 0); a regression when p < SIGNIFICANCE."""
+    headline = _headline(now) if _headline(now) == _headline(before) else "pass_rate"
+    checks, regressions = {}, []
+    for key in ("mean_score", headline):
+        samples = now.samples[key] - before.samples[key]
+        difference = figure(lambda key=key: _difference(now.figures[key], before.figures[key]), samples,
+                            min(now.figures[key]["n"], before.figures[key]["n"]))
+        defined = samples[~np.isnan(samples)]
+        p_value = float((np.sum(defined >= 0) + 1) / (defined.size + 1)) if difference["ci"] else None
+        regressed = p_value is not None and p_value < SIGNIFICANCE
+        checks[key] = {"run": now.figures[key], "baseline": before.figures[key], "difference": difference,
+                       "p_value": p_value, "significance": SIGNIFICANCE, "regression": regressed}
+        if regressed:
+            regressions.append(key)
+    return checks, regressions
 
 
 def trend(store, spec_name: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Every run of one judge in time order with mean score and corrected pass rate (with interval bands),
-    markers where the judge itself changed, and regressions against the pinned baseline."""
+    markers where the judge itself changed, and regressions against the pinned baseline by the gate's test
+    (`regression_checks`), so the trend flags exactly what `judge gate` would fail."""
     listed = store.spec_runs(spec_name)
     if listed.empty:
         raise NotFound(f"No runs of the judge '{spec_name}' yet; run it with judge run or import scores.")
     runs = [store.report_run(run_id) for run_id in listed["id"]]
     tags = dict(zip(listed["id"], listed["version_tag"]))
     calibrations = _calibrations(store, runs, n_boot=n_boot, seed=seed)
-    qualities = {run["id"]: run_quality(store, run, *calibrations[_judge_version(run)], seed=seed) for run in runs}
+    # each run its own seed: two runs' judged items are independent draws, only the calibration is shared
+    qualities = {run["id"]: run_quality(store, run, *calibrations[_judge_version(run)], seed=seed + index)
+                 for index, run in enumerate(runs)}
     baseline_id = store.baseline_run(spec_name)
     baseline = qualities.get(baseline_id)
 
@@ -112,21 +141,21 @@ def trend(store, spec_name: str, *, n_boot: int = 1000, seed: int = 0) -> dict[s
         change = _judge_change(previous, run)
         if change:
             markers.append({"index": index, "run_id": run["id"], "change": change})
-        regression = None
+        regression, checks = None, None
         if baseline is not None and run["id"] != baseline_id:
-            key = _headline(baseline) if _headline(quality) == _headline(baseline) else "pass_rate"
-            regression = _worse_beyond_intervals(quality.figures[key], baseline.figures[key]) or \
-                _worse_beyond_intervals(quality.figures["mean_score"], baseline.figures["mean_score"])
+            checks, regressed = regression_checks(quality, baseline)
+            regression = bool(regressed)
         tag = tags.get(run["id"])
         points.append({
             "run_id": run["id"], "name": run["name"], "created_at": str(run["created_at"]),
             "version_tag": None if tag is None or pd.isna(tag) else str(tag),
             "spec_version": run["spec_version"], "model": run["model"], "dataset": run["dataset"],
-            **quality.figures, "judge_change": change, "regression": regression,
+            **quality.figures, "judge_change": change, "regression": regression, "regression_checks": checks,
             "is_baseline": run["id"] == baseline_id,
         })
         previous = run
     return {"judge": spec_name, "baseline_run": baseline_id, "n_boot": n_boot, "seed": seed,
+            "regression_test": REGRESSION_TEST, "significance": SIGNIFICANCE,
             "points": points, "judge_changes": markers,
             "regressions": [p["run_id"] for p in points if p["regression"]]}
 
@@ -159,8 +188,8 @@ class GateResult:
 
 
 def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: int = 0) -> GateResult:
-    """Compare a run with a baseline run: a figure regresses when the 95% interval of (run - baseline) is
-    entirely below zero. Checked: mean score and pass rate (corrected when the judge is calibrated)."""
+    """Compare a run with a baseline run: a figure regresses when run - baseline is significantly below zero
+    (`regression_checks`). Checked: mean score and pass rate (corrected when the judge is calibrated)."""
     if run_id == baseline_run_id:
         raise JudgeError("The run and its baseline are the same run; pass the new run with --run.")
     run, base = store.report_run(run_id), store.report_run(baseline_run_id)
@@ -177,17 +206,7 @@ def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: 
                         for k, table in enumerate((_labeled_table(store, run), _labeled_table(store, base)))]
     now = run_quality(store, run, *calibrations[0], seed=seed)
     before = run_quality(store, base, *calibrations[1], seed=seed + 1)
-    headline = _headline(now) if _headline(now) == _headline(before) else "pass_rate"
-    checks, regressions = {}, []
-    for key in ("mean_score", headline):
-        difference = figure(lambda key=key: _difference(now.figures[key], before.figures[key]),
-                            now.samples[key] - before.samples[key],
-                            min(now.figures[key]["n"], before.figures[key]["n"]))
-        regressed = bool(difference["ci"] and difference["ci"][1] < 0)
-        checks[key] = {"run": now.figures[key], "baseline": before.figures[key], "difference": difference,
-                       "regression": regressed}
-        if regressed:
-            regressions.append(key)
+    checks, regressions = regression_checks(now, before)
     return GateResult(run_id, baseline_run_id, not regressions, regressions, checks, warnings)
 
 
