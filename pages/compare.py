@@ -51,8 +51,11 @@ with errors_shown():
         fig = d["quadratic_kappa_difference"]
         verdict = (f"**{short[d['better']]}** agrees better with people" if d["significant"]
                    else "no significant difference")
+        p_value = f", p = {d['p_value']:.3f}" if d.get("p_value") is not None else ""
         st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: kappa difference {figure_text(fig)} "
-                    f"({interval_text(fig)}): {verdict}")
+                    f"({interval_text(fig)}{p_value}): {verdict}")
+        if d.get("power_note"):
+            st.caption(d["power_note"].capitalize() + ".")
 
     st.subheader("Judges against each other")
     st.caption("How often the judges agree with each other, people aside.")

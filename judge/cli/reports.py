@@ -138,8 +138,12 @@ def _compare(store, args) -> int:
                  ["run", "judge", "labeled", "quadratic kappa", "pass/fail kappa", "cost", "p50", "p95",
                   "failures"]) + "\n")
     print(_table([[d["a"], d["b"], d["n"], show(d["quadratic_kappa_difference"]),
+                   "-" if d["p_value"] is None else f"{d['p_value']:.3f}",
                    d["better"] or "no significant difference"] for d in result["differences"]],
-                 ["a", "b", "n", "kappa(a) - kappa(b)", "better"]))
+                 ["a", "b", "n", "kappa(a) - kappa(b)", "p (permutation)", "better"]))
+    for d in result["differences"]:
+        if d["power_note"]:
+            print(f"note ({d['a']} vs {d['b']}): {d['power_note']}")
     return 0
 
 
