@@ -98,3 +98,128 @@ def figure_coverage(probabilities: np.ndarray, n: int, *, replicates: int, n_boo
     return {name: {"coverage": float(np.mean(hits[name])) if hits[name] else float("nan"),
                    "with_interval": len(hits[name]) / replicates, "warned": warned[name] / replicates}
             for name in truth}
+
+
+# -- the corrected pass rate ------------------------------------------------------------------------------
+PASS_RATE_POPULATIONS = {      # true pass rate, TPR, TNR of the judge
+    "typical (0.7, TPR 0.9, TNR 0.8)": (0.70, 0.90, 0.80),
+    "strong, rate 0.95 (TPR 0.97, TNR 0.9)": (0.95, 0.97, 0.90),
+    "weak (0.6, TPR 0.75, TNR 0.6)": (0.60, 0.75, 0.60),
+}
+
+
+def pass_rate_coverage(theta: float, tpr: float, tnr: float, n_labeled: int, n_judged: int, *, replicates: int,
+                       n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """The corrected pass rate of a run of `n_judged` items of which `n_labeled` are labeled (all of them
+    when equal): coverage of the true rate among intervals given, and how often an interval is given, the
+    value is withheld as no better than chance, or the interval is refused."""
+    from judge.reports.passrate import true_pass_rate
+
+    rng = np.random.default_rng(seed)
+    covered, outcomes = [], {"interval": 0, "chance": 0, "refused": 0, "undefined": 0}
+    for replicate in range(replicates):
+        human = rng.random(n_judged) < theta
+        judge = np.where(human, rng.random(n_judged) < tpr, rng.random(n_judged) >= tnr)
+        table = np.zeros((2, 2))
+        np.add.at(table, (human[:n_labeled].astype(int), judge[:n_labeled].astype(int)), 1)
+        out = true_pass_rate(table, n_judged, int(judge.sum()), n_boot=n_boot, seed=seed * 100_000 + replicate,
+                             labeled_among_judged=True)
+        corrected = out["corrected"]
+        if corrected["ci"] is not None:
+            outcomes["interval"] += 1
+            covered.append(corrected["ci"][0] - 1e-12 <= theta <= corrected["ci"][1] + 1e-12)
+        elif out["no_better_than_chance"]:
+            outcomes["chance"] += 1
+        elif corrected.get("interval_refused"):
+            outcomes["refused"] += 1
+        else:
+            outcomes["undefined"] += 1
+    return {"coverage": float(np.mean(covered)) if covered else float("nan"),
+            **{key: count / replicates for key, count in outcomes.items()}}
+
+
+# -- compare: is one judge better? ------------------------------------------------------------------------
+COMPARE_HUMANS = np.array([0.10, 0.15, 0.25, 0.30, 0.20])
+
+
+def two_judges(stay_a: float, stay_b: float) -> np.ndarray:
+    """5x5x5 P(human, judge a, judge b): the judges err independently given the human score."""
+    a, b = _judge_given_human(stay_a), _judge_given_human(stay_b)
+    return COMPARE_HUMANS[:, None, None] * a[:, :, None] * b[:, None, :]
+
+
+def kappa_of(stay: float) -> float:
+    return float(M.kappa_from_tables(population(COMPARE_HUMANS, stay) * 1e7, weights="quadratic"))
+
+
+def stay_for_kappa(target: float) -> float:
+    """The judge accuracy (share of exact scores) whose quadratic kappa is `target`, by bisection."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if kappa_of(middle) < target else (low, middle)
+    return (low + high) / 2
+
+
+def compare_rejections(probabilities: np.ndarray, n: int, *, replicates: int, n_boot: int = 1000,
+                       seed: int = 0) -> dict[str, float]:
+    """How often `compare` calls the difference significant (its permutation test), and how often the 95%
+    bootstrap interval alone excludes 0, on items drawn from a 5x5x5 P(human, a, b)."""
+    from judge.reports.compare import _paired_difference
+
+    rng = np.random.default_rng(seed)
+    significant = interval_excludes = noted = 0
+    for replicate in range(replicates):
+        cells = rng.choice(125, size=n, p=probabilities.ravel())
+        scores = pd.DataFrame({"human": cells // 25 + 1, "a": cells // 5 % 5 + 1, "b": cells % 5 + 1})
+        result = _paired_difference(scores, "a", "b", n_boot=n_boot, seed=seed * 100_000 + replicate)
+        significant += result["significant"]
+        ci = result["quadratic_kappa_difference"]["ci"]
+        interval_excludes += bool(ci and (ci[0] > 0 or ci[1] < 0))
+        noted += result["power_note"] is not None
+    return {"permutation": significant / replicates, "bootstrap_interval": interval_excludes / replicates,
+            "power_note": noted / replicates}
+
+
+# -- gate and trend: did the app regress? -----------------------------------------------------------------
+APP_JUDGE_STAY = 0.7
+
+
+def app_version(pass_share: float) -> np.ndarray:
+    """A 5x5 population whose human pass share (scores 4-5) is `pass_share`, judged by one fixed judge."""
+    fail_shape, pass_shape = np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.4])
+    humans = np.r_[(1 - pass_share) * fail_shape, pass_share * pass_shape]
+    return population(humans, stay=APP_JUDGE_STAY)
+
+
+def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *, replicates: int,
+                          n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Two runs of n items each, the baseline's all labeled (the judge's calibration): how often the gate
+    fails the candidate, how often the trend flags it (the same `regression_checks`, with the trend's own
+    seeding), and how often the former trend rule (run's interval wholly below the baseline's) fired."""
+    from judge.reports.trends import quality_from_counts, regression_checks
+
+    rng = np.random.default_rng(seed)
+    gate_fails = trend_flags = old_rule = corrected_used = 0
+    for replicate in range(replicates):
+        base_table = rng.multinomial(n, baseline.ravel()).reshape(5, 5)
+        new_table = rng.multinomial(n, candidate.ravel()).reshape(5, 5)
+        calibration = pass_table_of(base_table)
+        boot = M.bootstrap_tables(calibration, n_boot, seed=[seed, replicate])
+        verdicts = []
+        for first_seed in (seed * 100_000 + 2 * replicate, seed * 100_000 + 2 * replicate + 1):
+            qualities = [quality_from_counts(table.sum(axis=0), n, int(table[:, PASS_THRESHOLD - 1:].sum()),
+                                             calibration, boot, seed=first_seed + k)
+                         for k, table in enumerate((new_table, base_table))]
+            verdicts.append(regression_checks(*qualities))
+        (checks, regressions), (_, trend_regressions) = verdicts
+        gate_fails += bool(regressions)
+        trend_flags += bool(trend_regressions)
+        corrected_used += "corrected_pass_rate" in checks
+        old_rule += any(_interval_below(checks[key]["run"], checks[key]["baseline"]) for key in checks)
+    return {"gate": gate_fails / replicates, "trend": trend_flags / replicates,
+            "former_trend_rule": old_rule / replicates, "corrected_checked": corrected_used / replicates}
+
+
+def _interval_below(run: dict[str, Any], baseline: dict[str, Any]) -> bool:
+    return bool(run["ci"] and baseline["ci"] and run["ci"][1] < baseline["ci"][0])
