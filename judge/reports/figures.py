@@ -49,6 +49,10 @@ def figure(value: Callable[[], float], samples: np.ndarray | None, n: int, *,
         bounds = interval(point)
     else:
         bounds = M.percentile_interval(samples, level=CONFIDENCE) if samples is not None else None
+    if bounds and method == DIRICHLET:
+        # the draws never reach a boundary the data sit on (a perfect table's kappa 1): the interval keeps
+        # the estimate it is about
+        bounds = (min(bounds[0], point), max(bounds[1], point))
     warning = FEW_LABELS_WARNING if bounds and method != WILSON and n < FEW_LABELS else None
     return {"value": point, "ci": list(bounds) if bounds else None, "n": int(n), "undefined": None,
             "method": method, "warning": warning}
