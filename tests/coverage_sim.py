@@ -21,14 +21,18 @@ PASS_THRESHOLD = 4
 SCORES = np.arange(1, 6)
 
 
+FAR_SHARE = 0.15
+
+
 def _judge_given_human(stay: float, random_share: float = 0.0) -> np.ndarray:
-    """5x5 P(judge | human): the human's score w.p. `stay`, else one point off (clipped), or uniformly random
-    w.p. `random_share`."""
+    """5x5 P(judge | human): the human's score w.p. `stay`, else off by one point (two points in FAR_SHARE of
+    the misses; clipped to 1-5), or uniformly random w.p. `random_share`."""
     rows = np.zeros((5, 5))
     for h in range(5):
         rows[h, h] += stay
-        for step in (-1, 1):
-            rows[h, min(max(h + step, 0), 4)] += (1 - stay) / 2
+        for step in (-2, -1, 1, 2):
+            share = FAR_SHARE if abs(step) == 2 else 1 - FAR_SHARE
+            rows[h, min(max(h + step, 0), 4)] += (1 - stay) / 2 * share
     return (1 - random_share) * rows + random_share / 5
 
 

@@ -53,17 +53,20 @@ def test_a_perfect_pass_fail_table_gets_an_interval_below_one():
     assert figures["scores"]["quadratic_kappa"]["ci"][0] < 0.95
 
 
-def test_few_labels_warning_under_fifty_items_on_resampled_intervals_only():
+def test_few_labels_warning_when_an_interval_rests_on_under_fifty_items():
     rng = np.random.default_rng(0)
     human = rng.integers(1, 6, 49)
     judge = np.clip(human + rng.integers(-1, 2, 49), 1, 5)
     few = agreement_figures(frame(human, judge), n_boot=200, seed=0)
     assert few["scores"]["spearman_rho"]["warning"] == FEW_LABELS_WARNING
     assert few["pass_fail"]["mcc"]["warning"] == FEW_LABELS_WARNING
-    assert few["scores"]["exact_agreement"]["warning"] is None            # Wilson covers at small n
+    assert few["scores"]["exact_agreement"]["warning"] == FEW_LABELS_WARNING
     human, judge = np.r_[human, 3], np.r_[judge, 3]
     enough = agreement_figures(frame(human, judge), n_boot=200, seed=0)
     assert enough["scores"]["spearman_rho"]["warning"] is None
+    assert enough["scores"]["exact_agreement"]["warning"] is None
+    failures = enough["pass_fail"]["tnr"]
+    assert failures["n"] < 50 and failures["warning"] == FEW_LABELS_WARNING     # n is the class count
 
 
 def test_dirichlet_draws_are_seeded_and_sum_to_the_item_count():
