@@ -15,7 +15,6 @@ import pandas as pd
 
 from judge import metrics as M
 from judge.reports.agreement import agreement_figures
-from judge.reports.figures import pass_tables, score_tables
 
 PASS_THRESHOLD = 4
 SCORES = np.arange(1, 6)
