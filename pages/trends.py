@@ -30,9 +30,10 @@ with errors_shown():
                 icon=":material/info:")
     left, right = st.columns(2)
     left.plotly_chart(trend_figure(points, "corrected_pass_rate", title="Corrected pass rate",
-                                   changes=result["judge_changes"]), key="trends.pass_rate")
-    right.plotly_chart(trend_figure(points, "mean_score", title="Mean score (1-5)", changes=result["judge_changes"]),
-                       key="trends.mean_score")
+                                   changes=result["judge_changes"], significance=result["significance"]),
+                      key="trends.pass_rate")
+    right.plotly_chart(trend_figure(points, "mean_score", title="Mean score (1-5)", changes=result["judge_changes"],
+                                    significance=result["significance"]), key="trends.mean_score")
     if result["regressions"]:
         labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
         st.error(f"Worse than the baseline ({result['regression_test']}): " + "; ".join(labels.values()),

@@ -155,11 +155,23 @@ def _trend(store, args) -> int:
     print(f"Judge {result['judge']}, baseline {result['baseline_run'] or 'not pinned (judge baseline)'}\n")
     print(_table([[p["run_id"], p["version_tag"], f"v{p['spec_version']}", p["model"], show(p["mean_score"]),
                    show(p["corrected_pass_rate"]), p["judge_change"] or "",
-                   "REGRESSION" if p["regression"] else ("baseline" if p["is_baseline"] else "")]
+                   _regression_flag(p)]
                   for p in result["points"]],
                  ["run", "app version", "spec", "model", "mean score", "corrected pass rate", "judge change",
                   "flag"]))
+    print(f"\nregression test: {result['regression_test']}")
     return 0
+
+
+def _regression_flag(point: dict[str, Any]) -> str:
+    """'REGRESSION (pass_rate p=0.012)' for a significant regression, 'baseline', or nothing."""
+    if point["is_baseline"]:
+        return "baseline"
+    if not point["regression"]:
+        return ""
+    failed = [f"{key} p={check['p_value']:.3f}" for key, check in point["regression_checks"].items()
+              if check["regression"]]
+    return f"REGRESSION ({', '.join(failed)})"
 
 
 def _baseline(store, args) -> int:
@@ -184,8 +196,10 @@ def _gate(store, args) -> int:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(_table([[name, show(c["baseline"]), show(c["run"]), show(c["difference"]),
+                       "-" if c["p_value"] is None else f"{c['p_value']:.3f}",
                        "REGRESSION" if c["regression"] else "ok"] for name, c in result.checks.items()],
-                     ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "verdict"]))
+                     ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "p (one-sided)",
+                      "verdict"]))
         print("gate: " + ("passed" if result.passed else f"FAILED ({', '.join(result.regressions)} regressed)"))
     return 0 if result.passed else 1
 
