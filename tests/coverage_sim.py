@@ -212,7 +212,8 @@ def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *
         verdicts = []
         for first_seed in (seed * 100_000 + 2 * replicate, seed * 100_000 + 2 * replicate + 1):
             qualities = [quality_from_counts(table.sum(axis=0), n, int(table[:, PASS_THRESHOLD - 1:].sum()),
-                                             calibration, boot, seed=first_seed + k)
+                                             calibration, boot, seed=first_seed + k,
+                                             pass_threshold=PASS_THRESHOLD)
                          for k, table in enumerate((new_table, base_table))]
             verdicts.append(regression_checks(*qualities))
         (checks, regressions), (_, trend_regressions) = verdicts

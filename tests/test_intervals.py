@@ -150,11 +150,12 @@ def test_the_trend_flags_what_the_gate_fails_and_says_at_what_level(store, tmp_p
     store.pin_baseline("helpful", base)
     result = trend(store, "helpful", n_boot=500)
     assert "5% level" in result["regression_test"] and result["significance"] == 0.05
+    assert "adjusted for the two checks" in result["regression_test"]
     points = {p["run_id"]: p for p in result["points"]}
     for run_id in runs:
         verdict = gate(store, run_id, base, n_boot=500)
         assert points[run_id]["regression"] is (not verdict.passed)
         for key, check in verdict.checks.items():
             assert points[run_id]["regression_checks"][key]["regression"] == check["regression"]
-            assert 0 < check["p_value"] <= 1
+            assert 0 < check["p_value"] <= check["p_adjusted"] <= 1     # adjusted for checking two figures
     assert points[runs[1]]["regression"] is True and points[runs[0]]["regression"] is False
