@@ -3,7 +3,7 @@
 Simulations with known truth (populations in tests/coverage_sim.py), every replicate measured by the
 report's own code. Prints, for n = 20, 50, 100, 300 labeled items:
 1. coverage of every agreement figure for a typical, a strong (15% failures) and a weak judge
-   ("w" = the figure carried the few-labels warning);
+   ("w" = the figure carried the few-labels warning), and (1b) of the former percentile bootstrap;
 2. coverage of the corrected pass rate, with how often it gives an interval, withholds the value as no
    better than chance, or refuses the interval (too many undefined resamples);
 3. false-positive rate and power of `compare` (a quadratic-kappa difference of 0.06);
@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from coverage_sim import (  # noqa: E402  (after the path set-up, like bench/runner_bench.py)
-    PASS_RATE_POPULATIONS, POPULATIONS, app_version, compare_rejections, figure_coverage, kappa_of,
-    pass_rate_coverage, regression_rejections, stay_for_kappa, true_figures, two_judges,
+    FORMER_METHOD_FIGURES, PASS_RATE_POPULATIONS, POPULATIONS, app_version, compare_rejections, figure_coverage,
+    former_method_coverage, kappa_of, pass_rate_coverage, regression_rejections, stay_for_kappa, true_figures,
+    two_judges,
 )
 
 SIZES = (20, 50, 100, 300)
@@ -52,6 +53,17 @@ def figures_table(replicates: int, n_boot: int) -> None:
                 cells.append(f"{cell['coverage']:.3f}{mark}{shown}")
             print(_row([figure, f"{truth[figure]:.3f}", *cells], widths))
     print("\n(/x% = share of replicates with an interval, when not all: the value was undefined in the rest)")
+
+
+def former_method_table(replicates: int, n_boot: int) -> None:
+    print(f"\n== 1b. The former method (percentile item bootstrap) on the same draws ({replicates} replicates)")
+    widths = [22, 22] + [9] * len(SIZES)
+    print(_row(["population", "figure", *[f"n={n}" for n in SIZES]], widths))
+    for name, probabilities in POPULATIONS.items():
+        by_size = {n: former_method_coverage(probabilities, n, replicates=replicates, n_boot=n_boot, seed=n)
+                   for n in SIZES}
+        for figure in FORMER_METHOD_FIGURES:
+            print(_row([name, figure, *[f"{by_size[n][figure]:.3f}" for n in SIZES]], widths))
 
 
 def pass_rate_table(replicates: int, n_boot: int) -> None:
@@ -110,11 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=400)
     parser.add_argument("--boot", type=int, default=1000)
-    parser.add_argument("--only", choices=("figures", "pass-rate", "compare", "regression"))
+    parser.add_argument("--only", choices=("figures", "former", "pass-rate", "compare", "regression"))
     args = parser.parse_args()
     started = time.perf_counter()
-    sections = {"figures": figures_table, "pass-rate": pass_rate_table, "compare": compare_table,
-                "regression": regression_table}
+    sections = {"figures": figures_table, "former": former_method_table, "pass-rate": pass_rate_table,
+                "compare": compare_table, "regression": regression_table}
     for name, section in sections.items():
         if args.only in (None, name):
             section(args.replicates, args.boot)

@@ -51,10 +51,12 @@ PASS_FIGURES = ("kappa", "tpr", "tnr", "failure_precision", "failure_f1", "false
 
 
 def pass_table_of(scores_table: np.ndarray) -> np.ndarray:
-    """2x2 human x judge (0 = fail, 1 = pass) from a 5x5 score table."""
-    passed = SCORES >= PASS_THRESHOLD
-    return np.array([[scores_table[np.ix_(passed == h, passed == j)].sum() for j in (False, True)]
-                     for h in (False, True)])
+    """(..., 2, 2) human x judge (0 = fail, 1 = pass) from (..., 5, 5) score tables."""
+    t = np.asarray(scores_table)
+    cut = PASS_THRESHOLD - 1
+    rows = [[t[..., :cut, :cut].sum(axis=(-2, -1)), t[..., :cut, cut:].sum(axis=(-2, -1))],
+            [t[..., cut:, :cut].sum(axis=(-2, -1)), t[..., cut:, cut:].sum(axis=(-2, -1))]]
+    return np.moveaxis(np.array(rows), (0, 1), (-2, -1))
 
 
 def true_figures(probabilities: np.ndarray) -> dict[str, float]:
@@ -227,3 +229,32 @@ def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *
 
 def _interval_below(run: dict[str, Any], baseline: dict[str, Any]) -> bool:
     return bool(run["ci"] and baseline["ci"] and run["ci"][1] < baseline["ci"][0])
+
+
+# -- the former method, for comparison --------------------------------------------------------------------
+FORMER_METHOD_FIGURES = {
+    "tpr": lambda scores: M.pass_fail_rates_from_tables(pass_table_of(scores))["tpr"],
+    "tnr": lambda scores: M.pass_fail_rates_from_tables(pass_table_of(scores))["tnr"],
+    "kappa": lambda scores: M.pass_fail_rates_from_tables(pass_table_of(scores))["kappa"],
+    "quadratic_kappa": lambda scores: M.kappa_from_tables(scores, weights="quadratic"),
+    "spearman_rho": M.spearman_from_tables,
+}
+
+
+def former_method_coverage(probabilities: np.ndarray, n: int, *, replicates: int, n_boot: int = 1000,
+                           seed: int = 0) -> dict[str, float]:
+    """Coverage of the percentile item bootstrap every figure used before issue 9, on the same draws as
+    `figure_coverage` with the same seed (undefined resamples skipped, as it did)."""
+    truth = true_figures(probabilities)
+    rng = np.random.default_rng(seed)
+    hits = {name: [] for name in FORMER_METHOD_FIGURES}
+    for replicate in range(replicates):
+        table = rng.multinomial(n, probabilities.ravel()).reshape(5, 5)
+        boot = M.bootstrap_tables(table, n_boot, seed=seed * 100_000 + replicate)
+        for name, statistic in FORMER_METHOD_FIGURES.items():
+            if np.isnan(statistic(table[None])[0]):
+                continue
+            interval = M.percentile_interval(statistic(boot))
+            if interval is not None:
+                hits[name].append(interval[0] - 1e-12 <= truth[name] <= interval[1] + 1e-12)
+    return {name: float(np.mean(values)) if values else float("nan") for name, values in hits.items()}
