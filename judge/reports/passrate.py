@@ -37,8 +37,9 @@ def true_pass_rate(pass_table, n_judged: int, n_judged_passed: int, *, n_boot: i
     if boot_tables is None:
         boot_tables = M.bootstrap_tables(table, n_boot, seed=rng)
     if n_judged == 0:
-        return {"judged_items": 0, "observed": undefined("the run has no scored item"),
-                "corrected": undefined("the run has no scored item"), "no_better_than_chance": None, "advice": None}
+        nothing = undefined("the run has no scored item")
+        return {"judged_items": 0, "observed": nothing, "corrected": nothing, "youden": nothing,
+                "no_better_than_chance": None, "advice": None}
     p_observed = n_judged_passed / n_judged
     boot_observed = resampled_pass_rate(table, n_judged, n_judged_passed, boot_tables, rng,
                                         labeled_among_judged=labeled_among_judged)
