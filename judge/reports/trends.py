@@ -120,8 +120,8 @@ def regression_checks(now: Quality, before: Quality) -> tuple[dict[str, dict[str
 
     The adjustment (a bootstrap min-statistic, after Westfall and Young) compares each standardized
     difference with the smallest of the two standardized, centred resampled differences: the checks are
-    correlated (a worse app lowers both), so this keeps the gate at about 5% where failing on either
-    unadjusted check fired 6-7% of the time with no change (bench/coverage.py).
+    correlated (a worse app lowers both), so this keeps the gate at 3-5.5% with no change, where failing on
+    either unadjusted check fired 5-7% of the time (bench/coverage.py).
     """
     headline = _headline(now) if _headline(now) == _headline(before) else "pass_rate"
     checks, regressions, standardized = {}, [], {}
