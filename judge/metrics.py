@@ -479,3 +479,40 @@ def percentile_interval(samples, *, level: float = 0.95) -> tuple[float, float] 
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
+
+
+# -- intervals that cover ---------------------------------------------------------------------------------
+def wilson_interval(successes, n, *, level: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion successes / n; None when n == 0.
+
+    Unlike the percentile bootstrap it does not collapse to [1, 1] when every item succeeded: 26 of 26 gives
+    [0.871, 1] (the bootstrap of a proportion of 1 is always 1).
+    """
+    n = float(n)
+    if n <= 0:
+        return None
+    z = float(scipy.stats.norm.ppf(0.5 + level / 2))
+    p = float(successes) / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+PASS_TABLE_PRIOR = 0.5     # per cell of a 2x2 table (Jeffreys)
+SCORE_TABLE_PRIOR = 0.02   # per cell of a 5x5 table: half an item in all, so small samples are not swamped
+
+
+def dirichlet_tables(counts, n_boot: int, *, prior: float = PASS_TABLE_PRIOR,
+                     seed: int | np.random.Generator = 0) -> np.ndarray:
+    """`n_boot` tables of cell shares drawn from Dirichlet(counts + prior), scaled to the item count.
+
+    A Bayesian bootstrap of the table with a small prior on every cell: an empty cell, such as no false
+    passes of a strong judge, still gets a little mass, so kappa or MCC of a perfect table is not always
+    exactly 1 and its interval does not collapse to [1, 1], and no draw is undefined (every margin > 0).
+    The priors were chosen by coverage (bench/coverage.py): at n = 20 a strong judge's Spearman interval
+    covers 98% with it and 76% with the percentile bootstrap (BCa: 80%).
+    """
+    counts = np.asarray(counts, dtype=float)
+    rng = np.random.default_rng(seed)
+    shares = rng.dirichlet(counts.ravel() + prior, size=n_boot)
+    return (shares * max(counts.sum(), 1.0)).reshape(n_boot, *counts.shape)

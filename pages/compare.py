@@ -59,9 +59,11 @@ with errors_shown():
         fig = d["difference"]
         verdict = (f"**{short[d['better']]}** agrees better with people" if d["significant"]
                    else "no significant difference")
+        p_value = f", p = {d['p_value']:.3f}" if d.get("p_value") is not None else ""
         st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: {d['figure'].replace('_', ' ')} difference "
-                    f"{figure_text(fig)} "
-                    f"({interval_text(fig)}): {verdict}")
+                    f"{figure_text(fig)} ({interval_text(fig)}{p_value}): {verdict}")
+        if d.get("power_note"):
+            st.caption(d["power_note"].capitalize() + ".")
 
     if result["inter_judge"]:  # on 1-5 scores; a pass/fail criterion has no scale to agree on
         st.subheader("Judges against each other")

@@ -33,19 +33,20 @@ with errors_shown():
                 icon=":material/info:")
     left, right = st.columns(2)
     left.plotly_chart(trend_figure(points, "corrected_pass_rate", title="Corrected pass rate",
-                                   changes=result["judge_changes"]), key="trends.pass_rate")
-    right.plotly_chart(trend_figure(points, "mean_score", title="Mean score (1-5)", changes=result["judge_changes"]),
-                       key="trends.mean_score")
+                                   changes=result["judge_changes"], significance=result["significance"]),
+                      key="trends.pass_rate")
+    right.plotly_chart(trend_figure(points, "mean_score", title="Mean score (1-5)", changes=result["judge_changes"],
+                                    significance=result["significance"]), key="trends.mean_score")
     if result["regressions"]:
         labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
-        st.error("Worse than the baseline beyond the intervals: " + "; ".join(labels.values()),
+        st.error(f"Worse than the baseline ({result['regression_test']}): " + "; ".join(labels.values()),
                  icon=":material/trending_down:")
 
     st.subheader("Baseline")
     labels = run_labels(runs[runs["spec_name"] == judge_name], compact=True)
     baseline = result["baseline_run"]
     st.caption(f"Baseline: {labels.get(baseline, baseline) if baseline else 'none pinned'}. Later runs are "
-               "flagged when they are worse than it beyond both intervals.")
+               f"flagged when they are significantly worse ({result['regression_test']}).")
     ids = [p["run_id"] for p in points]
     pin = st.selectbox("Pin a run as the baseline", ids, index=len(ids) - 1, key="trends.pin",
                        format_func=lambda run_id: labels.get(run_id, run_id))

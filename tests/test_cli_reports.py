@@ -40,7 +40,7 @@ def test_report_json_holds_every_figure_with_interval_and_n(app_versions, capsys
     for group in ("scores", "pass_fail"):
         for name, fig in report[group].items():
             if isinstance(fig, dict):
-                assert set(fig) == {"value", "ci", "n", "undefined"}, name
+                assert {"value", "ci", "n", "undefined", "method", "warning"} <= set(fig), name
     assert report["scores"]["exact_agreement"]["value"] == 1.0 and report["labels"]["items"] == 120
 
 
@@ -64,12 +64,13 @@ def test_agreement_compare_and_trend(app_versions, capsys):
     assert code == 0 and json.loads(out)["regressions"] == [run2]
     code, out, _ = run_cli(capsys, db, "trend", "--judge", "helpful", *BOOT)
     assert "REGRESSION" in out and "baseline" in out
+    assert "p=" in out and "5% level, one-sided" in out              # significant, and at what level
 
 
 def test_gate_exits_1_on_a_regression_and_0_otherwise(app_versions, capsys):
     db, run1, run2, _ = app_versions
     code, out, _ = run_cli(capsys, db, "gate", "--run", run2, "--baseline", run1, *BOOT)
-    assert code == 1 and "gate: FAILED" in out
+    assert code == 1 and "gate: FAILED" in out and "p (one-sided)" in out
     code, out, _ = run_cli(capsys, db, "gate", "--run", run1, "--baseline", run2, "--json", *BOOT)
     assert code == 0 and json.loads(out)["passed"] is True
     code, _, err = run_cli(capsys, db, "gate", "--run", run2)

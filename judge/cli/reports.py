@@ -24,13 +24,15 @@ def _print_json(data: Any) -> None:
 
 
 def show(fig: dict[str, Any] | None) -> str:
-    """One figure as 'value [low, high]', or 'undefined (reason)'."""
+    """One figure as 'value [low, high]', or 'undefined (reason)'; a few-labels warning or the reason an
+    interval was refused follows in parentheses."""
     if fig is None:
         return "-"
     if fig["value"] is None:
         return f"undefined ({fig['undefined']})"
     ci = f" [{fig['ci'][0]:.3f}, {fig['ci'][1]:.3f}]" if fig["ci"] else ""
-    return f"{fig['value']:.3f}{ci}"
+    note = fig.get("warning") or (fig.get("interval_refused") and f"no interval: {fig['interval_refused']}")
+    return f"{fig['value']:.3f}{ci}" + (f" ({note})" if note else "")
 
 
 def _ms(value) -> str:
@@ -142,10 +144,14 @@ def _compare(store, args) -> int:
                    _ms(r["latency_p95_ms"]), _share(r["parse_failure_rate"])] for r in result["runs"]],
                  ["run", "judge", "labeled", "quadratic kappa", "pass/fail kappa", "cost", "p50", "p95",
                   "failures"]) + "\n")
+    figure_name = result["differences"][0]["figure"] if result["differences"] else "kappa"
     print(_table([[d["a"], d["b"], d["n"], show(d["difference"]),
+                   "-" if d["p_value"] is None else f"{d['p_value']:.3f}",
                    d["better"] or "no significant difference"] for d in result["differences"]],
-                 ["a", "b", "n", f"{result['differences'][0]['figure'] if result['differences'] else 'kappa'}"
-                                 "(a) - (b)", "better"]))
+                 ["a", "b", "n", f"{figure_name}(a) - (b)", "p (permutation)", "better"]))
+    for d in result["differences"]:
+        if d["power_note"]:
+            print(f"note ({d['a']} vs {d['b']}): {d['power_note']}")
     return 0
 
 
@@ -158,11 +164,23 @@ def _trend(store, args) -> int:
           f"{result['baseline_run'] or 'not pinned (judge baseline)'}\n")
     print(_table([[p["run_id"], p["version_tag"], f"v{p['spec_version']}", p["model"], show(p["mean_score"]),
                    show(p["corrected_pass_rate"]), p["judge_change"] or "",
-                   "REGRESSION" if p["regression"] else ("baseline" if p["is_baseline"] else "")]
+                   _regression_flag(p)]
                   for p in result["points"]],
                  ["run", "app version", "spec", "model", "mean score", "corrected pass rate", "judge change",
                   "flag"]))
+    print(f"\nregression test: {result['regression_test']}")
     return 0
+
+
+def _regression_flag(point: dict[str, Any]) -> str:
+    """'REGRESSION (pass_rate p=0.012)' for a significant regression, 'baseline', or nothing."""
+    if point["is_baseline"]:
+        return "baseline"
+    if not point["regression"]:
+        return ""
+    failed = [f"{key} p={check['p_value']:.3f}" for key, check in point["regression_checks"].items()
+              if check["regression"]]
+    return f"REGRESSION ({', '.join(failed)})"
 
 
 def _baseline(store, args) -> int:
@@ -187,8 +205,10 @@ def _gate(store, args) -> int:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(_table([[name, show(c["baseline"]), show(c["run"]), show(c["difference"]),
+                       "-" if c["p_value"] is None else f"{c['p_value']:.3f}",
                        "REGRESSION" if c["regression"] else "ok"] for name, c in result.checks.items()],
-                     ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "verdict"]))
+                     ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "p (one-sided)",
+                      "verdict"]))
         print("gate: " + ("passed" if result.passed else f"FAILED ({', '.join(result.regressions)} regressed)"))
     return 0 if result.passed else 1
 

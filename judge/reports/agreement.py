@@ -95,8 +95,9 @@ def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str
     scored = ~np.isnan(hs) & ~np.isnan(js)
     decided = ~np.isnan(hp) & ~np.isnan(jp)
     return {
-        "scores": score_figures(hs[scored].astype(int), js[scored].astype(int), score_tables(boot)),
-        "pass_fail": pass_figures(hp[decided].astype(bool), jp[decided].astype(bool), pass_tables(boot)),
+        "scores": score_figures(hs[scored].astype(int), js[scored].astype(int), score_tables(boot), seed=seed),
+        "pass_fail": pass_figures(hp[decided].astype(bool), jp[decided].astype(bool), pass_tables(boot),
+                                  seed=seed),
         "_pass_table": pass_tables(joint),
         "_boot_pass_tables": pass_tables(boot),
     }
@@ -145,7 +146,7 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
         "pass_rate": true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot,
-                                    seed=seed, boot_tables=figures["_boot_pass_tables"]),
+                                    seed=seed, boot_tables=figures["_boot_pass_tables"], labeled_among_judged=True),
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
         "human_ceiling": _ceiling(annotators, pass_fail=run.get("scale") == "pass/fail", n_boot=n_boot, seed=seed),

@@ -69,7 +69,8 @@ def _show(fig: dict[str, Any]) -> str:
     if fig["value"] is None:
         return f"undefined ({fig['undefined']})"
     ci = f" [{fig['ci'][0]:.3f}, {fig['ci'][1]:.3f}]" if fig["ci"] else ""
-    return f"{fig['value']:.3f}{ci}"
+    note = fig.get("warning") or (fig.get("interval_refused") and f"no interval: {fig['interval_refused']}")
+    return f"{fig['value']:.3f}{ci}" + (f" ({note})" if note else "")
 
 
 def _markdown(card: dict[str, Any]) -> str:
@@ -93,7 +94,7 @@ def _markdown(card: dict[str, Any]) -> str:
         "",
         f"Labels rule: {measured['rule']}.",
         "",
-        "## Agreement with people (95% bootstrap intervals)",
+        "## Agreement with people (95% intervals: Wilson for rates and shares, Dirichlet-bootstrap otherwise)",
         "",
         "| Figure | Value [95% CI] | n |",
         "|---|---|---|",

@@ -13,12 +13,13 @@ from judge.errors import JudgeError
 from judge.reports.agreement import (
     _run_stats, _run_summary, agreement_figures, criterion_summary, fewshot_uids, pass_threshold,
 )
-from judge.reports.figures import figure
+from judge.reports.figures import DIRICHLET, figure, proportion
 
 
 def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Agreement of each run on the items all of them judged (so the figures are comparable), cost, latency,
-    parse failures, agreement per dollar, inter-judge agreement and a paired bootstrap of each kappa difference.
+    parse failures, agreement per dollar, inter-judge agreement and, for each pair, the kappa difference with
+    a paired bootstrap interval and a paired permutation p-value.
     """
     if len(dict.fromkeys(run_ids)) < 2:
         raise JudgeError("Compare needs at least two different runs, e.g. judge compare RUN_A RUN_B.")
@@ -91,44 +92,88 @@ def _inter_judge(scores: pd.DataFrame, a: str, b: str, *, n_boot: int, seed: int
     """How far two judges agree with each other (no human needed): quadratic kappa and exact agreement."""
     pair = scores[[a, b]].dropna()
     x, y = pair[a].to_numpy(dtype=int), pair[b].to_numpy(dtype=int)
-    boot = M.bootstrap_tables(_tables((x - 1) * 5 + (y - 1), (5, 5)), n_boot, seed=seed)
+    table = _tables((x - 1) * 5 + (y - 1), (5, 5))
+    drawn = M.dirichlet_tables(table, n_boot, prior=M.SCORE_TABLE_PRIOR, seed=seed)
     return {"a": a, "b": b, "n": len(x),
-            "quadratic_kappa": figure(lambda: M.weighted_kappa(x, y), M.kappa_from_tables(boot, weights="quadratic"),
-                                      len(x)),
-            "exact_agreement": figure(lambda: M.exact_agreement(x, y), M.exact_from_tables(boot), len(x))}
+            "quadratic_kappa": figure(lambda: M.weighted_kappa(x, y), M.kappa_from_tables(drawn, weights="quadratic"),
+                                      len(x), method=DIRICHLET),
+            "exact_agreement": proportion(lambda: M.exact_agreement(x, y), np.trace(table), len(x))}
+
+
+POWER_NOTE_BELOW = 100
+_Z_POWER = 1.959963984540054 + 0.8416212335729143   # 5% two-sided, 80% power
 
 
 def _paired_difference(scores: pd.DataFrame, a: str, b: str, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """Kappa(a) - kappa(b) on the same labeled items, resampling items jointly (a paired bootstrap).
+    """Kappa(a) - kappa(b) on the same labeled items: a paired bootstrap interval and a paired permutation
+    test (within each item the two judges' scores are swapped at random; the p-value is the share of such
+    relabelings whose |difference| reaches the observed one).
 
-    `significant` when the 95% interval of the difference excludes 0; `better` names the run that wins then.
+    `significant` when p < 0.05; `better` names the run that wins then. Under POWER_NOTE_BELOW items
+    `power_note` says how large a difference the comparison can usually detect.
     """
     trio = scores[["human", a, b]].dropna()
     h, x, y = (trio[c].to_numpy(dtype=int) for c in ("human", a, b))
     cube = _tables(((h - 1) * 5 + (x - 1)) * 5 + (y - 1), (5, 5, 5))
     boot = M.bootstrap_tables(cube, n_boot, seed=seed)
-    samples = (M.kappa_from_tables(boot.sum(axis=3), weights="quadratic")
-               - M.kappa_from_tables(boot.sum(axis=2), weights="quadratic"))
+    samples = _kappa_difference(boot)
     difference = figure(lambda: M.weighted_kappa(h, x) - M.weighted_kappa(h, y), samples, len(h))
-    ci = difference["ci"]
-    significant = bool(ci and (ci[0] > 0 or ci[1] < 0))
+    p_value = _permutation_p_value(cube, difference["value"], n_boot, seed=seed)
+    significant = p_value is not None and p_value < 0.05
     better = (a if difference["value"] > 0 else b) if significant else None
-    return {"a": a, "b": b, "n": len(h), "figure": "quadratic_kappa", "difference": difference,
-            "quadratic_kappa_difference": difference, "significant": significant, "better": better}
+    return _difference_result(a, b, len(h), "quadratic_kappa", difference, p_value, significant, better, samples)
 
 
 def _paired_pass_difference(passes: pd.DataFrame, a: str, b: str, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """Pass/fail kappa(a) - kappa(b) on the same labeled items (a pass/fail criterion), resampling items
-    jointly: the 2x2x2 table of (human, a, b) pass/fail is bootstrapped as one."""
+    """Pass/fail kappa(a) - kappa(b) on the same labeled items (a pass/fail criterion): the 2x2x2 table of
+    (human, a, b) pass/fail is bootstrapped as one for the interval, and the same within-item swap test
+    gives the p-value."""
     trio = passes[["human", a, b]].dropna().astype(bool)
     h, x, y = (trio[c].to_numpy(dtype=int) for c in ("human", a, b))
     cube = _tables((h * 2 + x) * 2 + y, (2, 2, 2))
     boot = M.bootstrap_tables(cube, n_boot, seed=seed)
-    samples = M.kappa_from_tables(boot.sum(axis=3)) - M.kappa_from_tables(boot.sum(axis=2))
+    samples = _kappa_difference(boot, weights=None)
     difference = figure(lambda: M.pass_fail_kappa(h.astype(bool), x.astype(bool))
                         - M.pass_fail_kappa(h.astype(bool), y.astype(bool)), samples, len(h))
-    ci = difference["ci"]
-    significant = bool(ci and (ci[0] > 0 or ci[1] < 0))
+    p_value = _permutation_p_value(cube, difference["value"], n_boot, seed=seed, weights=None)
+    significant = p_value is not None and p_value < 0.05
     better = (a if difference["value"] > 0 else b) if significant else None
-    return {"a": a, "b": b, "n": len(h), "figure": "pass_fail_kappa", "difference": difference,
-            "pass_fail_kappa_difference": difference, "significant": significant, "better": better}
+    return _difference_result(a, b, len(h), "pass_fail_kappa", difference, p_value, significant, better, samples)
+
+
+def _difference_result(a: str, b: str, n: int, name: str, difference: dict[str, Any], p_value: float | None,
+                       significant: bool, better: str | None, samples: np.ndarray) -> dict[str, Any]:
+    """One paired comparison: the difference of `name` with its interval, the permutation p-value, and a
+    power note under POWER_NOTE_BELOW items."""
+    out = {"a": a, "b": b, "n": n, "figure": name, "difference": difference, f"{name}_difference": difference,
+           "p_value": p_value, "test": "paired permutation (verdicts swapped within items)",
+           "significant": significant, "better": better, "power_note": None}
+    spread = np.nanstd(samples) if np.isfinite(samples).any() else None
+    if n < POWER_NOTE_BELOW and spread:
+        out["minimum_detectable_difference"] = float(_Z_POWER * spread)
+        out["power_note"] = (f"only {n} labeled items: a kappa difference under about "
+                             f"{_Z_POWER * spread:.2f} is usually missed (80% power at the 5% level); label "
+                             f"{POWER_NOTE_BELOW} or more items to compare judges")
+    return out
+
+
+def _kappa_difference(cubes: np.ndarray, *, weights: str | None = "quadratic") -> np.ndarray:
+    """Kappa (quadratic for 1-5 scores, plain for pass/fail) of judge a minus judge b for (..., human, a, b)
+    count cubes."""
+    return (M.kappa_from_tables(cubes.sum(axis=-1), weights=weights)
+            - M.kappa_from_tables(cubes.sum(axis=-2), weights=weights))
+
+
+def _permutation_p_value(cube: np.ndarray, observed: float | None, n_perm: int, *, seed: int,
+                         weights: str | None = "quadratic") -> float | None:
+    """Two-sided p-value of the within-item swap test. Swapping a random half of the c items of a cell
+    (h, x, y) moves Binomial(c, 1/2) of them to (h, y, x): the same as flipping a coin per item."""
+    if observed is None:
+        return None
+    rng = np.random.default_rng([seed, 5])
+    swapped = rng.binomial(np.broadcast_to(cube, (n_perm, *cube.shape)), 0.5)
+    permuted = cube - swapped + swapped.swapaxes(-1, -2)
+    values = _kappa_difference(permuted, weights=weights)
+    values = values[~np.isnan(values)]
+    extreme = np.sum(np.abs(values) >= abs(observed) - 1e-12)
+    return float((extreme + 1) / (values.size + 1))

@@ -1,8 +1,18 @@
-"""A reported figure is a value with its 95% bootstrap interval and its n, or `undefined` with the reason.
+"""A reported figure is a value with its 95% interval and its n, or `undefined` with the reason.
 
 Every metric of a report is computed twice: the point value from the label arrays with the maintained
 implementation (`judge.metrics`, scikit-learn/scipy/krippendorff), the interval from the vectorized version
-of the same metric over all bootstrap resamples at once.
+of the same metric over all resamples at once. The interval method is chosen per kind of figure, because
+the percentile bootstrap says 95% and covers far less near 0 or 1 and at small n (bench/coverage.py):
+
+- proportions (TPR, TNR, false-failure rate, precision, agreement shares): Wilson, with `n` the count the
+  proportion rests on (human passes for TPR, human failures for TNR, judge failures for precision);
+- every other figure of a table (pass/fail kappa, MCC, F1; weighted kappa, rank correlations, MAE and bias
+  of the 1-5 scores): percentiles of Dirichlet(table + small prior) draws (`metrics.dirichlet_tables`),
+  which do not collapse to [1, 1] when a cell is empty and cover at small n where the item bootstrap and
+  BCa do not.
+
+Each figure says its `method`; an interval resting on fewer than FEW_LABELS items carries `warning`.
 """
 
 from __future__ import annotations
@@ -14,24 +24,50 @@ import numpy as np
 from judge import metrics as M
 
 CONFIDENCE = 0.95
+FEW_LABELS = 50
+FEW_LABELS_WARNING = "few labels: interval approximate"
+WILSON, DIRICHLET, PERCENTILE = "wilson", "dirichlet bootstrap", "percentile bootstrap"
 
 # A labeled-and-judged item is one cell of a (human score, judge score, human pass, judge pass) table;
 # 0 means "missing" on each axis, so one resampled table serves every metric, each on the items it can use.
 SCORE_LEVELS, PASS_LEVELS = 6, 3
 
 
-def figure(value: Callable[[], float], samples: np.ndarray | None, n: int) -> dict[str, Any]:
-    """{"value", "ci": [low, high], "n", "undefined": reason}; an undefined value has no interval."""
+def figure(value: Callable[[], float], samples: np.ndarray | None, n: int, *,
+           interval: Callable[[float], tuple[float, float] | None] | None = None,
+           method: str = PERCENTILE) -> dict[str, Any]:
+    """{"value", "ci": [low, high], "n", "undefined": reason, "method", "warning"}; undefined has no interval.
+
+    The interval is `interval(point)` when given, else the percentile interval of `samples`. `warning` is
+    set when the interval rests on fewer than FEW_LABELS items: its coverage is then approximate (a Wilson
+    interval of a TNR near 1 on 3 failures covers less than 90%, a resampled one can be off either way).
+    """
     try:
         point = float(value())
     except M.UndefinedMetric as exc:
-        return {"value": None, "ci": None, "n": int(n), "undefined": exc.reason}
-    interval = M.percentile_interval(samples, level=CONFIDENCE) if samples is not None else None
-    return {"value": point, "ci": list(interval) if interval else None, "n": int(n), "undefined": None}
+        return undefined(exc.reason, n)
+    if interval is not None:
+        bounds = interval(point)
+    else:
+        bounds = M.percentile_interval(samples, level=CONFIDENCE) if samples is not None else None
+    if bounds and method == DIRICHLET:
+        # the draws never reach a boundary the data sit on (a perfect table's kappa 1): the interval keeps
+        # the estimate it is about
+        bounds = (min(bounds[0], point), max(bounds[1], point))
+    warning = FEW_LABELS_WARNING if bounds and n < FEW_LABELS else None
+    return {"value": point, "ci": list(bounds) if bounds else None, "n": int(n), "undefined": None,
+            "method": method, "warning": warning}
 
 
 def undefined(reason: str, n: int = 0) -> dict[str, Any]:
-    return {"value": None, "ci": None, "n": int(n), "undefined": reason}
+    return {"value": None, "ci": None, "n": int(n), "undefined": reason, "method": None, "warning": None}
+
+
+def proportion(value: Callable[[], float], successes: float, n: float) -> dict[str, Any]:
+    """A share successes / n (point from `value`, the maintained implementation) with its Wilson interval;
+    `n` is the count the share rests on."""
+    return figure(value, None, int(n), interval=lambda _: M.wilson_interval(successes, n, level=CONFIDENCE),
+                  method=WILSON)
 
 
 def joint_table(human_score, judge_score, human_passed, judge_passed) -> np.ndarray:
@@ -61,13 +97,20 @@ def pass_tables(joint: np.ndarray) -> np.ndarray:
     return joint[..., :, :, 1:, 1:].sum(axis=(-4, -3))
 
 
-def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray) -> dict[str, Any]:
-    """Judge vs human on 1-5: every metric with its interval, plus the 5x5 confusion matrix."""
+def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray, *,
+                  seed: int = 0) -> dict[str, Any]:
+    """Judge vs human on 1-5: every metric with its interval, plus the 5x5 confusion matrix.
+
+    Agreement shares get Wilson intervals; the other figures the percentiles of as many Dirichlet draws of
+    the table as `boot_tables` holds.
+    """
     n = len(human)
     out: dict[str, Any] = {"n": n}
-    specs = {
-        "exact_agreement": (lambda: M.exact_agreement(human, judge), M.exact_from_tables),
-        "within_one_agreement": (lambda: M.within_one_agreement(human, judge), M.within_one_from_tables),
+    table = M.score_confusion_matrix(human, judge) if n else np.zeros((5, 5), dtype=int)
+    exact, within_one = np.trace(table), sum(np.trace(table, k) for k in (-1, 0, 1))
+    out["exact_agreement"] = proportion(lambda: M.exact_agreement(human, judge), exact, n)
+    out["within_one_agreement"] = proportion(lambda: M.within_one_agreement(human, judge), within_one, n)
+    resampled = {
         "quadratic_kappa": (lambda: M.weighted_kappa(human, judge, weights="quadratic"),
                             lambda t: M.kappa_from_tables(t, weights="quadratic")),
         "linear_kappa": (lambda: M.weighted_kappa(human, judge, weights="linear"),
@@ -77,30 +120,41 @@ def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray)
         "mae": (lambda: M.mean_absolute_error(human, judge), M.mae_from_tables),
         "mean_bias": (lambda: M.mean_bias(human, judge), M.bias_from_tables),
     }
-    for name, (point, vectorized) in specs.items():
-        out[name] = figure(point, vectorized(boot_tables), n)
-    out["confusion_matrix"] = M.score_confusion_matrix(human, judge).tolist() if n else [[0] * 5 for _ in range(5)]
+    drawn = M.dirichlet_tables(table, len(boot_tables), prior=M.SCORE_TABLE_PRIOR, seed=[seed, 4])
+    for name, (point, vectorized) in resampled.items():
+        out[name] = figure(point, vectorized(drawn), n, method=DIRICHLET)
+    out["confusion_matrix"] = table.tolist()
     return out
 
 
-def pass_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray) -> dict[str, Any]:
-    """Pass/fail metrics with intervals; failures are the class of interest (recall of failures = coverage)."""
+def pass_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray, *,
+                 seed: int = 0) -> dict[str, Any]:
+    """Pass/fail metrics with intervals; failures are the class of interest (recall of failures = coverage).
+
+    Rates are proportions of one class (Wilson, `n` = that class's count); kappa, MCC and F1 use the whole
+    table (Dirichlet draws, as many as `boot_tables`, `n` = all items).
+    """
     n = len(human)
-    rates = M.pass_fail_rates_from_tables(boot_tables)
-    points = {
-        "kappa": M.pass_fail_kappa,
-        "tpr": M.true_positive_rate,
-        "tnr": M.true_negative_rate,
-        "failure_precision": M.failure_precision,
-        "failure_recall": M.failure_recall,
-        "failure_f1": M.failure_f1,
-        "false_failure_rate": M.false_failure_rate,
-        "mcc": M.matthews_corrcoef,
-    }
-    out: dict[str, Any] = {"n": n}
-    for name, metric in points.items():
-        out[name] = figure(lambda metric=metric: metric(human, judge), rates[name], n)
     table = np.zeros((2, 2), dtype=int)
     np.add.at(table, (human.astype(int), judge.astype(int)), 1)
+    (tn, fp), (fn, tp) = table
+    rates = {
+        "tpr": (M.true_positive_rate, tp, tp + fn),
+        "tnr": (M.true_negative_rate, tn, tn + fp),
+        "failure_precision": (M.failure_precision, tn, tn + fn),
+        "failure_recall": (M.failure_recall, tn, tn + fp),
+        "false_failure_rate": (M.false_failure_rate, fn, tp + fn),
+    }
+    whole_table = {"kappa": M.pass_fail_kappa, "failure_f1": M.failure_f1, "mcc": M.matthews_corrcoef}
+    drawn = M.pass_fail_rates_from_tables(M.dirichlet_tables(table, len(boot_tables), seed=[seed, 3]))
+    out: dict[str, Any] = {"n": n}
+    for name in ("kappa", "tpr", "tnr", "failure_precision", "failure_recall", "failure_f1",
+                 "false_failure_rate", "mcc"):
+        if name in rates:
+            metric, successes, count = rates[name]
+            out[name] = proportion(lambda metric=metric: metric(human, judge), successes, count)
+        else:
+            out[name] = figure(lambda metric=whole_table[name]: metric(human, judge), drawn[name], n,
+                               method=DIRICHLET)
     out["confusion_matrix"] = table.tolist()
     return out

@@ -53,8 +53,9 @@ def interval_chart(rows: list[tuple[str, dict[str, Any]]], *, title: str, axis_t
 
 
 def trend_figure(points: list[dict[str, Any]], key: str, *, title: str,
-                 changes: list[dict[str, Any]] = ()) -> go.Figure:
-    """A figure over runs with its interval band, dotted lines where the judge changed, red regressions."""
+                 changes: list[dict[str, Any]] = (), significance: float = 0.05) -> go.Figure:
+    """A figure over runs with its interval band, dotted lines where the judge changed, red regressions
+    (significant at `significance` by the gate's test; the legend says the level)."""
     x = [f"{p['version_tag'] or p['created_at'][:16]} · {p['run_id'][-6:]}" for p in points]
     values = [p[key]["value"] for p in points]
     low = [p[key]["ci"][0] if p[key]["ci"] else None for p in points]
@@ -69,7 +70,8 @@ def trend_figure(points: list[dict[str, Any]], key: str, *, title: str,
     regressions = [(x[i], values[i]) for i, p in enumerate(points) if p["regression"]]
     if regressions:
         fig.add_trace(go.Scatter(x=[r[0] for r in regressions], y=[r[1] for r in regressions], mode="markers",
-                                 marker=dict(color="#ef4444", size=14, symbol="x"), name="regression"))
+                                 marker=dict(color="#ef4444", size=14, symbol="x"),
+                                 name=f"regression (one-sided p < {significance:g})"))
     baseline = [(x[i], values[i]) for i, p in enumerate(points) if p["is_baseline"]]
     if baseline:
         fig.add_trace(go.Scatter(x=[baseline[0][0]], y=[baseline[0][1]], mode="markers", name="baseline",

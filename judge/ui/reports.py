@@ -29,15 +29,18 @@ def figure_text(fig: dict[str, Any] | None, digits: int = 3, *, percent: bool = 
 
 
 def interval_text(fig: dict[str, Any] | None, digits: int = 3, *, percent: bool = False) -> str:
-    """'95% CI 0.72 to 0.88 · n=60', or why the figure is undefined."""
+    """'95% CI 0.72 to 0.88 · n=60' (with the few-labels warning when the figure carries it), why no
+    interval was given, or why the figure is undefined."""
     if not fig:
         return ""
     if fig["value"] is None:
         return f"undefined: {fig['undefined']} · n={fig['n']:,}"
     if not fig["ci"]:
-        return f"n={fig['n']:,}"
+        refused = fig.get("interval_refused")
+        return f"no interval: {refused} · n={fig['n']:,}" if refused else f"n={fig['n']:,}"
     low, high = fig["ci"]
-    return f"95% CI {_number(low, digits, percent)} to {_number(high, digits, percent)} · n={fig['n']:,}"
+    warning = f" · {fig['warning']}" if fig.get("warning") else ""
+    return f"95% CI {_number(low, digits, percent)} to {_number(high, digits, percent)} · n={fig['n']:,}{warning}"
 
 
 def _number(value: float, digits: int, percent: bool) -> str:
