@@ -19,7 +19,7 @@ import pandas as pd
 
 from judge import metrics as M
 from judge.reports.figures import (
-    figure, joint_table, pass_figures, pass_tables, score_figures, score_tables, undefined,
+    figure, joint_table, pass_figures, pass_tables, proportion, score_figures, score_tables, undefined,
 )
 from judge.reports.passrate import true_pass_rate
 
@@ -276,12 +276,12 @@ def _pair(scores: np.ndarray, names: list[str], a: int, b: int, *, n_boot: int, 
     shared = ~np.isnan(scores[a]) & ~np.isnan(scores[b])
     h, j = scores[a, shared].astype(int), scores[b, shared].astype(int)
     table = np.bincount((h - 1) * 5 + (j - 1), minlength=25).reshape(5, 5)
-    boot = M.bootstrap_tables(table, n_boot, seed=seed)
+    draws = M.dirichlet_tables(table, n_boot, prior=M.SCORE_TABLE_PRIOR, seed=seed)
     return {
         "a": names[a], "b": names[b], "n": len(h),
         "quadratic_kappa": figure(lambda: M.weighted_kappa(h, j, weights="quadratic"),
-                                  M.kappa_from_tables(boot, weights="quadratic"), len(h)),
-        "exact_agreement": figure(lambda: M.exact_agreement(h, j), M.exact_from_tables(boot), len(h)),
+                                  M.kappa_from_tables(draws, weights="quadratic"), len(h)),
+        "exact_agreement": proportion(lambda: M.exact_agreement(h, j), int(np.trace(table)), len(h)),
     }
 
 
