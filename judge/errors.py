@@ -36,3 +36,8 @@ class MissingKey(JudgeError):
 
 class AccessDenied(JudgeError):
     """A labeling link or owner secret is missing, wrong, expired or revoked."""
+
+
+class RunAborted(JudgeError):
+    """A judge call failed in a way every other call of the run would too (a rejected key, no permission, an
+    unknown model): the run stopped at once, marked failed, instead of recording one failure per row."""

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from judge.reports import pin_baseline
 from judge.ui import errors_shown, get_store, read
 from judge.ui.charts import trend_figure
 from judge.ui.nav import page_link
@@ -47,6 +48,6 @@ with errors_shown():
     pin = st.selectbox("Pin a run as the baseline", ids, index=len(ids) - 1, key="trends.pin",
                        format_func=lambda run_id: labels.get(run_id, run_id))
     if st.button("Pin baseline", key="trends.pin_button", icon=":material/push_pin:"):
-        get_store().pin_baseline(judge_name, pin)
+        pin_baseline(get_store(), judge_name, pin)
         st.toast(f"{labels.get(pin, pin)} is now the baseline of {judge_name}.")
         st.rerun()

@@ -19,7 +19,7 @@ from datetime import datetime
 from importlib import metadata
 from typing import Any, Callable
 
-from judge.errors import InvalidSpec, JudgeError, NotFound
+from judge.errors import InvalidSpec, JudgeError, NotFound, RunAborted
 from judge.pricing import model_price
 from judge.providers.base import Provider
 from judge.runner.calls import AdaptiveLimit, RetryPolicy
@@ -144,6 +144,9 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
                 provider: Provider | None = None) -> RunSummary:
     """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
 
+    A failed verdict is not done: each execution first drops the run's failed verdicts and judges those rows
+    again (a failure is never turned into a score). A call that no other call can get past (a rejected key,
+    an unknown model) stops the run at once: status 'failed', RunAborted with the vendor's reason.
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
     `provider` replaces the one the run's model names (your own Provider implementation); it is closed at the end.
@@ -157,8 +160,9 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
         from judge.providers import get_provider
 
         provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
-    sink = VerdictSink(store, run_id)
+    sink = VerdictSink(store, run_id)  # replays the journal of a killed execution first
     with store.db.connect():
+        store.discard_failed_verdicts(run_id)
         store.set_run_status(run_id, "running")
         counts = store.run_counts(run_id)
     tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
@@ -171,6 +175,13 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
         status = "cancelled" if cancelled else "done"
     except KeyboardInterrupt:
         status = "cancelled"
+        raise
+    except RunAborted as exc:
+        error = (f"Run {run_id} stopped at the first call that cannot succeed: {exc} The rows not judged yet "
+                 f"have no verdict; fix this, then resume with judge run --resume {run_id}.")
+        raise RunAborted(error) from None
+    except JudgeError as exc:
+        error = str(exc)
         raise
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"

@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import dataclass
 
+from judge.errors import RunAborted
 from judge.providers.base import Completion, JudgeRequest, Provider, ProviderError
 
 
@@ -94,7 +95,8 @@ class CallResult:
 async def call_with_retries(provider: Provider, request: JudgeRequest, limit: AdaptiveLimit, *,
                             policy: RetryPolicy, timeout: float, rng: random.Random,
                             counter: list[int]) -> CallResult:
-    """Send the request until it succeeds; CallFailed(reason) when it cannot. `counter[0]` counts attempts.
+    """Send the request until it succeeds; CallFailed(reason) when it cannot, RunAborted when no call of the
+    run can (a rejected key, an unknown model). `counter[0]` counts attempts.
 
     The concurrency slot is held only while the request is in flight, never while backing off.
     """
@@ -121,6 +123,8 @@ async def call_with_retries(provider: Provider, request: JudgeRequest, limit: Ad
             limit.throttled()
         status = f"HTTP {error.status}: " if error.status else ""
         last_error = f"{status}{error}"
+        if error.fatal:
+            raise RunAborted(str(error))
         if not error.retryable:
             raise CallFailed(last_error)
         if attempt < policy.max_retries:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from judge.errors import RunAborted
 from judge.offline import score_offline
 from judge.parsing import ParseFailure, parse_verdict, repair_prompt
 from judge.pricing import call_cost
@@ -59,20 +60,26 @@ class Engine:
         self.limit = AdaptiveLimit(plan.concurrency)
         self.rng = random.Random(plan.run_id)
         self.attempts = [0]
+        self.aborted: RunAborted | None = None  # set by the first worker whose call says no call can succeed
 
     # -- orchestration ------------------------------------------------------------------------------
     async def run(self, cancel: threading.Event | None) -> bool:
-        """Judge all pending work; True if `cancel` stopped it first."""
+        """Judge all pending work; True if `cancel` stopped it first; RunAborted if a call said none can succeed."""
         task = asyncio.create_task(self._judge_all())
         while not task.done():
             await asyncio.wait({task}, timeout=0.1)
-            if cancel is not None and cancel.is_set() and not task.done():
+            stop = self.aborted is not None or (cancel is not None and cancel.is_set())
+            if stop and not task.done():
                 task.cancel()
                 try:
                     await task
                 except asyncio.CancelledError:
                     pass
+                if self.aborted is not None:
+                    raise self.aborted
                 return True
+        if self.aborted is not None:
+            raise self.aborted
         task.result()
         return False
 
@@ -125,8 +132,15 @@ class Engine:
         return to_call, len(rows), copied, sum(row["error"] is not None for row in rows)
 
     async def _worker(self, work: asyncio.Queue) -> None:
-        while (unit := await work.get()) is not None:
-            self.emit(await self._judge(unit))
+        """Judge units until the queue ends; after a fatal call failure no worker makes another call, and the
+        unit that met it stays without a verdict (pending, so a resume judges it)."""
+        while (unit := await work.get()) is not None and self.aborted is None:
+            try:
+                row = await self._judge(unit)
+            except RunAborted as exc:
+                self.aborted = self.aborted or exc
+                return
+            self.emit(row)  # a reply that landed while another call failed for good was paid for: keep it
 
     def emit(self, row: dict[str, Any]) -> None:
         self.sink.put(row, journal=True)

@@ -151,6 +151,24 @@ class RunQueries:
             )
         return len(rows)
 
+    def discard_failed_verdicts(self, run_id: str) -> int:
+        """Delete the run's failed verdicts, so that executing it again judges those rows anew (the primary
+        key admits one verdict per (run, item, sample), and a failure must not count as done). Returns how many."""
+        with self.db.connect() as con:
+            (count,) = con.execute("SELECT count(*) FROM verdicts WHERE run_id = ? AND error IS NOT NULL",
+                                   [run_id]).fetchone()
+            if count:
+                con.execute("DELETE FROM verdicts WHERE run_id = ? AND error IS NOT NULL", [run_id])
+        return int(count)
+
+    def failure_reasons(self, run_id: str, limit: int = 3) -> list[tuple[str, int]]:
+        """The run's most common verdict errors with their counts, most common first."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT error, count(*) AS n FROM verdicts WHERE run_id = ? AND error IS NOT NULL "
+                "GROUP BY error ORDER BY n DESC, error LIMIT ?", [run_id, limit]).fetchall()
+        return [(error, int(n)) for error, n in rows]
+
     def verdicts(self, run_id: str) -> pd.DataFrame:
         """Every verdict of a run in dataset order, with the item's own id."""
         with self.db.connect() as con:
