@@ -26,6 +26,8 @@ from judge.runner.sink import VerdictSink
 
 _PRODUCER_DONE = object()
 MAX_BACKLOG = 2_000
+# Between the unreadable first reply and the reply to the repair request, in a verdict's raw_reply.
+REPAIR_SEPARATOR = "\n\n--- reply to the repair request ---\n"
 
 
 @dataclass
@@ -171,31 +173,37 @@ class Engine:
         try:
             reasoning, score = parse_verdict(completion.text)
         except ParseFailure as first:
+            unreadable = completion.text
             try:
-                completion, latency = await self._call(
-                    f"{unit.prompt}\n\n{repair_prompt(completion.text, first.reason)}")
+                completion, latency = await self._call(f"{unit.prompt}\n\n{repair_prompt(unreadable, first.reason)}")
             except CallFailed as exc:
                 return self._row(unit, completion=completion, usage=usage, price=self.price,
                                  error=f"unreadable reply ({first.reason}); the repair call failed: {exc}")
             usage.add(completion, latency)
+            both = f"{unreadable}{REPAIR_SEPARATOR}{completion.text}"  # the audit keeps the unreadable reply too
             try:
                 reasoning, score = parse_verdict(completion.text)
             except ParseFailure as second:
-                return self._row(unit, completion=completion, usage=usage, price=self.price,
-                                 error=f"unreadable reply, even after one repair request: {second.reason}")
+                return self._row(unit, completion=completion, usage=usage, price=self.price, raw_reply=both,
+                                 error=f"unreadable reply ({first.reason}), even after one repair request: "
+                                       f"{second.reason}")
+            return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
+                             reasoning=reasoning, weighted_score=weighted_score(completion.score_probs),
+                             raw_reply=both)
         return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
                          reasoning=reasoning, weighted_score=weighted_score(completion.score_probs))
 
     # -- rows ---------------------------------------------------------------------------------------
     def _row(self, unit: Unit, *, completion: Completion | None = None, usage: "_Usage | None" = None,
              price: tuple[float, float] | None = None, score: int | None = None, reasoning: str | None = None,
-             weighted_score: float | None = None, error: str | None = None) -> dict[str, Any]:
+             weighted_score: float | None = None, error: str | None = None,
+             raw_reply: str | None = None) -> dict[str, Any]:
         usage = usage or _Usage()
         return {
             "run_id": self.plan.run_id, "item_uid": unit.item["uid"], "sample": unit.sample,
             "score": score, "weighted_score": weighted_score,
             "passed": None if score is None else score >= self.plan.spec.pass_threshold,
-            "reasoning": reasoning, "raw_reply": completion.text if completion else None,
+            "reasoning": reasoning, "raw_reply": raw_reply or (completion.text if completion else None),
             "prompt": unit.prompt, "model_reported": completion.model if completion else None,
             "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "latency_ms": usage.latency_ms if usage.calls else None,
