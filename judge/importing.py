@@ -22,6 +22,7 @@ import pandas as pd
 
 from judge.config import MAX_CELL_CHARS
 from judge.errors import ImportFailed, NotFound
+from judge.names import name_problem
 from judge.store.datasets import item_uid
 
 # Recognised column names per role, best first; matched case-insensitively, spaces and dashes as "_".
@@ -408,11 +409,14 @@ def _label_frames(
         names = [annotator] * len(uids)
         if "annotator" in mapping:
             names = [_stripped_text(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
+            for position, who in enumerate(names):
+                _check_annotator(table, who, position, mapping["annotator"])
         sets.append((names, plain))
     per_annotator: dict[str, dict[str, str]] = {}
     for column in table.frame.columns:
         match = _ANNOTATOR_COLUMN.match(column)
         if match:
+            _check_annotator(table, match.group(2), None, column)
             per_annotator.setdefault(match.group(2).strip(), {})[match.group(1)] = column
     sets += [([name] * len(uids), roles) for name, roles in per_annotator.items()]
 
@@ -429,6 +433,13 @@ def _label_frames(
         frames.append(frame[graded])
     labels = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return labels, warnings
+
+
+def _check_annotator(table: _Table, name: str, position: int | None, column: str) -> None:
+    """The same name rules as a labeling link (judge.names): nothing invisible or direction-changing."""
+    problem = name_problem(name)
+    if problem:
+        raise table.fail(problem + ".", position, column)
 
 
 def _content_hash(table: _Table, mapping: dict[str, str], annotator: str) -> str:
@@ -462,6 +473,8 @@ def import_file(
     if not name:
         raise ImportFailed(str(path), "a dataset needs a name (CLI: --dataset NAME).")
     annotator = (annotator or "").strip() or DEFAULT_ANNOTATOR
+    if name_problem(annotator):
+        raise ImportFailed(str(path), f"--annotator: {name_problem(annotator)}.")
     table = _read(path)
     mapping = _mapping(table, column_map, ROLES)
     if not any(role in mapping for role in LABEL_ROLES):
@@ -530,6 +543,7 @@ def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str
                              f"(version {target['version']}).", position, id_column)
         if who is None:
             raise table.fail("the annotator is empty; every label needs one.", position, annotator_column)
+        _check_annotator(table, who, position, annotator_column)
         uids.append(uid_of[item_id])
         names.append(who)
     values = {role: _label_column(table, mapping[role], role) if role in mapping else [None] * len(uids)

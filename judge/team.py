@@ -24,10 +24,10 @@ import numpy as np
 
 from judge import metrics
 from judge.errors import AccessDenied, JudgeError, NotFound
+from judge.names import MAX_NAME_CHARS, RESERVED_NAMES, lookalike_of, name_key, name_problem
 from judge.store import Store
 
 TOKEN_BYTES = 32
-MAX_NAME_CHARS = 120
 MAX_CRITIQUE_CHARS = 5_000
 MAX_INSTRUCTIONS_CHARS = 20_000
 MAX_OVERLAP = 20
@@ -65,11 +65,13 @@ def clean_text(text: Any, *, field: str, limit: int, multiline: bool = True) -> 
 
 
 def clean_name(name: Any) -> str:
-    """An annotator name: one line, 1 to MAX_NAME_CHARS characters."""
-    cleaned = clean_text(name, field="name", limit=MAX_NAME_CHARS, multiline=False)
-    if not cleaned:
+    """An annotator name: one line, 1 to MAX_NAME_CHARS characters, nothing invisible (judge.names)."""
+    if name is None or not str(name).strip():
         raise InvalidInput("Type your name first: every label records who gave it.")
-    return cleaned
+    problem = name_problem(name)
+    if problem:
+        raise InvalidInput(problem[0].upper() + problem[1:] + ".")
+    return unicodedata.normalize("NFC", str(name)).strip()
 
 
 def hash_token(token: str) -> str:
@@ -214,13 +216,23 @@ def open_link(store: Store, token: Any) -> LinkAccess:
 def annotator_name(store: Store, access: LinkAccess, typed: Any = None) -> str:
     """Who is labeling: the link's annotator, else (open link) the typed name or signed-in email.
 
-    An open link may not use a name bound to a named link, so it cannot write labels in someone else's name.
+    On an open link a name is a new identity, so nobody can write labels in someone else's name: refused are
+    names that look like a reserved one (a personal link's, `owner`, `imported`; Cyrillic and Greek look-alikes
+    included) and any existing annotator's name, compared NFKC and case-folded. Only an identity this same
+    link created (all its labels came through it) may come back, under its first spelling.
     """
     if access.annotator is not None:
         return access.annotator
     name = clean_name(typed)
-    if name in store.named_link_annotators():
-        raise AccessDenied(f"The name '{name}' belongs to a personal link; use that link or another name.")
+    if lookalike_of(name, store.named_link_annotators() | RESERVED_NAMES) is not None:
+        raise AccessDenied(f"The name '{name}' is reserved (or looks like a name that is); type your own name.")
+    mine = f"link:{access.link_id}"
+    for existing, sources in store.annotator_label_sources().items():
+        if name_key(existing) == name_key(name):
+            if sources == {mine}:
+                return existing  # the same person coming back to this link
+            raise AccessDenied(f"The name '{name}' is taken by another annotator; type a name of your own, "
+                               "e.g. with your surname.")
     return name
 
 

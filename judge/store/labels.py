@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from judge.errors import JudgeError, NotFound
+from judge.names import name_problem
 
 LABEL_KINDS = ("label", "adjudication")
 
@@ -39,6 +40,9 @@ class LabelQueries:
                 return row[0]
             if not create:
                 raise NotFound(f"No annotator named '{name}'.")
+            problem = name_problem(name)
+            if problem:
+                raise JudgeError(f"Cannot add the annotator: {problem}.")
             return con.execute(
                 "INSERT INTO annotators (name, email) VALUES (?, ?) RETURNING id", [name, email]
             ).fetchone()[0]
@@ -162,6 +166,9 @@ class LabelQueries:
         frame = frame.astype({"score": "Int8", "passed": "boolean"})
         if frame.empty:
             return 0
+        problems = [problem for name in frame["annotator"].unique() if (problem := name_problem(name))]
+        if problems:
+            raise JudgeError(f"Cannot add the labels: {problems[0]}.")
         with self.db.connect() as con:
             con.register("import_labels", frame)
             try:
