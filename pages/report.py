@@ -73,7 +73,10 @@ with errors_shown():
                               format_func=lambda i: f"{table.at[i, 'item_id']} (human {table.at[i, 'human_score']}, "
                                                     f"judge {table.at[i, 'judge_score']})")
         row = table.loc[picked]
-        st.markdown(f"**Input**\n\n{row['input'] or '-'}\n\n**Output**\n\n{row['output'] or '-'}")
+        st.markdown("**Input**")
+        st.text(row["input"] or "-")  # item text is shown as typed, never as Markdown
+        st.markdown("**Output**")
+        st.text(row["output"] or "-")
         judge_col, human_col = st.columns(2)
         judge_col.markdown(f"**Judge: {row['judge_score']}**")
         judge_col.text(row["reasoning"] or "(no reasoning)")

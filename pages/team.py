@@ -11,6 +11,7 @@ from judge.ui import errors_shown, get_store, read
 from judge.ui.auth import public_base_url, require_owner, route_through_app
 from judge.ui.item_view import show_item
 from judge.ui.label_form import label_form
+from judge.ui.plain import plain
 
 ANY = "(any)"
 NEW_LINK_KEY = "team.new_link"
@@ -40,7 +41,8 @@ def create_task_form(datasets: pd.DataFrame) -> None:
             chosen = {}
             filters = {column: values for column, values in columns.items() if 1 < len(values) <= 100}
             for place, (column, values) in zip(_grid(len(filters)), filters.items()):
-                value = place.selectbox(f"Only items with {column}", [ANY, *values], key=f"team.filter.{column}")
+                value = place.selectbox(f"Only items with {plain(column)}", [ANY, *values],
+                                        key=f"team.filter.{column}")
                 if value != ANY:
                     chosen[column] = value
             due = st.date_input("Due date (optional)", value=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from judge.names import name_problem
+from judge.ui.plain import plain
 
 SESSION_KEY = "label.annotator"
 
@@ -48,13 +49,9 @@ def annotator_badge() -> None:
     """Shows who labels, with a way to switch person."""
     name = st.session_state.get(SESSION_KEY)
     cols = st.columns([4, 1], vertical_alignment="center")
-    cols[0].markdown(f":material/person: Labeling as **{_plain(name)}**")
+    cols[0].markdown(f":material/person: Labeling as **{plain(name)}**")
     if cols[1].button("Switch", key="label.switch", type="tertiary"):
         st.session_state.pop(SESSION_KEY, None)
         st.query_params.pop("annotator", None)
         st.rerun()
 
-
-def _plain(text: str) -> str:
-    """Markdown-escaped text: a name is shown as typed, never as formatting."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~:$" else ch for ch in str(text))
