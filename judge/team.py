@@ -25,13 +25,13 @@ import numpy as np
 from judge import metrics
 from judge.errors import AccessDenied, JudgeError, NotFound
 from judge.names import MAX_NAME_CHARS, RESERVED_NAMES, lookalike_of, name_key, name_problem
+from judge.owner_guard import secret_problem
 from judge.store import Store
 
 TOKEN_BYTES = 32
 MAX_CRITIQUE_CHARS = 5_000
 MAX_INSTRUCTIONS_CHARS = 20_000
 MAX_OVERLAP = 20
-MIN_OWNER_SECRET_CHARS = 12
 DEFAULT_LINK_DAYS = 14
 OWNER_SECRET_ENV = "JUDGE_OWNER_SECRET"
 OWNER_EMAILS_ENV = "JUDGE_OWNER_EMAILS"
@@ -423,9 +423,8 @@ def secret_matches(given: Any, expected: str | None) -> bool:
 
 def serving_problem(address: str | None, *, secret: str | None, oidc_owners: set[str]) -> str | None:
     """Why serving on `address` would leave the owner pages open (None when it is safe)."""
-    if secret is not None and len(secret) < MIN_OWNER_SECRET_CHARS:
-        return (f"{OWNER_SECRET_ENV} is shorter than {MIN_OWNER_SECRET_CHARS} characters; use a long random one, "
-                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))'.")
+    if secret is not None and (weak := secret_problem(secret, name=OWNER_SECRET_ENV)):
+        return weak
     if is_loopback(address) or secret or oidc_owners:
         return None
     where = f"address {address}" if address else "every network interface (server.address is unset)"
