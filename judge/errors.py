@@ -9,6 +9,10 @@ class StoreBusy(JudgeError):
     """Another process held the store for longer than we were willing to wait."""
 
 
+class StoreDamaged(JudgeError):
+    """The store file cannot be read (cut short, overwritten, not a DuckDB file): restore it or use another."""
+
+
 class ImportFailed(JudgeError):
     """A file could not be imported; the message names the file, row and column. The store is unchanged."""
 

@@ -189,7 +189,8 @@ def _read_jsonl(path: Path, text: str, sha256: str) -> _Table:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportFailed(path.name, f"not a valid JSON line ({exc.msg} at character {exc.colno}).",
+            reason = exc.msg.removesuffix(" at")  # "Unterminated string starting at" + " at character 7"
+            raise ImportFailed(path.name, f"not a valid JSON line ({reason} at character {exc.colno}).",
                                row=number) from None
         if not isinstance(record, dict):
             raise ImportFailed(path.name, "each line must be one JSON object ({...}).", row=number)

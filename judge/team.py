@@ -33,6 +33,7 @@ MAX_CRITIQUE_CHARS = 5_000
 MAX_INSTRUCTIONS_CHARS = 20_000
 MAX_OVERLAP = 20
 DEFAULT_LINK_DAYS = 14
+MAX_LINK_DAYS = 365
 OWNER_SECRET_ENV = "JUDGE_OWNER_SECRET"
 OWNER_EMAILS_ENV = "JUDGE_OWNER_EMAILS"
 BASE_URL_ENV = "JUDGE_BASE_URL"
@@ -172,6 +173,18 @@ def link_url(base_url: str | None, token: str) -> str:
     return f"{base}/annotate?token={quote(token, safe='')}"
 
 
+def link_lifetime(days: Any) -> timedelta:
+    """How long a new link lives, from a number of days: more than 0, at most MAX_LINK_DAYS (a year)."""
+    try:
+        days = float(days)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"A link lives a number of days, not {days!r}.") from None
+    if not (0 < days <= MAX_LINK_DAYS):  # also refuses nan
+        raise InvalidInput(f"A link lives more than 0 and at most {MAX_LINK_DAYS} days, not {days:g}; "
+                           "create a new link when this one expires.")
+    return timedelta(days=days)
+
+
 def create_link(
     store: Store, task_id: int, *, annotator: str | None = None, expires_in: timedelta | None = None,
     email: str | None = None,
@@ -180,6 +193,8 @@ def create_link(
     expires_in = expires_in if expires_in is not None else timedelta(days=DEFAULT_LINK_DAYS)
     if expires_in <= timedelta(0):
         raise InvalidInput("A link must expire in the future.")
+    if expires_in > timedelta(days=MAX_LINK_DAYS):
+        raise InvalidInput(f"A link lives at most {MAX_LINK_DAYS} days; create a new one when it expires.")
     name = clean_name(annotator) if annotator is not None else None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = _now() + expires_in

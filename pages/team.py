@@ -1,7 +1,5 @@
 """Team labeling (owner): tasks, their links, progress and pace, agreement, and settling disagreements."""
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
@@ -70,12 +68,12 @@ def links_tab(task_id: int) -> None:
         left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
         annotator = left.text_input("Annotator name (empty = open link: each person types a name)",
                                     max_chars=team.MAX_NAME_CHARS)
-        days = mid.number_input("Expires in days", 1, 365, team.DEFAULT_LINK_DAYS)
+        days = mid.number_input("Expires in days", 1, team.MAX_LINK_DAYS, team.DEFAULT_LINK_DAYS)
         base = right.text_input("Base URL", value=public_base_url(),
                                 help="How annotators reach this dashboard, e.g. https://judge.example.com/wb")
         if st.form_submit_button("Create link", icon=":material/add_link:"):
             link = team.create_link(get_store(), task_id, annotator=annotator.strip() or None,
-                                    expires_in=timedelta(days=days))
+                                    expires_in=team.link_lifetime(days))
             st.session_state[NEW_LINK_KEY] = {"task_id": task_id, "who": link.annotator or "anyone (open link)",
                                               "url": link.url(base)}
             st.rerun()

@@ -7,6 +7,7 @@ Verdicts are written in batches by the runner's writer thread; `INSERT OR IGNORE
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from typing import Any, Iterable
 
@@ -290,8 +291,10 @@ class RunQueries:
     # -- prices -------------------------------------------------------------------------------------
     def set_model_price(self, model: str, input_usd_per_mtok: float, output_usd_per_mtok: float) -> None:
         """Override the built-in price of a model (USD per million tokens); the latest override wins."""
-        if not model or min(input_usd_per_mtok, output_usd_per_mtok) < 0:
-            raise JudgeError("A price needs a model name and two non-negative USD-per-million-token numbers.")
+        prices = (float(input_usd_per_mtok), float(output_usd_per_mtok))
+        if not model or not all(math.isfinite(p) and p >= 0 for p in prices):
+            raise JudgeError("A price needs a model name and two finite, non-negative USD-per-million-token "
+                             f"numbers, not {input_usd_per_mtok!r} and {output_usd_per_mtok!r}.")
         with self.db.connect() as con:
             con.execute(
                 "INSERT INTO model_prices (model, input_usd_per_mtok, output_usd_per_mtok) VALUES (?, ?, ?)",
