@@ -35,7 +35,8 @@ def secret_problem(secret: str, *, name: str = "The owner secret") -> str | None
     if len(secret.strip()) < MIN_SECRET_CHARS:
         return f"{name} is shorter than {MIN_SECRET_CHARS} characters (spaces aside); {advice}"
     if secret_bits(secret) < MIN_SECRET_BITS:
-        return f"{name} is too predictable (about {secret_bits(secret):.0f} bits, {MIN_SECRET_BITS:.0f} needed); {advice}"
+        bits = secret_bits(secret)
+        return f"{name} is too predictable (about {bits:.0f} bits, {MIN_SECRET_BITS:.0f} needed); {advice}"
     return None
 
 

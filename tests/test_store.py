@@ -36,6 +36,7 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     assert tables["task_links"] == [
         "id", "task_id", "annotator_id", "token_hash", "created_at", "expires_at", "revoked_at",
     ]
+    assert tables["runs"][-1] == "notice"  # 0004_faults
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path):

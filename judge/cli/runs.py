@@ -37,8 +37,11 @@ class ProgressLine:
         share = progress.done / progress.total if progress.total else 1.0
         filled = int(share * self.WIDTH)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
+        waiting = progress.wait_text
         self.stream.write(f"\r[{bar}] {progress.done:,}/{progress.total:,} {progress.rate:5.1f}/s "
-                          f"failed {progress.failed:,} cached {progress.cached:,}")
+                          f"failed {progress.failed:,} cached {progress.cached:,}"
+                          + (f" · {waiting[:160]}" if waiting else "")
+                          + ("\x1b[K" if self.stream.isatty() else ""))  # erase what a longer line left
         if final:
             self.stream.write("\n")
         self.stream.flush()

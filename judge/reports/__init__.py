@@ -14,5 +14,6 @@ from judge.reports.trends import GateResult, gate, pin_baseline, trend
 
 __all__ = [
     "GateResult", "agreement_by_slice", "agreement_report", "compare_runs", "gate", "human_agreement",
-    "import_run", "judge_card", "pin_baseline", "reference_agreement", "sample_size_advice", "trend", "true_pass_rate", "write_card",
+    "import_run", "judge_card", "pin_baseline", "reference_agreement", "sample_size_advice", "trend",
+    "true_pass_rate", "write_card",
 ]

@@ -41,10 +41,18 @@ class Progress:
     calls: int = 0
     started: float = field(default_factory=time.monotonic)
     fresh: int = 0
+    waiting: str | None = None  # why calls are held back and for how long (a rate limit), while they are
+    waiting_until: float = 0.0
 
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @property
+    def wait_text(self) -> str | None:
+        """"waiting 120 s: <reason>" while a back-off lasts, else None."""
+        left = self.waiting_until - time.monotonic()
+        return None if self.waiting is None or left <= 0 else f"waiting {left:,.0f} s: {self.waiting}"
 
     @property
     def rate(self) -> float:
@@ -159,8 +167,20 @@ class Engine:
         request = JudgeRequest(prompt=prompt, system=self.plan.spec.system, params=self.plan.call_params,
                                logprobs=self.plan.wants_logprobs)
         result = await call_with_retries(self.provider, request, self.limit, policy=self.policy,
-                                         timeout=self.plan.timeout, rng=self.rng, counter=self.attempts)
+                                         timeout=self.plan.timeout, rng=self.rng, counter=self.attempts,
+                                         on_wait=self._waiting)
+        if self.progress.waiting is not None:
+            self.progress.waiting = self.sink.notice = None
         return result.completion, result.latency_ms
+
+    def _waiting(self, reason: str, seconds: float) -> None:
+        """A call backs off: the progress line shows why and for how long, the Run page via the heartbeat."""
+        progress = self.progress
+        progress.waiting, progress.waiting_until = reason, time.monotonic() + seconds
+        until = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
+        self.sink.notice = f"waiting {seconds:,.0f} s (until {until}): {reason}"
+        if self.on_progress is not None:
+            self.on_progress(progress)
 
     async def _judge(self, unit: Unit) -> dict[str, Any]:
         """Call, parse; on an unreadable reply make ONE repair call; failures keep their reason, no score."""

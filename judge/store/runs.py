@@ -65,7 +65,7 @@ class RunQueries:
         with self.db.connect() as con:
             con.execute(
                 """
-                UPDATE runs SET status = ?, error = ?,
+                UPDATE runs SET status = ?, error = ?, notice = NULL,
                     started_at = CASE WHEN ? = 'running' THEN coalesce(started_at, current_timestamp)
                                       ELSE started_at END,
                     heartbeat_at = CASE WHEN ? = 'running' THEN current_timestamp ELSE heartbeat_at END,
@@ -75,9 +75,11 @@ class RunQueries:
                 [status, error, status, status, status, run_id],
             )
 
-    def heartbeat(self, run_id: str) -> None:
+    def heartbeat(self, run_id: str, *, notice: str | None = None) -> None:
+        """The executing process is alive; `notice` says what it is waiting for (None: nothing)."""
         with self.db.connect() as con:
-            con.execute("UPDATE runs SET heartbeat_at = current_timestamp WHERE id = ?", [run_id])
+            con.execute("UPDATE runs SET heartbeat_at = current_timestamp, notice = ? WHERE id = ?",
+                        [notice, run_id])
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run with its dataset name/version, live status ('interrupted' when its process died) and counts."""
@@ -88,7 +90,8 @@ class RunQueries:
                 SELECT r.id, r.name, r.dataset_id, d.name AS dataset, d.version AS dataset_version, r.spec_id,
                        r.spec_name, r.model, r.base_url, r.params, r.samples, r.version_tag, r.source,
                        {_RUN_STATUS_SQL} AS status, r.total_items, r.template_hash, r.code_version, r.error,
-                       r.created_at, r.started_at, r.finished_at, r.heartbeat_at
+                       r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
+                       CASE WHEN r.status = 'running' THEN r.notice END AS notice
                 FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?
                 """,
                 [run_id],

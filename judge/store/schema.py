@@ -213,4 +213,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0004_faults",
+        """
+        -- What a running run is waiting for (a rate limit's Retry-After, say), for the Run page; NULL otherwise.
+        ALTER TABLE runs ADD COLUMN notice VARCHAR;
+        """,
+    ),
 ]
