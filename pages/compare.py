@@ -5,6 +5,7 @@ import streamlit as st
 from judge.ui import errors_shown, read
 from judge.ui.charts import interval_chart
 from judge.ui.nav import page_link
+from judge.ui.plain import plain
 from judge.ui.reports import comparison_table, figure_text, interval_text, report
 from judge.ui.run_labels import default_comparison, run_labels
 
@@ -49,9 +50,9 @@ with errors_shown():
     st.subheader("Is one judge really better?")
     for d in result["differences"]:
         fig = d["quadratic_kappa_difference"]
-        verdict = (f"**{short[d['better']]}** agrees better with people" if d["significant"]
+        verdict = (f"**{plain(short[d['better']])}** agrees better with people" if d["significant"]
                    else "no significant difference")
-        st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: kappa difference {figure_text(fig)} "
+        st.markdown(f"- {plain(short[d['a']])} vs {plain(short[d['b']])}: kappa difference {figure_text(fig)} "
                     f"({interval_text(fig)}): {verdict}")
 
     st.subheader("Judges against each other")

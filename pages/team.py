@@ -62,7 +62,7 @@ def _grid(count: int, per_row: int = 3) -> list:
 def links_tab(task_id: int) -> None:
     new = st.session_state.get(NEW_LINK_KEY)
     if new and new["task_id"] == task_id:
-        st.success(f"Link for {new['who']}: copy it now, it is shown only this once.", icon=":material/link:")
+        st.success(f"Link for {plain(new['who'])}: copy it now, it is shown only this once.", icon=":material/link:")
         st.code(new["url"], language=None)
     with st.form("team.create_link", border=True):
         left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")

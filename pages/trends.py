@@ -6,6 +6,7 @@ from judge.reports import pin_baseline
 from judge.ui import errors_shown, get_store, read
 from judge.ui.charts import trend_figure
 from judge.ui.nav import page_link
+from judge.ui.plain import plain
 from judge.ui.reports import report
 from judge.ui.run_labels import busiest_judge, run_labels
 
@@ -36,18 +37,18 @@ with errors_shown():
                        key="trends.mean_score")
     if result["regressions"]:
         labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
-        st.error("Worse than the baseline beyond the intervals: " + "; ".join(labels.values()),
+        st.error("Worse than the baseline beyond the intervals: " + "; ".join(map(plain, labels.values())),
                  icon=":material/trending_down:")
 
     st.subheader("Baseline")
     labels = run_labels(runs[runs["spec_name"] == judge_name], compact=True)
     baseline = result["baseline_run"]
-    st.caption(f"Baseline: {labels.get(baseline, baseline) if baseline else 'none pinned'}. Later runs are "
+    st.caption(f"Baseline: {plain(labels.get(baseline, baseline)) if baseline else 'none pinned'}. Later runs are "
                "flagged when they are worse than it beyond both intervals.")
     ids = [p["run_id"] for p in points]
     pin = st.selectbox("Pin a run as the baseline", ids, index=len(ids) - 1, key="trends.pin",
                        format_func=lambda run_id: labels.get(run_id, run_id))
     if st.button("Pin baseline", key="trends.pin_button", icon=":material/push_pin:"):
         pin_baseline(get_store(), judge_name, pin)
-        st.toast(f"{labels.get(pin, pin)} is now the baseline of {judge_name}.")
+        st.toast(f"{plain(labels.get(pin, pin))} is now the baseline of {plain(judge_name)}.")
         st.rerun()

@@ -61,6 +61,7 @@ def test_a_mistyped_db_is_refused_unless_create_is_given(tmp_path, capsys, monke
     assert main(["datasets"]) == 0 and "creating" not in capsys.readouterr().err
     demo = tmp_path / "demo.duckdb"
     assert main(["--db", str(demo), "demo", "--if-empty"]) == 0 and demo.exists()  # what `judge demo` is for
+    assert f"creating a new store at {demo}" in capsys.readouterr().err
 
 
 def test_a_store_cut_in_half_is_a_clear_error(tmp_path, capsys):

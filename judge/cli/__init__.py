@@ -3,8 +3,9 @@
 Each module in COMMAND_MODULES adds its subcommands with `register(subparsers)`; a subcommand's handler
 takes (store, args) and returns an exit code. A `JudgeError` prints as one line and exits 2.
 
-A store named with --db or $JUDGE_DB that does not exist yet is most often a mistyped path: every command
-but `judge demo` refuses it unless `--create` is given (the default data/judge.duckdb is created as needed).
+A store named with --db or $JUDGE_DB that does not exist yet is most often a mistyped path: the commands
+that fill a store (`import`, `demo`) create it and say so; every other command refuses it unless `--create`
+is given. The default data/judge.duckdb is created as needed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from judge.config import db_path
 from judge.errors import JudgeError
 
 COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve")
-CREATES_ITS_STORE = {"demo"}
+CREATES_ITS_STORE = {"demo", "import"}
 
 
 def build_parser() -> argparse.ArgumentParser:
