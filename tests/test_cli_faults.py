@@ -22,6 +22,7 @@ from judge.importing import import_file
 from judge.runner import execute_run, start_run
 from judge.specs import builtin_specs
 from judge.store import Store
+from runner_helpers import llm_spec, make_dataset
 from test_team import seed_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,3 +107,13 @@ def test_a_bad_days_value_is_refused_by_the_api_too(store):
     with pytest.raises(JudgeError, match="at most 365"):
         team.link_lifetime(400)
     assert team.link_lifetime("7").days == 7
+
+
+@pytest.mark.parametrize("timeout", ["0", "nan", "inf", "-5"])
+def test_a_call_timeout_must_be_a_positive_number_of_seconds(store, tmp_path, capsys, timeout, fake_llm):
+    make_dataset(store, tmp_path, 2)
+    spec_file = tmp_path / "judge.json"
+    spec_file.write_text(llm_spec().to_json())
+    code, _, err = _cli(store.path, capsys, "run", "--dataset", "sums", "--judge", str(spec_file),
+                        "--timeout", timeout, "--yes")
+    assert code == 2 and "timeout is seconds per call" in err and store.runs().empty and fake_llm.count == 0

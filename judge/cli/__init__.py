@@ -4,8 +4,8 @@ Each module in COMMAND_MODULES adds its subcommands with `register(subparsers)`;
 takes (store, args) and returns an exit code. A `JudgeError` prints as one line and exits 2.
 
 A store named with --db or $JUDGE_DB that does not exist yet is most often a mistyped path: the commands
-that fill a store (`import`, `demo`) create it and say so; every other command refuses it unless `--create`
-is given. The default data/judge.duckdb is created as needed.
+that fill a store (`import`, `demo`, `serve`) create it and say so; every other command refuses it unless
+`--create` is given. The default data/judge.duckdb is created as needed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from judge.config import db_path
 from judge.errors import JudgeError
 
 COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve")
-CREATES_ITS_STORE = {"demo", "import"}
+CREATES_ITS_STORE = {"demo", "import", "serve"}  # they fill a store: a new one is announced, not refused
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -71,6 +71,8 @@ def _build_plan(store, *, dataset: str, spec: JudgeSpec, model: str | None, base
                 item_uids: Iterable[str] | None = None) -> tuple[RunPlan, dict[str, Any]]:
     if int(concurrency) < 1 or int(samples) < 1:
         raise JudgeError("concurrency and samples must be at least 1.")
+    if not 0 < float(timeout) < float("inf"):  # also refuses nan: every call would time out at once
+        raise JudgeError(f"The timeout is seconds per call, more than 0, not {timeout!r}.")
     ds = store.dataset(dataset, dataset_version)
     spec.validate(columns=store.metadata_columns(ds["id"]).keys())
     model = (model or spec.model) if spec.kind == "llm" else None
