@@ -10,7 +10,7 @@ import pytest
 from judge.cli import main
 from judge.errors import JudgeError, RunAborted
 from judge.reports import gate, pin_baseline
-from judge.runner import RetryPolicy, execute_run, start_run
+from judge.runner import RetryPolicy, estimate_run, execute_run, start_run
 from runner_helpers import llm_spec, make_dataset
 
 ROWS = 40
@@ -53,7 +53,7 @@ def test_judge_run_with_a_bad_key_exits_with_one_message_and_resume_with_a_good_
 
     fake_llm.fail_rate(401, 0)  # the key is fixed
     code, out, err = _cli(store, capsys, "run", "--resume", run_id, "--yes")
-    assert code == 0 and out.strip().splitlines()[-1] == run_id
+    assert code == 0 and out.strip().splitlines()[-1] == run_id and f"about {ROWS} calls" in err
     run = store.run(run_id)
     assert run["status"] == "done" and run["done"] == ROWS and run["failed"] == 0
 
@@ -65,6 +65,7 @@ def test_resume_retries_failed_verdicts_instead_of_counting_them_done(store, tmp
     first = execute_run(store, run_id, retry=NO_RETRY)
     assert first.failed == 10 and store.verdicts(run_id)["score"].isna().sum() == 10
 
+    assert estimate_run(store, run_id=run_id).calls == 10  # what `judge run --resume` announces
     calls_before = fake_llm.count
     second = execute_run(store, run_id, retry=NO_RETRY)
     verdicts = store.verdicts(run_id)

@@ -193,8 +193,9 @@ class RunQueries:
                       limit: int, item_uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """The next `limit` items after `after_position` that still miss a verdict for some sample.
 
-        Each comes with `position`, its fields, `metadata` and `missing` (the sample indexes to do), so a
-        resumed run never repeats a stored verdict and a run never holds more than one chunk of items.
+        Each comes with `position`, its fields, `metadata` and `missing` (the sample indexes to do: none yet
+        or a failed one), so a resumed run never repeats a stored verdict, retries every failed one, and a run
+        never holds more than one chunk of items.
         `item_uids` limits the walk to those items (a run over a subset, e.g. a held-out split).
         """
         subset = None if item_uids is None else list(item_uids)
@@ -206,9 +207,10 @@ class RunQueries:
                     WHERE dataset_id = ? AND position > ?
                       AND (?::VARCHAR[] IS NULL OR item_uid IN (SELECT unnest(?::VARCHAR[])))
                     ORDER BY position LIMIT ?),
-                done AS (
+                done AS (  -- a failed verdict is not done: a resume judges it again
                     SELECT item_uid, list(sample) AS samples FROM verdicts
-                    WHERE run_id = ? AND item_uid IN (SELECT item_uid FROM chunk) GROUP BY item_uid)
+                    WHERE run_id = ? AND error IS NULL AND item_uid IN (SELECT item_uid FROM chunk)
+                    GROUP BY item_uid)
                 SELECT i.uid, i.item_id, c.position, i.input, i.output, i.context, i.reference, c.metadata,
                        done.samples
                 FROM chunk c JOIN items i ON i.uid = c.item_uid LEFT JOIN done ON done.item_uid = c.item_uid
