@@ -23,6 +23,7 @@ from judge.runner import execute_run, start_run
 from judge.specs import builtin_specs
 from judge.store import Store
 from runner_helpers import llm_spec, make_dataset
+from test_pages_data import db, open_page  # noqa: F401 (db is a fixture)
 from test_team import seed_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,3 +118,10 @@ def test_a_call_timeout_must_be_a_positive_number_of_seconds(store, tmp_path, ca
     code, _, err = _cli(store.path, capsys, "run", "--dataset", "sums", "--judge", str(spec_file),
                         "--timeout", timeout, "--yes")
     assert code == 2 and "timeout is seconds per call" in err and store.runs().empty and fake_llm.count == 0
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/run.py", "pages/datasets.py"])
+def test_the_dashboard_shows_a_damaged_store_as_one_message(db, page):  # noqa: F811 (db is a fixture)
+    db.write_bytes(b"not a database at all")
+    at = open_page(page)  # asserts that no exception reached the page
+    assert [e.value for e in at.error if "cannot be read or written" in e.value]

@@ -41,8 +41,8 @@ class Progress:
     calls: int = 0
     started: float = field(default_factory=time.monotonic)
     fresh: int = 0
-    waiting: str | None = None  # why calls are held back and for how long (a rate limit), while they are
-    waiting_until: float = 0.0
+    waiting: str | None = None  # why calls are backing off (a rate limit, say), until `waiting_until`
+    waiting_until: float = 0.0  # time.monotonic() when that back-off ends
 
     @property
     def elapsed(self) -> float:

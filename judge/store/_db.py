@@ -81,8 +81,8 @@ class Database:
 
     def _damaged(self, exc: Exception) -> StoreDamaged:
         return StoreDamaged(f"The store {self.path} cannot be read or written ({type(exc).__name__}: {exc}). "
-                            "If the file was cut short or damaged, restore it from a backup, or pass --db with "
-                            "another file.")
+                            "If the file was cut short or damaged, restore it from a backup, or point --db "
+                            "(or $JUDGE_DB) at another file.")
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         """Open the file; a process that ignores our lock file (a DuckDB shell, say) is waited out too."""
