@@ -48,6 +48,7 @@ def test_judge_run_with_a_bad_key_exits_with_one_message_and_resume_with_a_good_
     code, out, err = _cli(store, capsys, "run", "--dataset", "sums", "--judge", str(spec_file), "--yes")
     assert code == 2 and fake_llm.count <= 16
     assert err.count("rejected the API key") == 1 and "OPENAI_API_KEY" in err and "sk-bad" not in err
+    assert "\nerror: Run " in err  # on its own line, after the progress line
     run_id = store.runs()["id"].iloc[0]
     assert store.run(run_id)["status"] == "failed"
 

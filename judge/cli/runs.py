@@ -80,10 +80,12 @@ def _run(store, args) -> int:
         tracker[:] = [state]
         bar(state)
 
-    summary = execute_run(store, run_id, progress=progress,
-                          concurrency=args.concurrency if args.resume and args.concurrency_set else None)
-    if tracker:
-        bar(tracker[0], final=True)
+    try:
+        summary = execute_run(store, run_id, progress=progress,
+                              concurrency=args.concurrency if args.resume and args.concurrency_set else None)
+    finally:  # the progress line ends before any message, the error of a stopped run included
+        if tracker:
+            bar(tracker[0], final=True)
     print(summary.describe(), file=sys.stderr)
     completeness = run_completeness(store, run_id)
     print(run_id)
