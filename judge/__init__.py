@@ -10,7 +10,7 @@ from typing import Any
 _EXPORTS = {
     "judge.criteria": ["Criterion", "resolve_pass"],
     "judge.distill": ["distill_judge"],
-    "judge.errors": ["ImportFailed", "JudgeError", "NotFound", "StoreBusy"],
+    "judge.errors": ["ImportFailed", "JudgeError", "NotFound", "RunAborted", "StoreBusy"],
     "judge.exporting": ["export_bytes", "export_frame"],
     "judge.importing": ["ImportResult", "detect_columns", "import_file", "import_labels", "read_table"],
     "judge.improve": ["automatic_candidates", "corrections", "heldout_split", "promote", "score_candidates"],
@@ -19,7 +19,7 @@ _EXPORTS = {
     "judge.providers": ["get_provider"],
     "judge.reports": [
         "GateResult", "agreement_report", "compare_runs", "gate", "human_agreement", "import_run", "judge_card",
-        "trend",
+        "pin_baseline", "trend",
     ],
     "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "estimate_run", "execute_run", "judge_items",
                      "run_in_background", "start_run"],

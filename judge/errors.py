@@ -9,6 +9,10 @@ class StoreBusy(JudgeError):
     """Another process held the store for longer than we were willing to wait."""
 
 
+class StoreDamaged(JudgeError):
+    """The store file cannot be read (cut short, overwritten, not a DuckDB file): restore it or use another."""
+
+
 class ImportFailed(JudgeError):
     """A file could not be imported; the message names the file, row and column. The store is unchanged."""
 
@@ -36,3 +40,8 @@ class MissingKey(JudgeError):
 
 class AccessDenied(JudgeError):
     """A labeling link or owner secret is missing, wrong, expired or revoked."""
+
+
+class RunAborted(JudgeError):
+    """A judge call failed in a way every other call of the run would too (a rejected key, no permission, an
+    unknown model): the run stopped at once, marked failed, instead of recording one failure per row."""

@@ -25,6 +25,7 @@ from judge.criteria import (
     coerce_score, guess_scale, is_missing, resolve_pass_column, round_score,
 )
 from judge.errors import ImportFailed, NotFound
+from judge.names import name_problem
 from judge.store.datasets import item_uid
 
 # Recognised column names per role, best first; matched case-insensitively, spaces and dashes as "_".
@@ -191,7 +192,8 @@ def _read_jsonl(path: Path, text: str, sha256: str) -> _Table:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportFailed(path.name, f"not a valid JSON line ({exc.msg} at character {exc.colno}).",
+            reason = exc.msg.removesuffix(" at")  # "Unterminated string starting at" + " at character 7"
+            raise ImportFailed(path.name, f"not a valid JSON line ({reason} at character {exc.colno}).",
                                row=number) from None
         if not isinstance(record, dict):
             raise ImportFailed(path.name, "each line must be one JSON object ({...}).", row=number)
@@ -403,6 +405,8 @@ def _label_frames(
     names = [annotator] * len(uids)
     if "annotator" in mapping:
         names = [_stripped_text(v) or annotator for v in table.frame[mapping["annotator"]].tolist()]
+        for position, who in enumerate(names):
+            _check_annotator(table, who, position, mapping["annotator"])
     if plain:
         sets.append((names, plain, default_criterion))
     per_annotator: dict[tuple[str, str | None], dict[str, str]] = {}
@@ -410,6 +414,7 @@ def _label_frames(
         match = _ANNOTATOR_COLUMN.match(column)
         if match:
             role, criterion, who = match.group(1), match.group(2), match.group(3).strip()
+            _check_annotator(table, who, None, column)
             key = (who, criterion.strip() if criterion else default_criterion)
             per_annotator.setdefault(key, {})[role] = column
     sets += [([who] * len(uids), roles, criterion) for (who, criterion), roles in per_annotator.items()]
@@ -500,6 +505,13 @@ def _resolve_labels(store, table: _Table, dataset: str, labels: pd.DataFrame, sc
     return pd.concat(resolved, ignore_index=True)
 
 
+def _check_annotator(table: _Table, name: str, position: int | None, column: str) -> None:
+    """The same name rules as a labeling link (judge.names): nothing invisible or direction-changing."""
+    problem = name_problem(name)
+    if problem:
+        raise table.fail(problem + ".", position, column)
+
+
 def _content_hash(table: _Table, mapping: dict[str, str], annotator: str, how: dict[str, Any]) -> str:
     """The file's bytes and how they were read: the same file mapped differently (other roles, criteria or
     rounding) is a new version. The annotator counts only when the file has label columns."""
@@ -540,6 +552,8 @@ def import_file(
     if not name:
         raise ImportFailed(str(path), "a dataset needs a name (CLI: --dataset NAME).")
     annotator = (annotator or "").strip() or DEFAULT_ANNOTATOR
+    if name_problem(annotator):
+        raise ImportFailed(str(path), f"--annotator: {name_problem(annotator)}.")
     table = _read(path)
     mapping = _mapping(table, column_map, ROLES)
     if not any(role in mapping for role in LABEL_ROLES):
@@ -630,6 +644,7 @@ def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str
                              f"(version {target['version']}).", position, id_column)
         if who is None:
             raise table.fail("the annotator is empty; every label needs one.", position, annotator_column)
+        _check_annotator(table, who, position, annotator_column)
         uids.append(uid_of[item_id])
         names.append(who)
     values = {role: _label_column(table, mapping[role], role, round_scores) if role in mapping

@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+import re2
+import referencing
+import referencing.exceptions
 
 from judge.errors import InvalidSpec
 from judge.similarity import (
@@ -55,6 +59,12 @@ CHECK_FIELDS: dict[str, tuple[str, ...]] = {
     "json_schema": ("schema",),
     "json_path_equals_reference": ("path",),
 }
+
+# User patterns run on RE2: linear time in the text, so no pattern can hang a run ("^(a+)+$" on "a"*34 + "!"
+# takes microseconds). RE2 has no lookaround or backreferences; such a pattern is refused at validation.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error comes back in the exception, not on stderr
+_RE2_OPTIONS.max_mem = 64 << 20
 
 _PATH_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[['\"]([^'\"]+)['\"]\]")
 
@@ -96,22 +106,55 @@ def validate_checks(checks: list[dict], *, who: str = "A judge") -> None:
         if missing:
             raise InvalidSpec(f"{who}: check {number} ({kind}) needs {', '.join(missing)}.")
         if kind.startswith("regex"):
-            try:
-                re.compile(check["pattern"])
-            except re.error as exc:
-                raise InvalidSpec(f"{who}: check {number} has an invalid regex {check['pattern']!r}: {exc}.") from None
+            user_regex(check["pattern"], who=f"{who}: check {number}")
         if kind == "max_length":
             if check.get("unit", "chars") not in ("chars", "words"):
                 raise InvalidSpec(f"{who}: check {number} unit must be 'chars' or 'words'.")
             if isinstance(check["max"], bool) or not isinstance(check["max"], int) or check["max"] < 0:
                 raise InvalidSpec(f"{who}: check {number} max must be a whole number >= 0.")
         if kind == "json_schema":
+            schema = check["schema"]
+            if isinstance(schema, dict) and "$schema" in schema and \
+                    jsonschema.validators.validator_for(schema, default=None) is None:
+                raise InvalidSpec(f"{who}: check {number} names an unknown $schema {schema['$schema']!r}; drop it "
+                                  "or name a JSON Schema draft, e.g. https://json-schema.org/draft/2020-12/schema.")
             try:
                 jsonschema.validators.validator_for(check["schema"]).check_schema(check["schema"])
             except jsonschema.SchemaError as exc:
                 raise InvalidSpec(f"{who}: check {number} has an invalid JSON schema: {exc.message}.") from None
+            remote = _remote_refs(check["schema"])
+            if remote:
+                raise InvalidSpec(f"{who}: check {number} has a JSON schema that refers outside itself "
+                                  f"({', '.join(sorted(remote))}): offline judges never open a connection. "
+                                  "Copy the referenced schema into $defs and refer to it as #/$defs/NAME.")
         if kind == "json_path_equals_reference":
             _path_steps(check["path"])
+
+
+# An empty registry with no `retrieve`: a $ref outside the schema fails instead of being fetched from the web
+# (jsonschema's default still downloads http(s) refs, which made a judge run a request forgery).
+_NO_RETRIEVAL: referencing.Registry = referencing.Registry()
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _remote_refs(schema: Any) -> set[str]:
+    """$refs that do not point inside the schema: anything but a '#...' fragment or a declared $id."""
+    refs: set[str] = set()
+    ids: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _REF_KEYWORDS and isinstance(value, str):
+                    refs.add(value)
+                elif key in ("$id", "id") and isinstance(value, str):
+                    ids.add(value.split("#", 1)[0])
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return {ref for ref in refs if not ref.startswith("#") and ref.split("#", 1)[0] not in ids}
 
 
 # -- assertions -------------------------------------------------------------------------------------
@@ -133,10 +176,27 @@ def _score_assertions(spec: JudgeSpec, item: dict[str, Any]) -> OfflineVerdict:
     return OfflineVerdict(score, reasoning, score >= spec.pass_threshold)
 
 
+@lru_cache(maxsize=256)
+def user_regex(pattern: str, *, who: str = "A judge") -> Any:
+    """The pattern compiled by RE2 (linear-time matching); InvalidSpec if it is malformed or needs a
+    backtracking feature (lookahead, lookbehind, backreferences) that could take exponential time."""
+    if not isinstance(pattern, str):
+        raise InvalidSpec(f"{who} has a regex that is not a string: {pattern!r}.")
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        hint = ""
+        if re.search(r"\(\?<?[=!]|\\[1-9]", pattern):
+            hint = (" Lookahead, lookbehind and backreferences are not supported: they can take exponential "
+                    "time; split the check in two (regex_present + regex_absent) instead.")
+        raise InvalidSpec(f"{who} has an invalid regex {pattern!r} (or one RE2 cannot run): {reason}.{hint}") from None
+
+
 def _run_check(check: dict, output: str, reference: Any) -> tuple[bool, str]:
     kind = check["type"]
     if kind in ("regex_present", "regex_absent"):
-        found = re.search(check["pattern"], output) is not None
+        found = user_regex(check["pattern"]).search(output) is not None
         return found == (kind == "regex_present"), ("pattern found" if found else "pattern not found")
     if kind in ("contains", "not_contains"):
         value, text = str(check["value"]), output
@@ -154,9 +214,11 @@ def _run_check(check: dict, output: str, reference: Any) -> tuple[bool, str]:
     if error is not None:
         return False, f"output is not valid JSON ({error})"
     if kind == "json_schema":
-        problem = jsonschema.exceptions.best_match(
-            jsonschema.validators.validator_for(check["schema"])(check["schema"]).iter_errors(parsed)
-        )
+        validator = jsonschema.validators.validator_for(check["schema"])(check["schema"], registry=_NO_RETRIEVAL)
+        try:
+            problem = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
+        except referencing.exceptions.Unresolvable as exc:
+            return False, f"the schema's $ref {getattr(exc, 'ref', '')!r} is not inside the schema"
         return problem is None, "" if problem is None else f"{problem.json_path}: {problem.message}"
     expected_doc, ref_error = parse_json(str(reference))
     if ref_error is not None:

@@ -1,9 +1,12 @@
 """Read a judge's reply into (reasoning, score), strictly first, then tolerantly, never inventing a score.
 
 Models asked for `{"reasoning": ..., "score": n}` reply with exactly that most of the time; the rest wraps it
-in code fences or prose, uses single quotes or trailing commas, or writes "Score: 4". All of those are read.
-A reply whose score is missing, fractional (4.5) or outside 1-5 is a `ParseFailure`: the runner then makes
-one repair attempt with `repair_prompt` and otherwise records the error, never a guessed score.
+in code fences or prose, uses single quotes or trailing commas, or ends with a "Score: 4" line. All of those
+are read. A number counts only where the reply states it AS the verdict: the value of a `score` key, or a
+last line that says nothing but the score. A number inside reasoning ("a score of 5 would need citations"),
+a score on another scale ("8/10", "2 out of 10"), a missing, fractional or out-of-range score is a
+`ParseFailure` with a reason: the runner then makes one repair attempt with `repair_prompt` and otherwise
+records the error and the raw reply, never a guessed score.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ SCORE_KEYS = ("score", "rating", "grade")
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_SCORE_TEXT = re.compile(
-    r"""(?:^|[^a-z])(?:final\s+)?(?:score|rating|grade)["']?\s*(?:is|of|=|:)?\s*[:=]?\s*["']?"""
-    r"""(-?\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of)\s*5)?""",
+# A line that states the verdict and nothing else: "Score: 4", "**Final score:** 4/5", "Rating = 3 out of 5."
+_SCORE_LINE = re.compile(
+    r"""^[\s*_#>`-]*(?:final\s+|overall\s+)?(?:score|rating|grade|verdict)[\s*_`]*(?:is|=|:)[\s*_`]*"""
+    r"""(?P<value>-?\d+(?:\.\d+)?)[\s*_`]*(?:(?:/|out\s+of)\s*(?P<scale>\d+))?[\s*_`.!]*$""",
     re.IGNORECASE,
 )
+# The score as a string value: "4", "4/5", "4 out of 5"; any other scale is refused.
+_SCORE_STRING = re.compile(r"^\s*(?P<value>-?\d+(?:\.\d+)?)\s*(?:(?:/|out\s+of)\s*(?P<scale>\d+))?\s*$",
+                           re.IGNORECASE)
 
 
 class ParseFailure(JudgeError):
@@ -49,15 +56,9 @@ def parse_verdict(text: str) -> tuple[str, int]:
         reasoning_key = _find_key(verdict, REASONING_KEYS)
         reasoning = verdict[reasoning_key] if reasoning_key else ""
         return _reasoning_text(reasoning), score
-    matches = list(_SCORE_TEXT.finditer(text))
-    if matches:
-        last = matches[-1]
-        score = _valid_score(last.group(1))
-        reasoning = (text[: last.start()] + text[last.end():]).strip()
-        return reasoning, score
     if objects or text.lstrip().startswith(("{", "```")):
-        raise ParseFailure("no score in the reply (it may be truncated)")
-    raise ParseFailure("no JSON object and no 'score: n' in the reply")
+        raise ParseFailure("no score key in the reply's JSON (it may be truncated)")
+    return _final_score_line(text)
 
 
 def repair_prompt(raw: str, reason: str | None = None) -> str:
@@ -73,6 +74,22 @@ def repair_prompt(raw: str, reason: str | None = None) -> str:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def _final_score_line(text: str) -> tuple[str, int]:
+    """(reasoning, score) from prose whose LAST line states the score alone; any other number is reasoning."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    stated = [(index, match) for index, line in enumerate(lines) if (match := _SCORE_LINE.match(line))]
+    if not stated or stated[-1][0] != len(lines) - 1:
+        where = "a score line, but not as the last line" if stated else "no JSON object and no final 'Score: n' line"
+        raise ParseFailure(f"{where} in the reply")
+    values = {match.group("value") for _, match in stated}
+    if len(values) > 1:
+        raise ParseFailure(f"the reply states several scores ({', '.join(sorted(values))})")
+    match = stated[-1][1]
+    score = _valid_score(match.group("value"), scale=match.group("scale"))
+    return "\n".join(lines[:-1]).strip(), score
+
+
+
 def _json_objects(text: str) -> list[dict[str, Any]]:
     """Every top-level {...} object in the text (fenced ones included) that some reading accepts."""
     candidates = [text, *(block.strip() for block in _FENCE.findall(text))]
@@ -146,16 +163,16 @@ def _find_key(obj: dict[str, Any], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _valid_score(value: Any) -> int:
+def _valid_score(value: Any, *, scale: str | None = None) -> int:
     if isinstance(value, bool):
         raise ParseFailure(f"score {value!r} is not a number")
     if isinstance(value, str):
-        cleaned = value.strip()
-        cleaned = re.sub(r"\s*(?:/|out of)\s*5$", "", cleaned)
-        try:
-            value = float(cleaned)
-        except ValueError:
-            raise ParseFailure(f"score {cleaned!r} is not a number") from None
+        match = _SCORE_STRING.match(value)
+        if match is None:
+            raise ParseFailure(f"score {value.strip()!r} is not a number")
+        value, scale = float(match.group("value")), match.group("scale") or scale
+    if scale is not None and int(scale) != 5:
+        raise ParseFailure(f"score {value:g}/{scale} is on another scale than 1-5")
     if not isinstance(value, (int, float)):
         raise ParseFailure(f"score {value!r} is not a number")
     if not float(value).is_integer():

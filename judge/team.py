@@ -24,15 +24,16 @@ import numpy as np
 
 from judge.criteria import Criterion
 from judge.errors import AccessDenied, JudgeError, NotFound
+from judge.names import MAX_NAME_CHARS, RESERVED_NAMES, lookalike_of, name_key, name_problem
+from judge.owner_guard import secret_problem
 from judge.store import Store
 
 TOKEN_BYTES = 32
-MAX_NAME_CHARS = 120
 MAX_CRITIQUE_CHARS = 5_000
 MAX_INSTRUCTIONS_CHARS = 20_000
 MAX_OVERLAP = 20
-MIN_OWNER_SECRET_CHARS = 12
 DEFAULT_LINK_DAYS = 14
+MAX_LINK_DAYS = 365
 OWNER_SECRET_ENV = "JUDGE_OWNER_SECRET"
 OWNER_EMAILS_ENV = "JUDGE_OWNER_EMAILS"
 BASE_URL_ENV = "JUDGE_BASE_URL"
@@ -65,11 +66,13 @@ def clean_text(text: Any, *, field: str, limit: int, multiline: bool = True) -> 
 
 
 def clean_name(name: Any) -> str:
-    """An annotator name: one line, 1 to MAX_NAME_CHARS characters."""
-    cleaned = clean_text(name, field="name", limit=MAX_NAME_CHARS, multiline=False)
-    if not cleaned:
+    """An annotator name: one line, 1 to MAX_NAME_CHARS characters, nothing invisible (judge.names)."""
+    if name is None or not str(name).strip():
         raise InvalidInput("Type your name first: every label records who gave it.")
-    return cleaned
+    problem = name_problem(name)
+    if problem:
+        raise InvalidInput(problem[0].upper() + problem[1:] + ".")
+    return unicodedata.normalize("NFC", str(name)).strip()
 
 
 def hash_token(token: str) -> str:
@@ -186,6 +189,18 @@ def link_url(base_url: str | None, token: str) -> str:
     return f"{base}/annotate?token={quote(token, safe='')}"
 
 
+def link_lifetime(days: Any) -> timedelta:
+    """How long a new link lives, from a number of days: more than 0, at most MAX_LINK_DAYS (a year)."""
+    try:
+        days = float(days)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"A link lives a number of days, not {days!r}.") from None
+    if not (0 < days <= MAX_LINK_DAYS):  # also refuses nan
+        raise InvalidInput(f"A link lives more than 0 and at most {MAX_LINK_DAYS} days, not {days:g}; "
+                           "create a new link when this one expires.")
+    return timedelta(days=days)
+
+
 def create_link(
     store: Store, task_id: int, *, annotator: str | None = None, expires_in: timedelta | None = None,
     email: str | None = None,
@@ -194,6 +209,8 @@ def create_link(
     expires_in = expires_in if expires_in is not None else timedelta(days=DEFAULT_LINK_DAYS)
     if expires_in <= timedelta(0):
         raise InvalidInput("A link must expire in the future.")
+    if expires_in > timedelta(days=MAX_LINK_DAYS):
+        raise InvalidInput(f"A link lives at most {MAX_LINK_DAYS} days; create a new one when it expires.")
     name = clean_name(annotator) if annotator is not None else None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = _now() + expires_in
@@ -230,13 +247,23 @@ def open_link(store: Store, token: Any) -> LinkAccess:
 def annotator_name(store: Store, access: LinkAccess, typed: Any = None) -> str:
     """Who is labeling: the link's annotator, else (open link) the typed name or signed-in email.
 
-    An open link may not use a name bound to a named link, so it cannot write labels in someone else's name.
+    On an open link a name is a new identity, so nobody can write labels in someone else's name: refused are
+    names that look like a reserved one (a personal link's, `owner`, `imported`; Cyrillic and Greek look-alikes
+    included) and any existing annotator's name, compared NFKC and case-folded. Only an identity this same
+    link created (all its labels came through it) may come back, under its first spelling.
     """
     if access.annotator is not None:
         return access.annotator
     name = clean_name(typed)
-    if name in store.named_link_annotators():
-        raise AccessDenied(f"The name '{name}' belongs to a personal link; use that link or another name.")
+    if lookalike_of(name, store.named_link_annotators() | RESERVED_NAMES) is not None:
+        raise AccessDenied(f"The name '{name}' is reserved (or looks like a name that is); type your own name.")
+    mine = f"link:{access.link_id}"
+    for existing, sources in store.annotator_label_sources().items():
+        if name_key(existing) == name_key(name):
+            if sources == {mine}:
+                return existing  # the same person coming back to this link
+            raise AccessDenied(f"The name '{name}' is taken by another annotator; type a name of your own, "
+                               "e.g. with your surname.")
     return name
 
 
@@ -435,9 +462,8 @@ def secret_matches(given: Any, expected: str | None) -> bool:
 
 def serving_problem(address: str | None, *, secret: str | None, oidc_owners: set[str]) -> str | None:
     """Why serving on `address` would leave the owner pages open (None when it is safe)."""
-    if secret is not None and len(secret) < MIN_OWNER_SECRET_CHARS:
-        return (f"{OWNER_SECRET_ENV} is shorter than {MIN_OWNER_SECRET_CHARS} characters; use a long random one, "
-                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))'.")
+    if secret is not None and (weak := secret_problem(secret, name=OWNER_SECRET_ENV)):
+        return weak
     if is_loopback(address) or secret or oidc_owners:
         return None
     where = f"address {address}" if address else "every network interface (server.address is unset)"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from judge import team
 from judge.ui import errors_shown, get_store
-from judge.ui.annotator import _plain
+from judge.ui.plain import plain
 from judge.ui.auth import annotator_token, route_through_app, signed_in_email
 from judge.ui.item_view import show_item
 from judge.ui.label_form import SAVE_SHORTCUT, SKIP_SHORTCUT, label_form
@@ -30,7 +30,7 @@ with errors_shown():
         name = signed_in_email() or st.session_state.get(NAME_KEY)
         if not name:
             with st.form("annotate.who", width=440):
-                st.markdown(f"**{_plain(brief['name'])}**")
+                st.markdown(f"**{plain(brief['name'])}**")
                 st.caption("Your name is recorded with every label you give. Use the same name on any device "
                            "to continue where you stopped.")
                 typed = st.text_input("Your name", max_chars=team.MAX_NAME_CHARS, key="annotate.typed")
@@ -39,8 +39,8 @@ with errors_shown():
                     st.rerun()
             st.stop()
 
-    st.title(_plain(brief["name"]), anchor=False)
-    facts = [f":material/person: {_plain(name)}", f"each item is labeled by {brief['overlap']} people"]
+    st.title(plain(brief["name"]), anchor=False)
+    facts = [f":material/person: {plain(name)}", f"each item is labeled by {brief['overlap']} people"]
     if brief["due_date"] is not None:
         facts.append(f":material/event: due {brief['due_date']}")
     st.caption("  ·  ".join(facts))

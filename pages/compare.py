@@ -5,6 +5,7 @@ import streamlit as st
 from judge.ui import errors_shown, read
 from judge.ui.charts import interval_chart
 from judge.ui.nav import page_link
+from judge.ui.plain import plain
 from judge.ui.reports import comparison_table, figure_text, interval_text, report
 from judge.ui.run_labels import default_comparison, run_labels
 
@@ -57,11 +58,11 @@ with errors_shown():
     st.subheader("Is one judge really better?")
     for d in result["differences"]:
         fig = d["difference"]
-        verdict = (f"**{short[d['better']]}** agrees better with people" if d["significant"]
+        verdict = (f"**{plain(short[d['better']])}** agrees better with people" if d["significant"]
                    else "no significant difference")
         p_value = f", p = {d['p_value']:.3f}" if d.get("p_value") is not None else ""
-        st.markdown(f"- {short[d['a']]} vs {short[d['b']]}: {d['figure'].replace('_', ' ')} difference "
-                    f"{figure_text(fig)} ({interval_text(fig)}{p_value}): {verdict}")
+        st.markdown(f"- {plain(short[d['a']])} vs {plain(short[d['b']])}: {d['figure'].replace('_', ' ')} "
+                    f"difference {figure_text(fig)} ({interval_text(fig)}{p_value}): {verdict}")
         if d.get("power_note"):
             st.caption(d["power_note"].capitalize() + ".")
 

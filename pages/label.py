@@ -9,6 +9,7 @@ from judge.ui.annotator import annotator_badge, ask_annotator
 from judge.ui.item_view import show_item
 from judge.ui.label_form import label_form
 from judge.ui.nav import page_link
+from judge.ui.plain import plain
 from judge.ui.queue_options import queue_options
 
 st.title("Label")
@@ -54,7 +55,7 @@ with errors_shown():
     milestone_text = [f":material/check_circle: {n} labels: {text}" for n, text in reached]
     if upcoming:
         milestone_text.append(f"Next: {upcoming[0]} labels, {upcoming[1]} ({upcoming[0] - dataset_labeled} to go)")
-    st.caption(f"{dataset_labeled} items of `{dataset_name}` labeled by anyone.  " + "  ·  ".join(milestone_text))
+    st.caption(f"{dataset_labeled} items of {plain(dataset_name)} labeled by anyone.  " + "  ·  ".join(milestone_text))
 
     if not queue:
         st.warning("No item matches this filter.", icon=":material/filter_alt_off:")
@@ -80,7 +81,7 @@ with errors_shown():
     with item_col:
         status = "labeled by you, editing adds a new version" if previous else "not labeled by you yet"
         st.markdown(f"#### Item {index + 1} of {len(queue)}")
-        st.caption(f"id `{item['item_id']}` · {status}")
+        st.caption(f"id {plain(item['item_id'])} · {status}")
         show_item(item)
     with form_col:
         result = label_form(f"label.{uid}", criteria, previous, can_go_back=index > 0)

@@ -92,7 +92,7 @@ with errors_shown():
                                                     f"judge {table.at[i, 'judge']})")
         row = table.loc[picked]
         st.markdown("**Input**")
-        st.text(row["input"] or "-")
+        st.text(row["input"] or "-")  # item text is shown as typed, never as Markdown
         st.markdown("**Output**")
         st.text(row["output"] or "-")
         judge_col, human_col = st.columns(2)

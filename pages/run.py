@@ -109,10 +109,13 @@ def live_view(run_id: str) -> None:
         cols[4].metric("Cost", cost_text(run["cost_usd"], run["model"]))
         if run["error"]:
             st.error(run["error"], icon=":material/error:")
+        if run["notice"]:
+            st.info(run["notice"], icon=":material/hourglass_top:")
         if run["status"] == "running" and st.button("Stop", icon=":material/stop:", key="run.stop"):
             if not stop_background(get_store(), run_id):
                 st.warning("This run is executing in another process (a terminal?): stop it there.")
-        if run["status"] in ("interrupted", "cancelled", "failed", "pending") and run["done"] < total and \
+        if run["status"] in ("interrupted", "cancelled", "failed", "pending") and \
+                run["done"] - run["failed"] < total and \
                 st.button("Resume", icon=":material/replay:", key="run.resume"):
             run_in_background(get_store(), run_id, secrets=secrets())
         verdicts = read("verdicts", run_id)

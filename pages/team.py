@@ -1,7 +1,5 @@
 """Team labeling (owner): tasks, their links, progress and pace, agreement, and settling disagreements."""
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +9,7 @@ from judge.ui.auth import public_base_url, require_owner, route_through_app
 from judge.ui.item_view import show_item
 from judge.ui.label_form import label_form
 from judge.ui.reports import figure_text, interval_text
+from judge.ui.plain import plain
 
 ANY = "(any)"
 NEW_LINK_KEY = "team.new_link"
@@ -40,7 +39,8 @@ def create_task_form(datasets: pd.DataFrame) -> None:
             chosen = {}
             filters = {column: values for column, values in columns.items() if 1 < len(values) <= 100}
             for place, (column, values) in zip(_grid(len(filters)), filters.items()):
-                value = place.selectbox(f"Only items with {column}", [ANY, *values], key=f"team.filter.{column}")
+                value = place.selectbox(f"Only items with {plain(column)}", [ANY, *values],
+                                        key=f"team.filter.{column}")
                 if value != ANY:
                     chosen[column] = value
             due = st.date_input("Due date (optional)", value=None)
@@ -62,18 +62,18 @@ def _grid(count: int, per_row: int = 3) -> list:
 def links_tab(task_id: int) -> None:
     new = st.session_state.get(NEW_LINK_KEY)
     if new and new["task_id"] == task_id:
-        st.success(f"Link for {new['who']}: copy it now, it is shown only this once.", icon=":material/link:")
+        st.success(f"Link for {plain(new['who'])}: copy it now, it is shown only this once.", icon=":material/link:")
         st.code(new["url"], language=None)
     with st.form("team.create_link", border=True):
         left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
         annotator = left.text_input("Annotator name (empty = open link: each person types a name)",
                                     max_chars=team.MAX_NAME_CHARS)
-        days = mid.number_input("Expires in days", 1, 365, team.DEFAULT_LINK_DAYS)
+        days = mid.number_input("Expires in days", 1, team.MAX_LINK_DAYS, team.DEFAULT_LINK_DAYS)
         base = right.text_input("Base URL", value=public_base_url(),
                                 help="How annotators reach this dashboard, e.g. https://judge.example.com/wb")
         if st.form_submit_button("Create link", icon=":material/add_link:"):
             link = team.create_link(get_store(), task_id, annotator=annotator.strip() or None,
-                                    expires_in=timedelta(days=days))
+                                    expires_in=team.link_lifetime(days))
             st.session_state[NEW_LINK_KEY] = {"task_id": task_id, "who": link.annotator or "anyone (open link)",
                                               "url": link.url(base)}
             st.rerun()

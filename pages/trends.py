@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from judge.reports import pin_baseline
 from judge.ui import errors_shown, get_store, read
 from judge.ui.charts import trend_figure
 from judge.ui.nav import page_link
+from judge.ui.plain import plain
 from judge.ui.reports import report
 from judge.ui.run_labels import busiest_judge, run_labels
 
@@ -39,18 +41,18 @@ with errors_shown():
                                     significance=result["significance"]), key="trends.mean_score")
     if result["regressions"]:
         labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
-        st.error(f"Worse than the baseline ({result['regression_test']}): " + "; ".join(labels.values()),
+        st.error(f"Worse than the baseline ({result['regression_test']}): " + "; ".join(map(plain, labels.values())),
                  icon=":material/trending_down:")
 
     st.subheader("Baseline")
     labels = run_labels(runs[runs["spec_name"] == judge_name], compact=True)
     baseline = result["baseline_run"]
-    st.caption(f"Baseline: {labels.get(baseline, baseline) if baseline else 'none pinned'}. Later runs are "
+    st.caption(f"Baseline: {plain(labels.get(baseline, baseline)) if baseline else 'none pinned'}. Later runs are "
                f"flagged when they are significantly worse ({result['regression_test']}).")
     ids = [p["run_id"] for p in points]
     pin = st.selectbox("Pin a run as the baseline", ids, index=len(ids) - 1, key="trends.pin",
                        format_func=lambda run_id: labels.get(run_id, run_id))
     if st.button("Pin baseline", key="trends.pin_button", icon=":material/push_pin:"):
-        get_store().pin_baseline(judge_name, pin)
-        st.toast(f"{labels.get(pin, pin)} is now the baseline of {judge_name}.")
+        pin_baseline(get_store(), judge_name, pin)
+        st.toast(f"{plain(labels.get(pin, pin))} is now the baseline of {plain(judge_name)}.")
         st.rerun()

@@ -6,6 +6,7 @@ from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, detect_c
 from judge.ui import errors_shown, get_store
 from judge.ui.auth import route_through_app
 from judge.ui.nav import page_link
+from judge.ui.plain import plain
 from judge.ui.uploads import dataset_name_from, saved_upload, table_of
 
 route_through_app()  # this page draws a form before it reads the store: apply app.py's sign-in first
@@ -62,7 +63,7 @@ with errors_shown():
             mapping[role] = None if chosen == UNUSED else chosen
     metadata_columns = [c for c in columns if c not in mapping.values()]
     if metadata_columns:
-        st.caption("Metadata: " + ", ".join(f"`{c}`" for c in metadata_columns))
+        st.caption("Metadata: " + ", ".join(plain(c) for c in metadata_columns))
 
     has_labels = any(mapping[role] for role in LABEL_ROLES)
     with st.form("upload.form", border=False):
@@ -93,10 +94,10 @@ with errors_shown():
         if result.created:
             st.success(
                 f"Imported **{result.rows:,} items** and **{result.labels:,} labels** "
-                f"as `{result.name}` version {result.version}.", icon=":material/check_circle:",
+                f"as {plain(result.name)} version {result.version}.", icon=":material/check_circle:",
             )
         else:
-            st.info(f"`{result.name}` version {result.version}: already imported (no change).",
+            st.info(f"{plain(result.name)} version {result.version}: already imported (no change).",
                     icon=":material/info:")
         for warning in result.warnings:
             st.warning(warning, icon=":material/warning:")

@@ -38,13 +38,14 @@ from typing import Any, Callable, NamedTuple
 
 import pytest
 
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
-           429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
            503: "Service Unavailable", 529: "Overloaded"}
-OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-                      429: "rate_limit_exceeded", 500: "server_error", 503: "server_error"}
-ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-                         429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
+                      404: "invalid_request_error", 429: "rate_limit_exceeded", 500: "server_error",
+                      503: "server_error"}
+ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                         404: "not_found_error", 429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
 MALFORMED_KINDS = ("truncated", "prose", "body")
 TOKEN_PATTERN = re.compile(r"\w+|\s+|[^\w\s]+")
 

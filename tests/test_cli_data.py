@@ -15,7 +15,8 @@ from judge.store import Store
 
 @pytest.fixture
 def db(tmp_path):
-    return str(tmp_path / "cli.duckdb")
+    """An existing, empty store (a store named with --db that does not exist is refused without --create)."""
+    return str(Store(tmp_path / "cli.duckdb").path)
 
 
 def test_import_with_map_and_annotator_then_list_and_export(db, tmp_path, capsys):

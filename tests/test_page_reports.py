@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from judge.store import Store
+from judge.ui.plain import plain
 from judge.ui.run_labels import busiest_judge, default_comparison, run_labels
 from report_data import judge_run, labeled_dataset, spec
 
@@ -90,7 +91,7 @@ def test_compare_page_opens_on_the_latest_pair_and_names_the_better_judge_by_lab
     table = app.dataframe[0].value
     assert list(table["Run"]) == [labels[good], labels[other]]
     assert "nan" not in " ".join(table["Run"]) and good not in labels[good]
-    assert any(f"**{labels[good]}** agrees better" in m.value for m in app.markdown)
+    assert any(f"**{plain(labels[good])}** agrees better" in m.value for m in app.markdown)
 
 
 def test_trends_page_pins_a_baseline(runs, store):
@@ -104,7 +105,7 @@ def test_trends_page_pins_a_baseline(runs, store):
     assert not app.exception, app.exception
     assert store.baseline_run("helpful") == good
     helpful = store.runs()[lambda runs: runs["spec_name"] == "helpful"]
-    assert any(f"Baseline: {run_labels(helpful, compact=True)[good]}" in c.value for c in app.caption)
+    assert any(f"Baseline: {plain(run_labels(helpful, compact=True)[good])}" in c.value for c in app.caption)
 
 
 def test_report_offers_few_shot_marking_only_for_llm_judges(runs, store):

@@ -193,7 +193,7 @@ def test_upload_detects_columns_imports_and_reimport_is_a_no_op(db, tmp_path):
     assert at.text_input(key=next(t.key for t in at.text_input if t.label == "Dataset name")).value == "support"
 
     button(at, "Import").click().run()
-    assert "Imported **6 items** and **1 labels** as `support` version 1" in markdown(at)
+    assert "Imported **6 items** and **1 labels** as support version 1" in markdown(at)
     store = Store(db)
     assert store.dataset("support")["row_count"] == 6
     assert store.latest_labels(store.dataset("support")["id"])["annotator"].tolist() == ["imported"]

@@ -95,6 +95,16 @@ def test_score_probs_finds_the_score_token_after_multibyte_text():
     assert score_probs(text, [_token(t.token) for t in tokens]) is None  # no alternatives returned
 
 
+def test_score_probs_reads_the_score_key_not_a_score_quoted_in_the_reasoning_after_it():
+    text = '{"score": 3, "reasoning": "a score: 5 would need citations"}'
+    tokens = [_token(t) for t in ['{"', 'score', '":']]
+    tokens += [_token(" 3", top=[(" 3", 0.6), (" 4", 0.4)])]
+    tokens += [_token(t) for t in [', "', 'reasoning', '":', ' "a', ' score', ':', ' ', '5', ' would', ' need',
+                                   ' citations', '"}']]
+    assert "".join(t.token for t in tokens) == text
+    assert score_probs(text, tokens) == pytest.approx({3: 0.6, 4: 0.4})
+
+
 def test_anthropic_forces_the_verdict_tool(fake_llm):
     fake_llm.reply_with(lambda body: {"reasoning": "Contradicts the context.", "score": 1})
     completion = complete(get_provider("anthropic/claude-sonnet-4-6"))

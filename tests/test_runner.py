@@ -14,6 +14,7 @@ import pytest
 from judge.errors import InvalidSpec, JudgeError
 from judge.runner import (AdaptiveLimit, RetryPolicy, estimate_run, execute_run, run_in_background, start_run,
                           weighted_score)
+from judge.runner.engine import REPAIR_SEPARATOR
 from judge.specs import builtin_specs
 from runner_helpers import llm_spec, make_dataset
 
@@ -91,7 +92,9 @@ def test_an_unreadable_reply_gets_one_repair_call_then_is_recorded_unscored(stor
     assert (repaired["score"], repaired["reasoning"]) == (4, "fixed") and pd.isna(repaired["error"])
     assert "previous reply" in fake_llm.requests[1].body["messages"][-1]["content"]
     assert pd.isna(failed["score"])  # unscored
-    assert "even after one repair" in failed["error"] and failed["raw_reply"] == "prose again"
+    assert "even after one repair" in failed["error"] and "no JSON object" in failed["error"]
+    assert failed["raw_reply"] == "still prose" + REPAIR_SEPARATOR + "prose again"  # both replies, for the audit
+    assert repaired["raw_reply"].startswith("I think it is fine." + REPAIR_SEPARATOR)
 
 
 def test_server_errors_are_retried_then_recorded_as_failures_never_scores(store, tmp_path, fake_llm):

@@ -14,8 +14,9 @@ from typing import Any
 from judge.errors import JudgeError
 from judge.reports import (
     agreement_by_slice, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card,
-    reference_agreement, trend, write_card,
+    pin_baseline, reference_agreement, trend, write_card,
 )
+from judge.reports.completeness import DEFAULT_ALLOWANCE
 
 
 def _print_json(data: Any) -> None:
@@ -185,7 +186,7 @@ def _regression_flag(point: dict[str, Any]) -> str:
 
 def _baseline(store, args) -> int:
     if args.run:
-        store.pin_baseline(args.judge, args.run)
+        pin_baseline(store, args.judge, args.run, allowance=args.allow_failures)
         print(f"baseline of {args.judge} is now run {args.run}")
     else:
         print(store.baseline_run(args.judge) or f"no baseline pinned for {args.judge}")
@@ -198,7 +199,7 @@ def _gate(store, args) -> int:
         baseline = store.baseline_run(store.report_run(args.run)["spec_name"])
         if baseline is None:
             raise JudgeError("No --baseline given and none pinned; pin one with judge baseline --judge NAME --run RUN.")
-    result = gate(store, args.run, baseline, n_boot=args.boot, seed=args.seed)
+    result = gate(store, args.run, baseline, n_boot=args.boot, seed=args.seed, allowance=args.allow_failures)
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -209,7 +210,9 @@ def _gate(store, args) -> int:
                        "REGRESSION" if c["regression"] else "ok"] for name, c in result.checks.items()],
                      ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "p (one-sided)",
                       "verdict"]))
-        print("gate: " + ("passed" if result.passed else f"FAILED ({', '.join(result.regressions)} regressed)"))
+        reasons = [f"{', '.join(result.regressions)} regressed"] if result.regressions else []
+        reasons += [result.incomplete] if result.incomplete else []
+        print("gate: " + ("passed" if result.passed else f"FAILED ({'; '.join(reasons)})"))
     return 0 if result.passed else 1
 
 
@@ -272,11 +275,16 @@ def register(sub) -> None:
     p = sub.add_parser("baseline", help="pin a run as a judge's baseline (without --run: show the pinned one)")
     p.add_argument("--judge", required=True, help="judge (spec) name")
     p.add_argument("--run", help="run id to pin")
+    p.add_argument("--allow-failures", default=DEFAULT_ALLOWANCE, metavar="N|P%",
+                   help=f"failed or missing verdicts accepted in the run (default {DEFAULT_ALLOWANCE})")
     p.set_defaults(handler=_baseline)
 
     p = sub.add_parser("gate", help="exit 1 when a run is significantly worse than the baseline (for CI)")
     p.add_argument("--run", required=True)
     p.add_argument("--baseline", help="baseline run id (default: the judge's pinned baseline)")
+    p.add_argument("--allow-failures", default=DEFAULT_ALLOWANCE, metavar="N|P%",
+                   help=f"failed or missing verdicts accepted in the run (default {DEFAULT_ALLOWANCE}); "
+                        "beyond that the gate fails")
     _bootstrap_options(p)
     p.set_defaults(handler=_gate)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from judge.errors import JudgeError
 from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF
+from judge.reports.completeness import Allowance, run_completeness
 from judge.runner import Progress, estimate_run, execute_run, start_run
 from judge.specs import builtin_specs, load_spec
 
@@ -36,8 +37,11 @@ class ProgressLine:
         share = progress.done / progress.total if progress.total else 1.0
         filled = int(share * self.WIDTH)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
+        waiting = progress.wait_text
         self.stream.write(f"\r[{bar}] {progress.done:,}/{progress.total:,} {progress.rate:5.1f}/s "
-                          f"failed {progress.failed:,} cached {progress.cached:,}")
+                          f"failed {progress.failed:,} cached {progress.cached:,}"
+                          + (f" · {waiting[:160]}" if waiting else "")
+                          + ("\x1b[K" if self.stream.isatty() else ""))  # erase what a longer line left
         if final:
             self.stream.write("\n")
         self.stream.flush()
@@ -54,6 +58,7 @@ def _confirm(args, text: str) -> None:
 
 
 def _run(store, args) -> int:
+    allowance = Allowance.parse(args.allow_failures)
     if args.resume:
         run_id = args.resume
         _confirm(args, f"resuming {run_id}: {estimate_run(store, run_id=run_id).describe()}")
@@ -75,12 +80,19 @@ def _run(store, args) -> int:
         tracker[:] = [state]
         bar(state)
 
-    summary = execute_run(store, run_id, progress=progress,
-                          concurrency=args.concurrency if args.resume and args.concurrency_set else None)
-    if tracker:
-        bar(tracker[0], final=True)
+    try:
+        summary = execute_run(store, run_id, progress=progress,
+                              concurrency=args.concurrency if args.resume and args.concurrency_set else None)
+    finally:  # the progress line ends before any message, the error of a stopped run included
+        if tracker:
+            bar(tracker[0], final=True)
     print(summary.describe(), file=sys.stderr)
+    completeness = run_completeness(store, run_id)
     print(run_id)
+    if completeness.failed > allowance.limit(completeness.expected):
+        print(f"error: {completeness.describe()} (allowed: {allowance}); retry them with "
+              f"judge run --resume {run_id}, or pass --allow-failures.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -178,6 +190,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made)")
     p.add_argument("--yes", action="store_true", help="start without asking (required when not interactive)")
+    p.add_argument("--allow-failures", default="0", metavar="N|P%",
+                   help="failed verdicts accepted before exiting 1 (a count, or a share such as 2%%; default 0)")
     p.set_defaults(handler=_run, concurrency_set=False)
 
     p = subparsers.add_parser("specs", help="list saved and built-in judge names")

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import tomllib
-from datetime import timedelta
 from pathlib import Path
 
 from judge import team
@@ -121,7 +120,7 @@ def _task_close(store, args) -> int:
 
 def _link_create(store, args) -> int:
     link = team.create_link(store, args.task_id, annotator=None if args.open else args.annotator,
-                            expires_in=timedelta(days=args.days))
+                            expires_in=team.link_lifetime(args.days))
     print(f"link {link.link_id} for {link.annotator or 'anyone who types a name'}, expires {link.expires_at:%Y-%m-%d %H:%M} UTC")
     print(link.url(args.base_url))
     print("This URL is shown once: only a hash of its token is stored.")

@@ -40,12 +40,15 @@ class Completion:
 
 
 class ProviderError(Exception):
-    """A failed call. `retryable` (429, 5xx, timeouts) tells the runner to back off and try again."""
+    """A failed call. `retryable` (429, 5xx, timeouts) tells the runner to back off and try again; `fatal`
+    (a rejected key, no permission, an unknown model) says no other call of the run can succeed either, so
+    the runner stops the run instead of recording the same failure for every row."""
 
     def __init__(self, message: str, *, retryable: bool, status: int | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, fatal: bool = False):
         super().__init__(message)
         self.retryable, self.status, self.retry_after = retryable, status, retry_after
+        self.fatal = fatal
 
 
 class Provider(Protocol):

@@ -16,6 +16,8 @@ from judge.providers.base import ProviderError
 
 # 408 request timeout, 409 lock conflict, 429 rate limit, 5xx (incl. Anthropic's 529 overloaded) pass with time.
 RETRYABLE_STATUS = {408, 409, 429}
+# Every call of the run would fail the same way: a rejected key, no permission, an unknown model or endpoint.
+FATAL_STATUS = {401, 403, 404}
 # Vendors echo a masked key in 401 messages ("sk-proj-abc***wxyz"): strip anything key-shaped.
 _KEY_SHAPED = re.compile(r"\b(?:sk|key)-[A-Za-z0-9_*\-.]{4,}")
 
@@ -73,9 +75,12 @@ def status_error(vendor: str, status: int, message: str, headers: Mapping[str, s
     retryable = is_retryable(status)
     if status in (401, 403):
         text = f"{vendor} rejected the API key (HTTP {status}): {message} Check {key_variable}."
+    elif status == 404:
+        text = (f"{vendor} does not know this model or endpoint (HTTP 404): {message} "
+                "Check the model name (provider/model) and the base URL.")
     elif status == 429:
         text = f"{vendor} rate limit (HTTP 429): {message}"
     else:
         text = f"{vendor} returned HTTP {status}: {message}"
-    return ProviderError(text, retryable=retryable, status=status,
+    return ProviderError(text, retryable=retryable, status=status, fatal=status in FATAL_STATUS,
                          retry_after=retry_after_seconds(headers) if retryable else None)

@@ -12,7 +12,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-_SCORE_VALUE = re.compile(r"""["']?score["']?\s*:\s*["']?([1-5])\b""")
+# The score as a JSON key ("score": 4) first: inside a JSON string a quote is escaped (\"score\"), so this
+# cannot match a "score: 5" quoted in the reasoning, wherever it stands. Else the loose form of a text reply.
+_SCORE_KEY = re.compile(r'"score"\s*:\s*"?([1-5])\b')
+_SCORE_VALUE = re.compile(r"""["']?score["']?\s*:\s*["']?([1-5])\b""", re.IGNORECASE)
 _SCORES = frozenset("12345")
 
 
@@ -33,8 +36,11 @@ def score_probs(text: str, tokens: Iterable[Any]) -> dict[int, float] | None:
     or SDK objects. Offsets are counted in UTF-8 bytes because a token may hold part of a multi-byte character.
     """
     match = None
-    for match in _SCORE_VALUE.finditer(text):
-        pass  # the last "score" wins: the reasoning may quote an earlier one
+    for pattern in (_SCORE_KEY, _SCORE_VALUE):
+        for match in pattern.finditer(text):
+            pass  # the last one wins: the reasoning may quote an earlier one
+        if match is not None:
+            break
     if match is None:
         return None
     target = len(text[: match.start(1)].encode())

@@ -10,9 +10,10 @@ from judge.reports.compare import compare_runs
 from judge.reports.imported import import_run
 from judge.reports.passrate import sample_size_advice, true_pass_rate
 from judge.reports.references import reference_agreement
-from judge.reports.trends import GateResult, gate, trend
+from judge.reports.trends import GateResult, gate, pin_baseline, trend
 
 __all__ = [
     "GateResult", "agreement_by_slice", "agreement_report", "compare_runs", "gate", "human_agreement",
-    "import_run", "judge_card", "reference_agreement", "sample_size_advice", "trend", "true_pass_rate", "write_card",
+    "import_run", "judge_card", "pin_baseline", "reference_agreement", "sample_size_advice", "trend",
+    "true_pass_rate", "write_card",
 ]

@@ -16,6 +16,7 @@ import pandas as pd
 from judge import metrics as M
 from judge.errors import JudgeError, NotFound
 from judge.reports.agreement import fewshot_uids, floats, paired_labels, pass_threshold
+from judge.reports.completeness import DEFAULT_ALLOWANCE, Allowance, require_complete, run_completeness
 from judge.reports.figures import figure, joint_table, pass_tables, proportion, undefined
 from judge.reports.passrate import corrected_pass_rate_figure
 
@@ -228,24 +229,40 @@ def _judge_change(previous: dict[str, Any] | None, run: dict[str, Any]) -> str |
 # -- the CI gate -----------------------------------------------------------------------------------------
 @dataclass
 class GateResult:
-    """`passed` is False when the run is significantly worse than the baseline on any checked figure."""
+    """`passed` is False when the run is significantly worse than the baseline on any checked figure, or when
+    more of its verdicts failed or are missing than allowed (`incomplete` then says how many and why)."""
     run_id: str
     baseline_run_id: str
     passed: bool
     regressions: list[str]
     checks: dict[str, dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    incomplete: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"run": self.run_id, "baseline": self.baseline_run_id, "passed": self.passed,
-                "regressions": self.regressions, "checks": self.checks, "warnings": self.warnings}
+                "regressions": self.regressions, "checks": self.checks, "warnings": self.warnings,
+                "incomplete": self.incomplete}
 
 
-def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: int = 0) -> GateResult:
+def pin_baseline(store, spec_name: str, run_id: str, *, allowance: Allowance | str = DEFAULT_ALLOWANCE) -> None:
+    """Pin a run as the judge's baseline; refused when more of its verdicts failed or are missing than allowed
+    (a baseline of failures would make every later run look fine)."""
+    require_complete(store, run_id, allowance=allowance, purpose=f"as the baseline of {spec_name}")
+    store.pin_baseline(spec_name, run_id)
+
+
+def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: int = 0,
+         allowance: Allowance | str = DEFAULT_ALLOWANCE) -> GateResult:
     """Compare a run with a baseline run: a figure regresses when run - baseline is significantly below zero
-    (`regression_checks`). Checked: mean score and pass rate (corrected when the judge is calibrated)."""
+    (`regression_checks`). Checked: mean score and pass rate (corrected when the judge is calibrated), and
+    that no more of the run's verdicts failed or are missing than `allowance` (default 2%)."""
     if run_id == baseline_run_id:
         raise JudgeError("The run and its baseline are the same run; pass the new run with --run.")
+    allowance = allowance if isinstance(allowance, Allowance) else Allowance.parse(allowance)
+    completeness = run_completeness(store, run_id)
+    incomplete = None if completeness.within(allowance) else \
+        f"{completeness.describe()}, more than the {allowance} allowed"
     run, base = store.report_run(run_id), store.report_run(baseline_run_id)
     if run["criterion"] != base["criterion"]:
         raise JudgeError(f"The run is measured on criterion '{run['criterion']}' and the baseline on "
@@ -264,7 +281,8 @@ def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: 
     now = run_quality(store, run, *calibrations[0], seed=seed)
     before = run_quality(store, base, *calibrations[1], seed=seed + 1)
     checks, regressions = regression_checks(now, before)
-    return GateResult(run_id, baseline_run_id, not regressions, regressions, checks, warnings)
+    return GateResult(run_id, baseline_run_id, not regressions and incomplete is None, regressions, checks,
+                      warnings, incomplete)
 
 
 def _difference(now: dict[str, Any], before: dict[str, Any]) -> float:

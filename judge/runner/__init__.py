@@ -20,7 +20,7 @@ from importlib import metadata
 from typing import Any, Callable
 
 from judge.criteria import run_criterion
-from judge.errors import InvalidSpec, JudgeError, NotFound
+from judge.errors import InvalidSpec, JudgeError, NotFound, RunAborted
 from judge.pricing import model_price
 from judge.providers.base import Provider
 from judge.runner.calls import AdaptiveLimit, RetryPolicy
@@ -72,6 +72,8 @@ def _build_plan(store, *, dataset: str, spec: JudgeSpec, model: str | None, base
                 item_uids: Iterable[str] | None = None) -> tuple[RunPlan, dict[str, Any]]:
     if int(concurrency) < 1 or int(samples) < 1:
         raise JudgeError("concurrency and samples must be at least 1.")
+    if not 0 < float(timeout) < float("inf"):  # also refuses nan: every call would time out at once
+        raise JudgeError(f"The timeout is seconds per call, more than 0, not {timeout!r}.")
     ds = store.dataset(dataset, dataset_version)
     spec.validate(columns=store.metadata_columns(ds["id"]).keys())
     model = (model or spec.model) if spec.kind == "llm" else None
@@ -177,6 +179,9 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
                 provider: Provider | None = None) -> RunSummary:
     """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
 
+    A failed verdict is not done: each execution first drops the run's failed verdicts and judges those rows
+    again (a failure is never turned into a score). A call that no other call can get past (a rejected key,
+    an unknown model) stops the run at once: status 'failed', RunAborted with the vendor's reason.
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
     `provider` replaces the one the run's model names (your own Provider implementation); it is closed at the end.
@@ -190,8 +195,9 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
         from judge.providers import get_provider
 
         provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
-    sink = VerdictSink(store, run_id)
+    sink = VerdictSink(store, run_id)  # replays the journal of a killed execution first
     with store.transaction():
+        store.discard_failed_verdicts(run_id)
         store.set_run_status(run_id, "running")
         counts = store.run_counts(run_id)
     tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
@@ -204,6 +210,13 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
         status = "cancelled" if cancelled else "done"
     except KeyboardInterrupt:
         status = "cancelled"
+        raise
+    except RunAborted as exc:
+        error = (f"Run {run_id} stopped at the first call that cannot succeed: {exc} The rows not judged yet "
+                 f"have no verdict; fix this, then resume with judge run --resume {run_id}.")
+        raise RunAborted(error) from None
+    except JudgeError as exc:
+        error = str(exc)
         raise
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"

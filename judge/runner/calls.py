@@ -12,7 +12,9 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
+from typing import Callable
 
+from judge.errors import RunAborted
 from judge.providers.base import Completion, JudgeRequest, Provider, ProviderError
 
 
@@ -92,11 +94,13 @@ class CallResult:
 
 
 async def call_with_retries(provider: Provider, request: JudgeRequest, limit: AdaptiveLimit, *,
-                            policy: RetryPolicy, timeout: float, rng: random.Random,
-                            counter: list[int]) -> CallResult:
-    """Send the request until it succeeds; CallFailed(reason) when it cannot. `counter[0]` counts attempts.
+                            policy: RetryPolicy, timeout: float, rng: random.Random, counter: list[int],
+                            on_wait: Callable[[str, float], None] | None = None) -> CallResult:
+    """Send the request until it succeeds; CallFailed(reason) when it cannot, RunAborted when no call of the
+    run can (a rejected key, an unknown model). `counter[0]` counts attempts.
 
-    The concurrency slot is held only while the request is in flight, never while backing off.
+    The concurrency slot is held only while the request is in flight, never while backing off. `on_wait`
+    hears (why, seconds) before each back-off, so a long wait (a Retry-After of an hour) is shown, not silent.
     """
     last_error = "no attempt made"
     for attempt in range(policy.max_retries + 1):
@@ -121,8 +125,15 @@ async def call_with_retries(provider: Provider, request: JudgeRequest, limit: Ad
             limit.throttled()
         status = f"HTTP {error.status}: " if error.status else ""
         last_error = f"{status}{error}"
+        if error.fatal:
+            raise RunAborted(str(error))
         if not error.retryable:
             raise CallFailed(last_error)
         if attempt < policy.max_retries:
-            await asyncio.sleep(policy.delay(attempt, error.retry_after, rng))
+            delay = policy.delay(attempt, error.retry_after, rng)
+            if on_wait is not None:
+                asked = error.retry_after
+                capped = f" (the server asked {asked:,.0f} s)" if asked is not None and asked > delay + 1 else ""
+                on_wait(f"{last_error}{capped}; retry {attempt + 1} of {policy.max_retries}", delay)
+            await asyncio.sleep(delay)
     raise CallFailed(f"gave up after {policy.max_retries + 1} attempts; last error: {last_error}")

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from judge.errors import RunAborted
 from judge.offline import score_offline
 from judge.parsing import ParseFailure, parse_verdict, repair_prompt
 from judge.pricing import call_cost
@@ -25,6 +26,8 @@ from judge.runner.sink import VerdictSink
 
 _PRODUCER_DONE = object()
 MAX_BACKLOG = 2_000
+# Between the unreadable first reply and the reply to the repair request, in a verdict's raw_reply.
+REPAIR_SEPARATOR = "\n\n--- reply to the repair request ---\n"
 
 
 @dataclass
@@ -38,10 +41,18 @@ class Progress:
     calls: int = 0
     started: float = field(default_factory=time.monotonic)
     fresh: int = 0
+    waiting: str | None = None  # why calls are backing off (a rate limit, say), until `waiting_until`
+    waiting_until: float = 0.0  # time.monotonic() when that back-off ends
 
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @property
+    def wait_text(self) -> str | None:
+        """"waiting 120 s: <reason>" while a back-off lasts, else None."""
+        left = self.waiting_until - time.monotonic()
+        return None if self.waiting is None or left <= 0 else f"waiting {left:,.0f} s: {self.waiting}"
 
     @property
     def rate(self) -> float:
@@ -59,20 +70,26 @@ class Engine:
         self.limit = AdaptiveLimit(plan.concurrency)
         self.rng = random.Random(plan.run_id)
         self.attempts = [0]
+        self.aborted: RunAborted | None = None  # set by the first worker whose call says no call can succeed
 
     # -- orchestration ------------------------------------------------------------------------------
     async def run(self, cancel: threading.Event | None) -> bool:
-        """Judge all pending work; True if `cancel` stopped it first."""
+        """Judge all pending work; True if `cancel` stopped it first; RunAborted if a call said none can succeed."""
         task = asyncio.create_task(self._judge_all())
         while not task.done():
             await asyncio.wait({task}, timeout=0.1)
-            if cancel is not None and cancel.is_set() and not task.done():
+            stop = self.aborted is not None or (cancel is not None and cancel.is_set())
+            if stop and not task.done():
                 task.cancel()
                 try:
                     await task
                 except asyncio.CancelledError:
                     pass
+                if self.aborted is not None:
+                    raise self.aborted
                 return True
+        if self.aborted is not None:
+            raise self.aborted
         task.result()
         return False
 
@@ -125,8 +142,15 @@ class Engine:
         return to_call, len(rows), copied, sum(row["error"] is not None for row in rows)
 
     async def _worker(self, work: asyncio.Queue) -> None:
-        while (unit := await work.get()) is not None:
-            self.emit(await self._judge(unit))
+        """Judge units until the queue ends; after a fatal call failure no worker makes another call, and the
+        unit that met it stays without a verdict (pending, so a resume judges it)."""
+        while (unit := await work.get()) is not None and self.aborted is None:
+            try:
+                row = await self._judge(unit)
+            except RunAborted as exc:
+                self.aborted = self.aborted or exc
+                return
+            self.emit(row)  # a reply that landed while another call failed for good was paid for: keep it
 
     def emit(self, row: dict[str, Any]) -> None:
         self.sink.put(row, journal=True)
@@ -152,8 +176,26 @@ class Engine:
         request = JudgeRequest(prompt=prompt, system=self.plan.spec.system, params=self.plan.call_params,
                                logprobs=self.plan.wants_logprobs)
         result = await call_with_retries(self.provider, request, self.limit, policy=self.policy,
-                                         timeout=self.plan.timeout, rng=self.rng, counter=self.attempts)
+                                         timeout=self.plan.timeout, rng=self.rng, counter=self.attempts,
+                                         on_wait=self._waiting)
+        if self.progress.waiting is not None:
+            self.progress.waiting = None
+            self._notice(None)
         return result.completion, result.latency_ms
+
+    def _waiting(self, reason: str, seconds: float) -> None:
+        """A call backs off: the progress line shows why and for how long, the Run page via the heartbeat."""
+        progress = self.progress
+        progress.waiting, progress.waiting_until = reason, time.monotonic() + seconds
+        until = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
+        self._notice(f"waiting {seconds:,.0f} s (until {until}): {reason}")
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    def _notice(self, text: str | None) -> None:
+        """What the Run page shows of a wait, through the sink's heartbeat; a trial (judge_items) has no sink."""
+        if self.sink is not None:
+            self.sink.notice = text
 
     async def _judge(self, unit: Unit) -> dict[str, Any]:
         """Call, parse; on an unreadable reply make ONE repair call; failures keep their reason, no score."""
@@ -166,31 +208,37 @@ class Engine:
         try:
             reasoning, score = parse_verdict(completion.text)
         except ParseFailure as first:
+            unreadable = completion.text
             try:
-                completion, latency = await self._call(
-                    f"{unit.prompt}\n\n{repair_prompt(completion.text, first.reason)}")
+                completion, latency = await self._call(f"{unit.prompt}\n\n{repair_prompt(unreadable, first.reason)}")
             except CallFailed as exc:
                 return self._row(unit, completion=completion, usage=usage, price=self.price,
                                  error=f"unreadable reply ({first.reason}); the repair call failed: {exc}")
             usage.add(completion, latency)
+            both = f"{unreadable}{REPAIR_SEPARATOR}{completion.text}"  # the audit keeps the unreadable reply too
             try:
                 reasoning, score = parse_verdict(completion.text)
             except ParseFailure as second:
-                return self._row(unit, completion=completion, usage=usage, price=self.price,
-                                 error=f"unreadable reply, even after one repair request: {second.reason}")
+                return self._row(unit, completion=completion, usage=usage, price=self.price, raw_reply=both,
+                                 error=f"unreadable reply ({first.reason}), even after one repair request: "
+                                       f"{second.reason}")
+            return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
+                             reasoning=reasoning, weighted_score=weighted_score(completion.score_probs),
+                             raw_reply=both)
         return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
                          reasoning=reasoning, weighted_score=weighted_score(completion.score_probs))
 
     # -- rows ---------------------------------------------------------------------------------------
     def _row(self, unit: Unit, *, completion: Completion | None = None, usage: "_Usage | None" = None,
              price: tuple[float, float] | None = None, score: int | None = None, reasoning: str | None = None,
-             weighted_score: float | None = None, error: str | None = None) -> dict[str, Any]:
+             weighted_score: float | None = None, error: str | None = None,
+             raw_reply: str | None = None) -> dict[str, Any]:
         usage = usage or _Usage()
         return {
             "run_id": self.plan.run_id, "item_uid": unit.item["uid"], "sample": unit.sample,
             "score": score, "weighted_score": weighted_score,
             "passed": None if score is None else score >= self.plan.spec.pass_threshold,
-            "reasoning": reasoning, "raw_reply": completion.text if completion else None,
+            "reasoning": reasoning, "raw_reply": raw_reply or (completion.text if completion else None),
             "prompt": unit.prompt, "model_reported": completion.model if completion else None,
             "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "latency_ms": usage.latency_ms if usage.calls else None,

@@ -54,6 +54,7 @@ class VerdictSink:
         self._wake = threading.Event()
         self._stopping = False
         self.error: BaseException | None = None
+        self.notice: str | None = None  # what the run waits for; stored with each heartbeat
         self._thread = threading.Thread(target=self._write_loop, name=f"verdicts-{run_id}", daemon=True)
         self._thread.start()
 
@@ -116,7 +117,7 @@ class VerdictSink:
         try:
             with self.store.transaction():
                 self.store.add_verdicts(batch)
-                self.store.heartbeat(self.run_id)
+                self.store.heartbeat(self.run_id, notice=self.notice)
         except Exception as exc:  # the journal still holds the batch; retry on the next flush
             self.error = exc
             return False

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import duckdb
 
-from judge.errors import StoreBusy
+from judge.errors import StoreBusy, StoreDamaged
 
 _POLL_SECONDS = 0.005
 
@@ -46,8 +46,13 @@ class Database:
                 con.execute("BEGIN TRANSACTION")
                 yield con
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # a file that cannot be read cannot roll back either; nothing was committed
+                if isinstance(exc, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)):
+                    raise self._damaged(exc) from exc
                 raise
             finally:
                 self._local.con = None
@@ -74,6 +79,11 @@ class Database:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
+    def _damaged(self, exc: Exception) -> StoreDamaged:
+        return StoreDamaged(f"The store {self.path} cannot be read or written ({type(exc).__name__}: {exc}). "
+                            "If the file was cut short or damaged, restore it from a backup, or point --db "
+                            "(or $JUDGE_DB) at another file.")
+
     def _open(self) -> duckdb.DuckDBPyConnection:
         """Open the file; a process that ignores our lock file (a DuckDB shell, say) is waited out too."""
         deadline = time.monotonic() + self.timeout
@@ -81,9 +91,13 @@ class Database:
             try:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if "lock" not in str(exc).lower():
+                    raise self._damaged(exc) from exc
+                if time.monotonic() > deadline:
                     raise StoreBusy(f"Could not open the store {self.path}: {exc}") from exc
                 time.sleep(0.05)
+            except (duckdb.SerializationException, duckdb.InternalException) as exc:
+                raise self._damaged(exc) from exc
 
 
 def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:

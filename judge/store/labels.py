@@ -10,6 +10,7 @@ import pandas as pd
 from judge.criteria import DEFAULT_CRITERION, SCALE_PASS_FAIL, SCALE_SCORE, Criterion, check_anchors
 from judge.errors import JudgeError, NotFound
 from judge.store._db import register_frame
+from judge.names import name_problem
 
 LABEL_KINDS = ("label", "adjudication")
 _LABEL_COLUMNS = ("item_uid", "annotator", "criterion_id", "score", "passed", "effective_passed", "critique",
@@ -28,6 +29,9 @@ class LabelQueries:
                 return row[0]
             if not create:
                 raise NotFound(f"No annotator named '{name}'.")
+            problem = name_problem(name)
+            if problem:
+                raise JudgeError(f"Cannot add the annotator: {problem}.")
             return con.execute(
                 "INSERT INTO annotators (name, email) VALUES (?, ?) RETURNING id", [name, email]
             ).fetchall()[0][0]
@@ -211,6 +215,9 @@ class LabelQueries:
                               "criterion_id": "Int32", "rubric_id": "Int32"})
         if frame.empty:
             return 0
+        problems = [problem for name in frame["annotator"].unique() if (problem := name_problem(name))]
+        if problems:
+            raise JudgeError(f"Cannot add the labels: {problems[0]}.")
         with self.db.connect() as con:
             register_frame(con, "import_labels", frame)
             try:

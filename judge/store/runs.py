@@ -7,6 +7,7 @@ Verdicts are written in batches by the runner's writer thread; `INSERT OR IGNORE
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from typing import Any, Iterable
 
@@ -69,7 +70,7 @@ class RunQueries:
         with self.db.connect() as con:
             con.execute(
                 """
-                UPDATE runs SET status = ?, error = ?,
+                UPDATE runs SET status = ?, error = ?, notice = NULL,
                     started_at = CASE WHEN ? = 'running' THEN coalesce(started_at, current_timestamp)
                                       ELSE started_at END,
                     heartbeat_at = CASE WHEN ? = 'running' THEN current_timestamp ELSE heartbeat_at END,
@@ -79,9 +80,11 @@ class RunQueries:
                 [status, error, status, status, status, run_id],
             )
 
-    def heartbeat(self, run_id: str) -> None:
+    def heartbeat(self, run_id: str, *, notice: str | None = None) -> None:
+        """The executing process is alive; `notice` says what it is waiting for (None: nothing)."""
         with self.db.connect() as con:
-            con.execute("UPDATE runs SET heartbeat_at = current_timestamp WHERE id = ?", [run_id])
+            con.execute("UPDATE runs SET heartbeat_at = current_timestamp, notice = ? WHERE id = ?",
+                        [notice, run_id])
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run with its dataset name/version, live status ('interrupted' when its process died) and counts."""
@@ -93,7 +96,8 @@ class RunQueries:
                        r.spec_name, r.criterion, r.pass_threshold, r.model, r.base_url, r.params, r.samples,
                        r.version_tag, r.source,
                        {_RUN_STATUS_SQL} AS status, r.total_items, r.template_hash, r.code_version, r.error,
-                       r.created_at, r.started_at, r.finished_at, r.heartbeat_at
+                       r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
+                       CASE WHEN r.status = 'running' THEN r.notice END AS notice
                 FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?
                 """,
                 [run_id],
@@ -157,6 +161,24 @@ class RunQueries:
             )
         return len(rows)
 
+    def discard_failed_verdicts(self, run_id: str) -> int:
+        """Delete the run's failed verdicts, so that executing it again judges those rows anew (the primary
+        key admits one verdict per (run, item, sample), and a failure must not count as done). Returns how many."""
+        with self.db.connect() as con:
+            (count,) = con.execute("SELECT count(*) FROM verdicts WHERE run_id = ? AND error IS NOT NULL",
+                                   [run_id]).fetchone()
+            if count:
+                con.execute("DELETE FROM verdicts WHERE run_id = ? AND error IS NOT NULL", [run_id])
+        return int(count)
+
+    def failure_reasons(self, run_id: str, limit: int = 3) -> list[tuple[str, int]]:
+        """The run's most common verdict errors with their counts, most common first."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT error, count(*) AS n FROM verdicts WHERE run_id = ? AND error IS NOT NULL "
+                "GROUP BY error ORDER BY n DESC, error LIMIT ?", [run_id, limit]).fetchall()
+        return [(error, int(n)) for error, n in rows]
+
     def verdicts(self, run_id: str) -> pd.DataFrame:
         """Every verdict of a run in dataset order, with the item's own id."""
         with self.db.connect() as con:
@@ -177,8 +199,9 @@ class RunQueries:
                       limit: int, item_uids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """The next `limit` items after `after_position` that still miss a verdict for some sample.
 
-        Each comes with `position`, its fields, `metadata` and `missing` (the sample indexes to do), so a
-        resumed run never repeats a stored verdict and a run never holds more than one chunk of items.
+        Each comes with `position`, its fields, `metadata` and `missing` (the sample indexes to do: none yet
+        or a failed one), so a resumed run never repeats a stored verdict, retries every failed one, and a run
+        never holds more than one chunk of items.
         `item_uids` limits the walk to those items (a run over a subset, e.g. a held-out split).
         """
         subset = None if item_uids is None else list(item_uids)
@@ -190,9 +213,10 @@ class RunQueries:
                     WHERE dataset_id = ? AND position > ?
                       AND (?::VARCHAR[] IS NULL OR item_uid IN (SELECT unnest(?::VARCHAR[])))
                     ORDER BY position LIMIT ?),
-                done AS (
+                done AS (  -- a failed verdict is not done: a resume judges it again
                     SELECT item_uid, list(sample) AS samples FROM verdicts
-                    WHERE run_id = ? AND item_uid IN (SELECT item_uid FROM chunk) GROUP BY item_uid)
+                    WHERE run_id = ? AND error IS NULL AND item_uid IN (SELECT item_uid FROM chunk)
+                    GROUP BY item_uid)
                 SELECT i.uid, i.item_id, c.position, i.input, i.output, i.context, i.reference, c.metadata,
                        done.samples
                 FROM chunk c JOIN items i ON i.uid = c.item_uid LEFT JOIN done ON done.item_uid = c.item_uid
@@ -278,8 +302,10 @@ class RunQueries:
     # -- prices -------------------------------------------------------------------------------------
     def set_model_price(self, model: str, input_usd_per_mtok: float, output_usd_per_mtok: float) -> None:
         """Override the built-in price of a model (USD per million tokens); the latest override wins."""
-        if not model or min(input_usd_per_mtok, output_usd_per_mtok) < 0:
-            raise JudgeError("A price needs a model name and two non-negative USD-per-million-token numbers.")
+        prices = (float(input_usd_per_mtok), float(output_usd_per_mtok))
+        if not model or not all(math.isfinite(p) and p >= 0 for p in prices):
+            raise JudgeError("A price needs a model name and two finite, non-negative USD-per-million-token "
+                             f"numbers, not {input_usd_per_mtok!r} and {output_usd_per_mtok!r}.")
         with self.db.connect() as con:
             con.execute(
                 "INSERT INTO model_prices (model, input_usd_per_mtok, output_usd_per_mtok) VALUES (?, ?, ?)",

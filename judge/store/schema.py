@@ -286,4 +286,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHERE d.id = tasks.dataset_id);
         """,
     ),
+    (
+        "0004_faults",
+        """
+        -- What a running run is waiting for (a rate limit's Retry-After, say), for the Run page; NULL otherwise.
+        ALTER TABLE runs ADD COLUMN notice VARCHAR;
+        """,
+    ),
 ]

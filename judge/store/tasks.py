@@ -194,6 +194,16 @@ class TaskQueries:
                 [task_id, task_id],
             ).df()
 
+    def annotator_label_sources(self) -> dict[str, set[str]]:
+        """Every annotator with the sources its labels came from (`link:<id>`, `ui`, `import`...; empty if none):
+        an open link lets a name come back only if that link alone made it."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT a.name, list(DISTINCT l.source) FILTER (l.source IS NOT NULL) FROM annotators a "
+                "LEFT JOIN labels l ON l.annotator_id = a.id GROUP BY a.name"
+            ).fetchall()
+        return {name: set(sources or ()) for name, sources in rows}
+
     def named_link_annotators(self) -> set[str]:
         """Names bound to a named link: an open link may not label under them."""
         with self.db.connect() as con:

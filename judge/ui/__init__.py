@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import streamlit as st
 
 from judge.config import db_path
-from judge.errors import JudgeError
+from judge.errors import JudgeError, StoreDamaged
 from judge.store import Store
 
 
@@ -31,7 +31,19 @@ def get_store() -> Store:
     from judge.ui.auth import route_through_app
 
     route_through_app()
-    return _store(str(db_path()))
+    with _stopped_if_damaged():
+        return _store(str(db_path()))
+
+
+@contextmanager
+def _stopped_if_damaged() -> Iterator[None]:
+    """A store file that cannot be read stops the page with its message (every page needs the store),
+    whether it was damaged before the server started or while it runs."""
+    try:
+        yield
+    except StoreDamaged as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
 
 
 def _store_version(path: str) -> tuple[int, int]:
@@ -53,7 +65,8 @@ def _read(path: str, version: tuple[int, int], method: str, args: tuple, kwargs:
 def read(method: str, *args: Any, **kwargs: Any) -> Any:
     """A cached `Store.<method>(...)` read, recomputed only after a write by this or another process."""
     path = str(get_store().path)
-    return _read(path, _store_version(path), method, args, tuple(sorted(kwargs.items())))
+    with _stopped_if_damaged():
+        return _read(path, _store_version(path), method, args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner="Computing…", max_entries=256)

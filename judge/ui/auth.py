@@ -6,8 +6,7 @@ st.secrets, st.user, server options) and draws the prompts.
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import math
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -15,12 +14,12 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from judge import team
+from judge.owner_guard import SignInThrottle
 
 TOKEN_PARAM = "token"
 TOKEN_KEY = "annotate.token"
 OWNER_KEY = "auth.owner"
 OWNER_NAME = "owner"
-MAX_FAILURES_PER_MINUTE = 20
 
 
 def _secrets() -> Mapping[str, Any]:
@@ -104,14 +103,20 @@ def owner_login_required() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def _failures() -> deque:
-    """Times of recent wrong owner secrets, shared by every session of this server: slows down guessing."""
-    return deque(maxlen=MAX_FAILURES_PER_MINUTE)
+def _throttle() -> SignInThrottle:
+    """Wrong owner secrets per client, for every session of this server (see judge.owner_guard)."""
+    return SignInThrottle()
 
 
-def _locked_out() -> bool:
-    failures = _failures()
-    return len(failures) == failures.maxlen and time.monotonic() - failures[0] < 60
+def _client() -> str:
+    """Who is trying a secret: the peer address or, behind a reverse proxy on this machine, the address the
+    proxy appended last to X-Forwarded-For (earlier entries are the client's own claims)."""
+    address = st.context.ip_address
+    address = address if isinstance(address, str) and address else "local"  # None for a localhost browser
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    if isinstance(forwarded, str) and forwarded and (address == "local" or team.is_loopback(address)):
+        address = forwarded.split(",")[-1].strip() or address
+    return address
 
 
 def signed_in_owner() -> str | None:
@@ -138,13 +143,17 @@ def owner_sign_in() -> None:
                        "Annotators: open the labeling link you were given instead.")
             given = st.text_input("Owner secret", type="password", key="auth.secret")
             if st.form_submit_button("Sign in", type="primary"):
-                if _locked_out():
-                    st.error("Too many wrong secrets in the last minute. Wait a minute and try again.")
+                client, throttle = _client(), _throttle()
+                wait = throttle.wait(client)
+                if wait > 0:
+                    st.error(f"Too many wrong secrets from this address: try again in {math.ceil(wait)} s.",
+                             icon=":material/timer:")
                 elif team.secret_matches(given, secret):
+                    throttle.succeeded(client)
                     st.session_state[OWNER_KEY] = OWNER_NAME
                     st.rerun()
                 else:
-                    _failures().append(time.monotonic())
+                    throttle.failed(client)
                     st.error("That is not the owner secret.", icon=":material/lock:")
     if _oidc_configured():
         email = signed_in_email()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from judge.ui.plain import plain
+
 ANY = "(any)"
 MAX_FILTER_VALUES = 100  # a column with more distinct values (free text, ids) is not a useful filter
 
@@ -36,7 +38,7 @@ def queue_options(metadata_columns: dict[str, list[str]]) -> tuple[dict[str, str
         if filterable:
             st.caption("Only items whose metadata match:")
             for column, (name, values) in zip(st.columns(min(len(filterable), 4)) * 25, filterable.items()):
-                value = column.selectbox(name, [ANY, *values], key=f"label.filter.{name}")
+                value = column.selectbox(plain(name), [ANY, *values], key=f"label.filter.{name}")
                 if value != ANY:
                     chosen[name] = value
         sample_col, size_col = st.columns(2)
