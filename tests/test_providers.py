@@ -102,7 +102,8 @@ def test_anthropic_forces_the_verdict_tool(fake_llm):
     assert path == "/v1/messages" and headers["anthropic-version"] == "2026-10-21"
     assert headers["user-agent"].startswith("AsyncAnthropic/Python"), "the official SDK client sent it"
     assert body == {
-        "model": "claude-sonnet-4-6", "max_tokens": 300, "system": "You are a strict judge.",
+        "model": "claude-sonnet-4-6", "max_tokens": 300,
+        "system": [{"type": "text", "text": "You are a strict judge.", "cache_control": {"type": "ephemeral"}}],
         "messages": [{"role": "user", "content": "Is this answer faithful?"}],
         "tools": [{"name": "record_verdict", "description": body["tools"][0]["description"],
                    "input_schema": VERDICT_SCHEMA}],

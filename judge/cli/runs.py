@@ -15,7 +15,8 @@ import pandas as pd
 
 from judge.errors import JudgeError
 from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF
-from judge.runner import Progress, estimate_run, execute_run, start_run
+from judge.runner import Progress, cancel_run, estimate_run, execute_run, start_run
+from judge.runner.costs import run_savings
 from judge.specs import builtin_specs, load_spec
 
 
@@ -63,10 +64,11 @@ def _run(store, args) -> int:
         spec = load_spec(store, args.judge)
         estimate = estimate_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
                                 samples=args.samples)
-        _confirm(args, estimate.describe())
+        _confirm(args, estimate.describe(batch=args.batch))
         run_id = start_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
                            concurrency=args.concurrency, samples=args.samples, version_tag=args.version_tag,
-                           timeout=args.timeout)
+                           timeout=args.timeout, batch=args.batch, batch_retry=args.batch_retry,
+                           poll_seconds=args.poll)
         print(f"run {run_id} started", file=sys.stderr)
     bar = ProgressLine()
     tracker: list[Progress] = []
@@ -76,11 +78,22 @@ def _run(store, args) -> int:
         bar(state)
 
     summary = execute_run(store, run_id, progress=progress,
-                          concurrency=args.concurrency if args.resume and args.concurrency_set else None)
+                          concurrency=args.concurrency if args.resume and args.concurrency_set else None,
+                          poll_seconds=args.poll if args.resume else None)
     if tracker:
         bar(tracker[0], final=True)
     print(summary.describe(), file=sys.stderr)
     print(run_id)
+    return 0
+
+
+def _cancel(store, args) -> int:
+    canceled = cancel_run(store, args.run)
+    if canceled:
+        print(f"asked the provider to cancel {canceled} batch(es) of run {args.run}; what they finished is "
+              f"collected by the process polling them, or by `judge run --resume {args.run}`")
+    else:
+        print(f"run {args.run} has no open batch; a direct run stops with Ctrl-C in its terminal")
     return 0
 
 
@@ -123,6 +136,8 @@ def _show(store, args) -> int:
     verdicts = store.verdicts(args.run)
     if args.json:
         body = {"run": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()},
+                "savings": run_savings(store, run).to_dict(),
+                "batches": json.loads(store.run_batches(args.run).to_json(orient="records", date_format="iso")),
                 "verdicts": json.loads(verdicts.to_json(orient="records", date_format="iso"))}
         print(json.dumps(body, indent=2, default=str))
         return 0
@@ -133,6 +148,13 @@ def _show(store, args) -> int:
           f"failed {run['failed']:,}  cached {run['cached']:,}  passed {run['passed']:,}  cost {cost}")
     if run["error"]:
         print(f"error: {run['error']}")
+    savings = run_savings(store, run)
+    if savings.describe():
+        print(savings.describe())
+    batches = store.run_batches(args.run)
+    if not batches.empty:
+        print(batches[["round", "batch_id", "status", "provider_status", "requests", "stored", "resent",
+                       "canceled"]].to_string(index=False))
     if not verdicts.empty:
         table = verdicts[["item_id", "sample", "score", "passed", "error", "reasoning"]].copy()
         table["reasoning"] = table["reasoning"].fillna("").str.slice(0, 70)
@@ -173,9 +195,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=1, help="verdicts per item; > 1 reports the flip rate")
     p.add_argument("--version-tag", help="a label for this run, e.g. the app version judged")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
-    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made)")
+    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made; a "
+                   "batch run polls and collects its batches and never submits them again)")
+    p.add_argument("--batch", action="store_true",
+                   help="through the provider's batch API: 50%% cheaper, results within 24 h")
+    p.add_argument("--batch-retry", choices=("batch", "sync"), default="batch",
+                   help="failed batch units: a follow-up batch (default) or direct calls")
+    p.add_argument("--poll", type=float, help="seconds between polls of a batch run (default 30)")
     p.add_argument("--yes", action="store_true", help="start without asking (required when not interactive)")
     p.set_defaults(handler=_run, concurrency_set=False)
+
+    p = subparsers.add_parser("cancel", help="cancel a run: its provider batches, or a direct run of this process")
+    p.add_argument("run")
+    p.set_defaults(handler=_cancel)
 
     p = subparsers.add_parser("specs", help="list saved and built-in judge names")
     p.set_defaults(handler=_specs)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from judge.config import db_path
 from judge.store._db import Database
+from judge.store.batches import BatchQueries
 from judge.store.datasets import DatasetQueries
 from judge.store.info import InfoQueries
 from judge.store.labels import LabelQueries
@@ -21,7 +22,8 @@ from judge.store.specs import SpecQueries
 from judge.store.tasks import TaskQueries
 
 
-class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries, InfoQueries):
+class Store(DatasetQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries, InfoQueries,
+            BatchQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):
