@@ -112,7 +112,7 @@ def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None,
     `item_uids` judges only those items of the dataset (e.g. a held-out split), else every item. `batch` sends
     the work through the provider's batch API (half price, results within 24 h; see batch.py); failed units
     are retried in a follow-up batch, or by direct calls with `batch_retry="sync"`; the batches are polled every
-    `poll_seconds` (default 30) by whichever process executes or resumes the run.
+    `poll_seconds` (default: from 1 s backing off to 60 s) by whichever process executes or resumes the run.
     """
     if batch_retry not in ("batch", "sync"):
         raise JudgeError(f"batch_retry must be 'batch' or 'sync', not {batch_retry!r}.")
@@ -157,7 +157,8 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
                 provider: Provider | None = None, poll_seconds: float | None = None) -> RunSummary:
     """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
 
-    A batch run submits, polls every `poll_seconds` (default: the run's) and collects until every unit is settled;
+    A batch run submits, polls (every `poll_seconds`, else the run's, else backing off from 1 s to 60 s) and
+    collects until every unit is settled;
     resuming it polls and collects the batches already submitted, and submits only what is in none.
 
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
@@ -183,10 +184,10 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
                           on_progress=progress)
     try:
         if plan.batch:
-            from judge.runner.batch import DEFAULT_POLL_SECONDS, BatchEngine
+            from judge.runner.batch import BatchEngine
 
-            poll = poll_seconds or plan.poll_seconds or DEFAULT_POLL_SECONDS
-            engine = BatchEngine(plan, store, sink, tracker, poll_seconds=poll, **engine_options)
+            engine = BatchEngine(plan, store, sink, tracker, poll_seconds=poll_seconds or plan.poll_seconds,
+                                 **engine_options)
         else:
             engine = Engine(plan, store, sink, tracker, **engine_options)
     except BaseException:

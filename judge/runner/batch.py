@@ -28,7 +28,9 @@ from judge.runner.engine import Engine, _Usage, weighted_score
 from judge.runner.plan import Unit, pending_units
 
 MAX_BATCH_ATTEMPTS = 3
-DEFAULT_POLL_SECONDS = 30.0
+# Without a fixed poll interval, polls start FIRST_POLL_SECONDS apart and back off to MAX_POLL_SECONDS: a small
+# batch is collected within seconds, a 24-hour one costs a request a minute.
+FIRST_POLL_SECONDS, MAX_POLL_SECONDS = 1.0, 60.0
 # Consecutive failed submissions (provider down) before the run stops; a resume carries on.
 MAX_SUBMIT_FAILURES = 5
 
@@ -42,7 +44,7 @@ def custom_id(kind: str, attempt: int, unit: Unit) -> str:
 class BatchEngine(Engine):
     """Engine's settling, rows and progress, with batches instead of one call per unit."""
 
-    def __init__(self, *args: Any, poll_seconds: float = DEFAULT_POLL_SECONDS, **kwargs: Any):
+    def __init__(self, *args: Any, poll_seconds: float | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.api = batch_api(self.provider)
         self.poll_seconds = poll_seconds
@@ -57,6 +59,7 @@ class BatchEngine(Engine):
 
     async def _judge_all(self) -> None:
         await self._recover_unrecorded()
+        wait: float | None = None
         while True:
             if not self.canceled:
                 await self._submit_pending()
@@ -67,8 +70,10 @@ class BatchEngine(Engine):
             collected = False
             for batch in open_batches:
                 collected |= await self._poll(batch)
+            wait = wait if not collected else None
+            wait = self.poll_seconds or (FIRST_POLL_SECONDS if wait is None else min(wait * 1.5, MAX_POLL_SECONDS))
             if not collected:
-                await asyncio.sleep(self.poll_seconds)
+                await asyncio.sleep(wait)
 
     # -- submitting ---------------------------------------------------------------------------------
     async def _recover_unrecorded(self) -> None:
