@@ -49,3 +49,15 @@ def cacheable_tokens(spec: JudgeSpec) -> int:
         return 0
     return (estimate_tokens(spec.system) if spec.system else 0) + \
         (estimate_tokens(static_prefix(spec)) if static_prefix(spec) else 0)
+
+
+def caching_note(spec: JudgeSpec) -> str:
+    """What the Judges page says about a spec's cacheable prompt."""
+    tokens = cacheable_tokens(spec)
+    if tokens >= MIN_CACHEABLE_TOKENS:
+        verdict = "every call after the first reads them from the provider's cache (0.1-0.5x the input price)"
+    else:
+        verdict = (f"providers cache a prefix from {MIN_CACHEABLE_TOKENS:,} tokens, so these calls pay full price; "
+                   "move text that is the same for every row (rubric, examples) before the first item variable")
+    return (f"Cacheable: about {tokens:,} tokens of each prompt are the same for every row (system prompt and the "
+            f"template up to its first item variable): {verdict}.")
