@@ -249,3 +249,21 @@ def test_one_provider_serves_64_concurrent_calls(fake_llm):
     elapsed = time.monotonic() - started
     assert len(completions) == 64 and fake_llm.max_in_flight == 64
     assert elapsed < 3, f"64 concurrent calls at 200 ms took {elapsed:.2f}s"
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", "anthropic/claude-sonnet-4-6"])
+def test_calls_go_through_the_sdk_client_over_aiohttp_unless_told_otherwise(fake_llm, monkeypatch, model):
+    import aiohttp
+    import httpx2
+
+    provider = get_provider(model)
+    transport = provider._endpoint.sdk._client._transport
+    assert type(transport).__module__.endswith("httpx_aiohttp.transport")
+    completion = complete(provider)
+    assert completion.text and isinstance(transport.client, aiohttp.ClientSession)
+    assert fake_llm.requests[-1].headers["user-agent"].startswith(("AsyncOpenAI/Python", "AsyncAnthropic/Python"))
+
+    monkeypatch.setenv("JUDGE_HTTP_TRANSPORT", "httpx")
+    plain = get_provider(model)
+    assert type(plain._endpoint.sdk._client._transport) is httpx2.AsyncHTTPTransport
+    assert complete(plain).text == completion.text

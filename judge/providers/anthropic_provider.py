@@ -47,7 +47,7 @@ class AnthropicProvider:
         self.timeout = timeout
         # Retries are the runner's job (max_retries=0); see transport.py for how calls go through the SDK.
         sdk = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
-                                       http_client=http_client(timeout))
+                                       http_client=http_client(timeout, anthropic))
         self._endpoint = SDKEndpoint(sdk, "/v1/messages", sdk_module=anthropic, vendor=self.name,
                                      key_variable=self.key_variable, timeout=timeout)
 

@@ -43,7 +43,7 @@ class OpenAIProvider:
         self.structured_output = True
         # Retries are the runner's job (max_retries=0); see transport.py for how calls go through the SDK.
         sdk = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
-                                 http_client=http_client(timeout))
+                                 http_client=http_client(timeout, openai))
         self._endpoint = SDKEndpoint(sdk, "/chat/completions", sdk_module=openai, vendor=self.name,
                                      key_variable=self.key_variable, timeout=timeout)
 
