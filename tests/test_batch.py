@@ -17,7 +17,7 @@ from judge.errors import JudgeError
 from judge.parsing import repair_prompt
 from judge.pricing import call_cost
 from judge.providers.batches import OpenAIBatches
-from judge.runner import cancel_run, estimate_run, execute_run, run_in_background, start_run
+from judge.runner import cancel_run, estimate_run, execute_run, run_in_background, start_run, stop_background
 from judge.runner.batch import MAX_BATCH_ATTEMPTS
 from runner_helpers import llm_spec, make_dataset
 
@@ -196,3 +196,23 @@ def test_sigkill_while_polling_then_resume_collects_without_submitting_again(sto
     assert (summary.status, summary.done, summary.failed) == ("done", 20, 0)
     assert len(fake_llm.batches) == 1, "the resumed run polled the batch it found in the store"
     assert not any(r.path == "/v1/chat/completions" for r in fake_llm.requests)
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", "anthropic/claude-haiku-4-5"])
+def test_a_batch_created_before_its_id_was_stored_is_found_again_not_sent_twice(store, tmp_path, fake_llm, model):
+    fake_llm.batch_delay = 60.0
+    run_id = _batch_run(store, tmp_path, 6, model=model)
+    thread = run_in_background(store, run_id)
+    deadline = time.monotonic() + 20
+    while store.run_batches(run_id)["batch_id"].isna().all() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop_background(store, run_id)
+    thread.join(20)
+    (key,) = store.run_batches(run_id)["key"]
+    store.update_batch(key, batch_id=None, status="submitting")  # as if killed right after the create call
+
+    fake_llm.batch_delay = 0.0
+    summary = execute_run(store, run_id, poll_seconds=POLL)
+    assert (summary.status, summary.done) == ("done", 6)
+    assert len(fake_llm.batches) == 1 and store.run_batches(run_id)["batch_id"].tolist() == \
+        list(fake_llm.batches)
