@@ -20,8 +20,10 @@ _EXPORTS = {
         "GateResult", "agreement_report", "compare_runs", "gate", "human_agreement", "import_run", "judge_card",
         "trend",
     ],
-    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "estimate_run", "execute_run", "run_in_background",
-                     "start_run"],
+    "judge.caching": ["cacheable_tokens", "static_prefix"],
+    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "cancel_run", "estimate_run", "execute_run",
+                     "run_in_background", "start_run"],
+    "judge.runner.costs": ["RunSavings", "run_savings"],
     "judge.specs": ["JudgeSpec", "builtin_specs", "examples_from_labels", "load_spec"],
     "judge.store": ["Store"],
 }

@@ -40,7 +40,6 @@ class FakeBatch:
     results: list[dict[str, Any]] | None = None  # filled when the batch ends
     output_file_id: str | None = None
     error_file_id: str | None = None
-    status_log: list[str] = field(default_factory=list)
 
     @property
     def custom_ids(self) -> list[str]:

@@ -201,7 +201,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="through the provider's batch API: 50%% cheaper, results within 24 h")
     p.add_argument("--batch-retry", choices=("batch", "sync"), default="batch",
                    help="failed batch units: a follow-up batch (default) or direct calls")
-    p.add_argument("--poll", type=float, help="seconds between polls of a batch run (default: 1 s, backing off to 60 s)")
+    p.add_argument("--poll", type=float,
+                   help="seconds between polls of a batch run (default: 1 s, backing off to 60 s)")
     p.add_argument("--yes", action="store_true", help="start without asking (required when not interactive)")
     p.set_defaults(handler=_run, concurrency_set=False)
 
