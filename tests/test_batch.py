@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from judge.cli import main
 from judge.errors import JudgeError
 from judge.parsing import repair_prompt
 from judge.pricing import call_cost
@@ -61,7 +62,9 @@ def test_a_batch_run_sends_every_unit_once_and_bills_half_price(store, tmp_path,
     assert (recorded.batch_id, recorded.status, recorded.stored) == (batch.id, "collected", 12)
 
 
-def test_each_result_type_is_settled_and_no_unit_gets_a_made_up_score(store, tmp_path, fake_llm):
+@pytest.mark.parametrize("model, refusal", [("anthropic/claude-haiku-4-5", "invalid_request_error"),
+                                            ("openai/gpt-4.1-mini", "HTTP 400: Invalid value for 'model'")])
+def test_each_result_type_is_settled_and_no_unit_gets_a_made_up_score(store, tmp_path, fake_llm, model, refusal):
     first_round = {"q1": "errored", "q2": "invalid", "q3": "expired", "q4": "prose"}
     seen: set[str] = set()
 
@@ -74,19 +77,19 @@ def test_each_result_type_is_settled_and_no_unit_gets_a_made_up_score(store, tmp
         return None
 
     fake_llm.batch_outcome = outcome
-    run_id = _batch_run(store, tmp_path, 6, model="anthropic/claude-haiku-4-5")
+    run_id = _batch_run(store, tmp_path, 6, model=model)
     summary = execute_run(store, run_id, poll_seconds=POLL)
 
     verdicts = store.verdicts(run_id).set_index("item_id")
     assert (summary.status, summary.done, summary.failed) == ("done", 6, 1)
     assert pd.isna(verdicts.loc["q2", "score"])
-    assert "invalid_request_error" in verdicts.loc["q2", "error"]
+    assert refusal in verdicts.loc["q2", "error"]
     for item in ("q0", "q1", "q3", "q4", "q5"):
         assert 1 <= verdicts.loc[item, "score"] <= 5 and pd.isna(verdicts.loc[item, "error"])
     first, follow_up = _submitted(fake_llm)
     assert len(first.custom_ids) == 6 and len(follow_up.custom_ids) == 3  # errored, expired, and q4's repair
     repair = next(r for r in follow_up.requests if r["custom_id"].startswith("r"))
-    assert repair_prompt("", "")[:40] in str(repair["params"]["messages"][-1]["content"])
+    assert repair_prompt("", "")[:40] in str(repair.get("params") or repair["body"])
     # the repaired verdict pays for both replies
     assert verdicts.loc["q4", "input_tokens"] > verdicts.loc["q0", "input_tokens"]
 
@@ -216,3 +219,21 @@ def test_a_batch_created_before_its_id_was_stored_is_found_again_not_sent_twice(
     assert (summary.status, summary.done) == ("done", 6)
     assert len(fake_llm.batches) == 1 and store.run_batches(run_id)["batch_id"].tolist() == \
         list(fake_llm.batches)
+
+
+def test_cli_cancel_and_show_list_the_batches(store, tmp_path, fake_llm, capsys):
+    fake_llm.batch_delay = 60.0
+    run_id = _batch_run(store, tmp_path, 4)
+    thread = run_in_background(store, run_id)
+    deadline = time.monotonic() + 20
+    while store.run_batches(run_id)["batch_id"].isna().all() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert main(["--db", str(store.path), "cancel", run_id]) == 0
+    assert "asked the provider to cancel 1 batch(es)" in capsys.readouterr().out
+    thread.join(30)
+    assert main(["--db", str(store.path), "show", run_id]) == 0
+    out = capsys.readouterr().out
+    (batch_id,) = fake_llm.batches
+    assert "status cancelled" in out and batch_id in out and "collected" in out
+    assert main(["--db", str(store.path), "cancel", run_id]) == 0
+    assert "has no open batch" in capsys.readouterr().out

@@ -86,3 +86,10 @@ def test_the_estimate_and_judge_show_report_the_caching_saving(store, tmp_path, 
     assert main(["--db", str(store.path), "show", run_id]) == 0
     out = capsys.readouterr().out
     assert "prompt caching: " in out and "read from the cache" in out and "saved $" in out
+
+
+def test_judge_prices_lists_the_cache_rates(store, capsys):
+    assert main(["--db", str(store.path), "prices"]) == 0
+    out = capsys.readouterr().out
+    assert "gpt-4.1-mini\t0.4\t1.6\tbuilt-in\tcached 0.1\twrite 0.4" in out
+    assert "claude-sonnet-4-5\t3\t15\tbuilt-in\tcached 0.3\twrite 3.75" in out

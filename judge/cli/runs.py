@@ -14,7 +14,7 @@ import time
 import pandas as pd
 
 from judge.errors import JudgeError
-from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF
+from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF, cache_prices
 from judge.runner import Progress, cancel_run, estimate_run, execute_run, start_run
 from judge.runner.costs import run_savings
 from judge.specs import builtin_specs, load_spec
@@ -168,11 +168,14 @@ def _prices(store, args) -> int:
         print(f"{args.model}: ${args.input:g} in, ${args.output:g} out per million tokens")
         return 0
     overrides = store.model_price_overrides()
-    print(f"USD per million tokens (input, output); built-in prices are approximate, as of {PRICES_AS_OF}")
-    for model, (inp, out) in sorted(overrides.items()):
-        print(f"{model}\t{inp:g}\t{out:g}\toverride")
-    for model, (inp, out) in BUILTIN_PRICES.items():
-        print(f"{model}\t{inp:g}\t{out:g}\tbuilt-in")
+    print(f"USD per million tokens (input, output, then cached input read, cache write; a batch costs half); "
+          f"built-in prices are approximate, as of {PRICES_AS_OF}")
+    rows = [(model, price, "override") for model, price in sorted(overrides.items())]
+    rows += [(model, price, "built-in") for model, price in BUILTIN_PRICES.items()]
+    for model, (inp, out), source in rows:
+        named = model if "/" in model else f"{'anthropic' if model.startswith('claude') else 'openai'}/{model}"
+        read, write = cache_prices(named, (inp, out))
+        print(f"{model}\t{inp:g}\t{out:g}\t{source}\tcached {read:g}\twrite {write:g}")
     return 0
 
 
