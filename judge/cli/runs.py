@@ -70,6 +70,10 @@ def _run(store, args) -> int:
                            timeout=args.timeout, batch=args.batch, batch_retry=args.batch_retry,
                            poll_seconds=args.poll)
         print(f"run {run_id} started", file=sys.stderr)
+    if store.run(run_id)["params"].get("batch"):
+        print(f"batch mode: the work goes to the provider's batch API and this command waits for the results; "
+              f"stopping it leaves the batches running (judge run --resume {run_id} collects them, "
+              f"judge cancel {run_id} cancels them)", file=sys.stderr)
     bar = ProgressLine()
     tracker: list[Progress] = []
 

@@ -189,10 +189,14 @@ class BatchEngine(Engine):
         if not state.ended:
             return False
         units = await asyncio.to_thread(self.store.batch_units, batch["key"])
-        if state.refused is not None:
-            results: dict[str, BatchResult] = {}
-        else:
-            results = {result.custom_id: result async for result in self.api.results(batch["batch_id"], state)}
+        results: dict[str, BatchResult] = {}
+        if state.refused is None:
+            try:
+                results = {result.custom_id: result async for result in self.api.results(batch["batch_id"], state)}
+            except ProviderError as exc:
+                if exc.retryable:  # read them again at the next poll; nothing is stored until all are read
+                    return False
+                raise JudgeError(f"Cannot read the results of batch {batch['batch_id']}: {exc}") from None
         rows, outcomes, direct = [], [], []
         history = await asyncio.to_thread(self.store.unit_history, self.plan.run_id)
         for unit in units:
