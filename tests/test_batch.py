@@ -195,6 +195,7 @@ def test_sigkill_while_polling_then_resume_collects_without_submitting_again(sto
     (run_id,) = store.runs()["id"]
     assert store.run(run_id)["done"] == 0
 
+    assert estimate_run(store, run_id=run_id).calls == 0, "the submitted work is not counted again"
     summary = execute_run(store, run_id, poll_seconds=POLL)
     assert (summary.status, summary.done, summary.failed) == ("done", 20, 0)
     assert len(fake_llm.batches) == 1, "the resumed run polled the batch it found in the store"
@@ -237,3 +238,13 @@ def test_cli_cancel_and_show_list_the_batches(store, tmp_path, fake_llm, capsys)
     assert "status cancelled" in out and batch_id in out and "collected" in out
     assert main(["--db", str(store.path), "cancel", run_id]) == 0
     assert "has no open batch" in capsys.readouterr().out
+
+
+def test_samples_are_separate_units_of_work(store, tmp_path, fake_llm):
+    make_dataset(store, tmp_path, 3)
+    run_id = start_run(store, dataset="sums", spec=llm_spec(model="openai/gpt-4.1-mini"), samples=2, batch=True,
+                       poll_seconds=POLL)
+    summary = execute_run(store, run_id)
+    (batch,) = fake_llm.batches.values()
+    assert summary.done == 6 and len(set(batch.custom_ids)) == 6
+    assert sorted(store.verdicts(run_id)["sample"].tolist()) == [0, 0, 0, 1, 1, 1]

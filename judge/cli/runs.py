@@ -57,7 +57,8 @@ def _confirm(args, text: str) -> None:
 def _run(store, args) -> int:
     if args.resume:
         run_id = args.resume
-        _confirm(args, f"resuming {run_id}: {estimate_run(store, run_id=run_id).describe()}")
+        batch = bool(store.run(run_id)["params"].get("batch"))
+        _confirm(args, f"resuming {run_id}: {estimate_run(store, run_id=run_id).describe(batch=batch)}")
     else:
         if not args.dataset or not args.judge:
             raise JudgeError("judge run needs --dataset NAME and --judge SPEC (or --resume RUN).")

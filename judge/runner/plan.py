@@ -219,8 +219,12 @@ def estimate_plan(store, plan: RunPlan) -> Estimate:
     it from the provider's cache (the first one writes it)."""
     calls = cached = input_tokens = 0
     system_tokens = estimate_tokens(plan.spec.system) if plan.spec.system else 0
+    # A resumed batch run only collects what its open batches hold: that work is already paid for.
+    submitted = store.units_in_open_batches(plan.run_id) if plan.batch and plan.run_id else set()
     for chunk in pending_units(store, plan):
         for unit, hit in chunk:
+            if (unit.item["uid"], unit.sample) in submitted:
+                continue
             if hit is not None:
                 cached += 1
             elif plan.is_llm and unit.render_error is None:
