@@ -12,6 +12,7 @@ calls (same scripted replies, same prompt caching). Scripting:
                                               Anthropic api_error); invalid: HTTP 400 / invalid_request_error;
                                               expired: not processed in time; prose: an unreadable reply
     server.refuse_next_batch("message")       the next batch fails validation (OpenAI status failed; Anthropic 400)
+    server.fail_next_submission(n, status)    the next n batch creations fail with that HTTP status, creating nothing
     server.done_before_cancel = 0.5           share of a canceled batch's requests finished before the cancel
 Records: server.batches (id -> FakeBatch: vendor, custom_ids, status, ...), server.files.
 """
@@ -56,10 +57,20 @@ class BatchEndpoints:
         self.batches: dict[str, FakeBatch] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self._refusals: list[str] = []
+        self._submission_failures: list[int] = []
 
     def refuse_next_batch(self, message: str = "Invalid request on line 1: model not found") -> None:
         with self._lock:
             self._refusals.append(message)
+
+    def fail_next_submission(self, n: int = 1, status: int = 503) -> None:
+        with self._lock:
+            self._submission_failures += [status] * n
+
+    def _submission_failure(self, vendor: str) -> bytes | None:
+        with self._lock:
+            status = self._submission_failures.pop(0) if self._submission_failures else None
+        return None if status is None else self._error(vendor, status)
 
     # ---- routing ---------------------------------------------------------------------------------------
     def _batch_route(self, method: str, path: str, headers: dict[str, str], raw: bytes, body: Any) -> bytes | None:
@@ -74,7 +85,7 @@ class BatchEndpoints:
             self.files.pop(openai_file.group(1), None)
             return self._json({"id": openai_file.group(1), "object": "file", "deleted": True})
         if path == "/v1/batches" and method == "POST":
-            return self._create_openai(body)
+            return self._submission_failure("openai") or self._create_openai(body)
         if path == "/v1/batches" and method == "GET":
             batches = [self._openai_view(b) for b in reversed(self.batches.values()) if b.vendor == "openai"]
             return self._json({"object": "list", "data": batches, "has_more": False,
@@ -86,7 +97,7 @@ class BatchEndpoints:
                 batch.cancel_at = batch.cancel_at or time.monotonic()
             return self._json(self._openai_view(batch))
         if path == "/v1/messages/batches" and method == "POST":
-            return self._create_anthropic(body)
+            return self._submission_failure("anthropic") or self._create_anthropic(body)
         if path == "/v1/messages/batches" and method == "GET":
             batches = [self._anthropic_view(b) for b in reversed(self.batches.values()) if b.vendor == "anthropic"]
             return self._json({"data": batches, "has_more": False,

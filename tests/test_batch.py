@@ -248,3 +248,20 @@ def test_samples_are_separate_units_of_work(store, tmp_path, fake_llm):
     (batch,) = fake_llm.batches.values()
     assert summary.done == 6 and len(set(batch.custom_ids)) == 6
     assert sorted(store.verdicts(run_id)["sample"].tolist()) == [0, 0, 0, 1, 1, 1]
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", "anthropic/claude-haiku-4-5"])
+def test_a_submission_that_fails_for_a_while_is_sent_again_once(store, tmp_path, fake_llm, model):
+    fake_llm.fail_next_submission(2, status=503)
+    run_id = _batch_run(store, tmp_path, 5, model=model)
+    summary = execute_run(store, run_id)
+    assert (summary.status, summary.done, summary.failed) == ("done", 5, 0) and len(fake_llm.batches) == 1
+    assert not fake_llm.files, "the files uploaded for the failed submissions were deleted"
+
+
+def test_a_rejected_key_stops_a_batch_run_with_the_reason(store, tmp_path, fake_llm):
+    fake_llm.fail_next_submission(1, status=401)
+    run_id = _batch_run(store, tmp_path, 3)
+    with pytest.raises(JudgeError, match="rejected the API key"):
+        execute_run(store, run_id)
+    assert store.run(run_id)["status"] == "failed" and store.run_batches(run_id).empty

@@ -64,7 +64,7 @@ class BatchEngine(Engine):
             if not self.canceled:
                 await self._submit_pending()
             open_batches = await asyncio.to_thread(self.store.open_batches, self.plan.run_id)
-            if not open_batches:
+            if not open_batches and not self._submit_failures:  # a failed submission is tried again after a wait
                 return
             self.canceled |= any(batch["cancel_requested"] for batch in open_batches)
             collected = False
@@ -127,8 +127,8 @@ class BatchEngine(Engine):
         if repair:
             carried = past["carried"]
             prompt = f"{unit.prompt}\n\n{repair_prompt(carried['text'], carried['reason'])}"
-        row = {"custom_id": custom_id(kind, attempt, unit), "item_uid": unit.item["uid"], "sample": unit.sample,
-               "cache_key": unit.cache_key, "kind": kind, "prompt": unit.prompt,
+        row = {"custom_id": custom_id(kind, attempt, unit), "attempt": attempt, "item_uid": unit.item["uid"],
+               "sample": unit.sample, "cache_key": unit.cache_key, "kind": kind, "prompt": unit.prompt,
                "carried": past["carried"] if repair else None}
         return row, self.api.line(row["custom_id"], self.plan.request(prompt))
 
@@ -136,7 +136,7 @@ class BatchEngine(Engine):
         """Record the batch, then send it; its provider ids are stored the moment they are known."""
         key = f"{self.plan.run_id}-{uuid.uuid4().hex[:10]}"
         units = [row for row, _ in group]
-        rounds = max(int(row["custom_id"][1:].split("-", 1)[0]) for row in units)
+        rounds = max(row["attempt"] for row in units)
         await asyncio.to_thread(self.store.add_batch, key=key, run_id=self.plan.run_id, provider=self.api.vendor,
                                 round=rounds, units=units)
 
@@ -162,6 +162,7 @@ class BatchEngine(Engine):
             if found is not None:
                 await asyncio.to_thread(self.store.update_batch, key, batch_id=found, status="submitted")
                 return
+            await self.api.clean_up(batch, BatchState("never created", ended=True))  # its uploaded file, if any
             await asyncio.to_thread(self.store.forget_unsent_batch, key)
             self._submit_failures += 1
             if self._submit_failures >= MAX_SUBMIT_FAILURES:
