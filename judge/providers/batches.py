@@ -91,8 +91,11 @@ class OpenAIBatches(_BatchAPI):
 
     async def find(self, batch: dict[str, Any], known: set[str]) -> str | None:
         """The provider's id of a batch whose creation was cut off before its id was stored (by our key)."""
+        since = (_utc(batch["created_at"]) - timedelta(days=1)).timestamp()
         page = await self._sdk(self.sdk.batches.list(limit=100))
-        async for found in page:
+        async for found in page:  # newest first: stop at batches older than ours
+            if found.created_at < since:
+                break
             if (found.metadata or {}).get("judge_batch") == batch["key"] and found.id not in known:
                 return found.id
         return None
@@ -162,15 +165,18 @@ class AnthropicBatches(_BatchAPI):
         return batch.id
 
     async def find(self, batch: dict[str, Any], known: set[str]) -> str | None:
-        """Anthropic batches carry no metadata: adopt the one unclaimed batch of the same size created around
-        the time ours was recorded; none means it was never created."""
-        since = _utc(batch["created_at"]) - timedelta(minutes=5)
+        """Anthropic batches carry no metadata: adopt the one unclaimed batch of the same size created since
+        about when ours was recorded (a day's margin: the store's clock may not be UTC); none means it was never
+        created."""
+        since = _utc(batch["created_at"]) - timedelta(days=1)
         page = await self._sdk(self.sdk.messages.batches.list(limit=100))
         candidates = []
-        async for found in page:
+        async for found in page:  # newest first: stop at batches older than ours
+            if _utc(found.created_at) < since:
+                break
             counts = found.request_counts
             size = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
-            if found.id not in known and _utc(found.created_at) >= since and size == batch["requests"]:
+            if found.id not in known and size == batch["requests"]:
                 candidates.append(found.id)
         if len(candidates) > 1:
             raise JudgeError(f"Cannot tell which of the Anthropic batches {', '.join(candidates)} belongs to batch "
