@@ -3,6 +3,7 @@ batches and direct retries, splitting over the limits, cancel, and a SIGKILL whi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -236,6 +237,10 @@ def test_cli_cancel_and_show_list_the_batches(store, tmp_path, fake_llm, capsys)
     out = capsys.readouterr().out
     (batch_id,) = fake_llm.batches
     assert "status cancelled" in out and batch_id in out and "collected" in out
+    assert main(["--db", str(store.path), "show", run_id, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["batches"][0]["batch_id"] == batch_id and body["batches"][0]["canceled"] == 4
+    assert body["savings"]["batch_verdicts"] == 0
     assert main(["--db", str(store.path), "cancel", run_id]) == 0
     assert "has no open batch" in capsys.readouterr().out
 
