@@ -158,8 +158,8 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
     """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
 
     A batch run submits, polls (every `poll_seconds`, else the run's, else backing off from 1 s to 60 s) and
-    collects until every unit is settled;
-    resuming it polls and collects the batches already submitted, and submits only what is in none.
+    collects until every unit is settled; resuming it polls and collects the batches already submitted, and
+    submits only what is in none of them.
 
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
