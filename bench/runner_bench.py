@@ -1,6 +1,7 @@
 """Runner benchmark: speed, client CPU, fault tolerance, the cache and kill/resume against the fake LLM server.
 
     .venv/bin/python bench/runner_bench.py [--rows 2000] [--latency 0.2] [--concurrency 32] [--offline-rows 100000]
+                                           [--high-rows 10000] [--high-concurrency 256] [--high-latency 1.0]
 
 The fake server runs in a SEPARATE process (this script with --serve), so its CPU is not counted as the
 runner's; the script talks to it over stdin/stdout to script faults and read its request counter.
@@ -44,6 +45,9 @@ def serve(latency: float) -> None:
         elif command == "reset":
             server.reset()
             print("ok", flush=True)
+        elif command == "latency":
+            server.latency = float(args[0])
+            print("ok", flush=True)
     server.stop()
 
 
@@ -76,17 +80,19 @@ def report(name: str, ok: bool, detail: str) -> bool:
     return ok
 
 
-async def bare_sdk_loop(url: str, rows: int, concurrency: int, *, same_options: bool) -> float:
+async def bare_sdk_loop(url: str, rows: int, concurrency: int, *, same_options: bool, aiohttp: bool = False) -> float:
     """The peer: the openai SDK in a plain asyncio loop with a semaphore, parsing and storing nothing.
 
     `same_options` sends what the runner sends for llm_spec() (strict json_schema reply, log-probabilities,
-    temperature and max tokens); otherwise a bare request with the model and the message only.
+    temperature and max tokens); otherwise a bare request with the model and the message only. `aiohttp`
+    gives the SDK client its aiohttp transport (`openai.DefaultAioHttpClient`) instead of the default.
     """
     import openai
 
     from judge.providers.openai_provider import RESPONSE_FORMAT, TOP_LOGPROBS
 
-    client = openai.AsyncOpenAI(api_key="sk-fake", base_url=f"{url}/v1", max_retries=0)
+    client = openai.AsyncOpenAI(api_key="sk-fake", base_url=f"{url}/v1", max_retries=0,
+                                **({"http_client": openai.DefaultAioHttpClient()} if aiohttp else {}))
     gate = asyncio.Semaphore(concurrency)
     options = dict(response_format=RESPONSE_FORMAT, logprobs=True, top_logprobs=TOP_LOGPROBS, temperature=0,
                    max_completion_tokens=200) if same_options else {}
@@ -167,6 +173,47 @@ class LatencyOnlyProvider:
         return None
 
 
+def high_concurrency(server: ServerProcess, tmp: Path, rows: int, concurrency: int, latency: float) -> list[bool]:
+    """Many slow calls at once (a team with high rate limits): the runner over aiohttp (its transport) and over
+    the SDK's default transport, against bare SDK loops with each transport, all in this run."""
+    from judge.providers import get_provider
+    from judge.runner import execute_run, start_run
+    from judge.store import Store
+    from runner_helpers import llm_spec, make_dataset
+
+    server.ask(f"latency {latency}")
+    store = Store(tmp / "high.duckdb")
+    make_dataset(store, tmp, rows, name="high")
+    ideal = rows * latency / concurrency
+    figures = {}
+    for transport in ("aiohttp", "httpx"):
+        os.environ["JUDGE_HTTP_TRANSPORT"] = transport
+        spec = llm_spec(criteria=f"Is the sum right? ({transport})")
+        run_id = start_run(store, dataset="high", spec=spec, concurrency=concurrency)
+        clock = FirstCallClock(get_provider(spec.model))
+        wall, cpu, summary = measured(execute_run, store, run_id, provider=clock)
+        assert summary.done == rows and summary.failed == 0, summary.describe()
+        figures[f"runner ({transport})"] = (time.perf_counter() - clock.first_call, cpu)
+    os.environ.pop("JUDGE_HTTP_TRANSPORT")
+    for transport, same in (("httpx", True), ("httpx", False), ("aiohttp", True)):
+        wall, cpu, _ = measured(asyncio.run, bare_sdk_loop(server.url, rows, concurrency, same_options=same,
+                                                           aiohttp=transport == "aiohttp"))
+        figures[f"bare SDK loop ({transport}, {'same options' if same else 'plain request'})"] = (wall, cpu)
+    server.ask("latency 0.2")
+    text = "; ".join(f"{name} {span:.2f} s = {span / ideal:.3f} x ideal, {cpu / rows * 1000:.2f} ms CPU/row"
+                     for name, (span, cpu) in figures.items())
+    span, cpu = figures["runner (aiohttp)"]
+    peer_cpu = figures["bare SDK loop (httpx, same options)"][1]
+    plain_cpu = figures["bare SDK loop (httpx, plain request)"][1]
+    print(f"       {rows:,} rows, concurrency {concurrency}, replies after {latency:g} s (ideal {ideal:.2f} s): {text}")
+    return [report(f"high concurrency: span ({rows:,} rows, c={concurrency})", span <= 1.10 * ideal,
+                   f"{span / ideal:.3f} x ideal (target <= 1.10)"),
+            report("high concurrency: client CPU per row", cpu <= 0.5 * peer_cpu,
+                   f"{cpu / rows * 1000:.2f} ms = {cpu / peer_cpu:.2f} x the bare SDK loop with the default "
+                   f"transport sending the same request ({peer_cpu / rows * 1000:.2f} ms; target <= 0.5 x); "
+                   f"{cpu / plain_cpu:.2f} x the plain-request loop, whose reply has no log-probabilities")]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2000)
@@ -174,6 +221,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--offline-rows", type=int, default=0,
                         help="also time an offline judge (reference_rouge) over this many rows, first and cached")
+    parser.add_argument("--high-rows", type=int, default=10_000,
+                        help="rows of the high-concurrency case (0 skips it)")
+    parser.add_argument("--high-concurrency", type=int, default=256)
+    parser.add_argument("--high-latency", type=float, default=1.0)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -275,6 +326,8 @@ def main() -> int:
         results.append(report("SIGKILL halfway, then resume", ok,
                               f"{requests} requests for {rows} rows (limit {rows + concurrency}); "
                               f"{stored_at_kill} verdicts stored at the kill, {len(verdicts)} after the resume"))
+        if args.high_rows:
+            results += high_concurrency(server, tmp, args.high_rows, args.high_concurrency, args.high_latency)
         if args.offline_rows:
             offline_figures(tmp, args.offline_rows)
     finally:

@@ -21,8 +21,10 @@ _EXPORTS = {
         "GateResult", "agreement_report", "compare_runs", "gate", "human_agreement", "import_run", "judge_card",
         "pin_baseline", "trend",
     ],
-    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "estimate_run", "execute_run", "judge_items",
-                     "run_in_background", "start_run"],
+    "judge.caching": ["cacheable_tokens", "static_prefix"],
+    "judge.runner": ["Estimate", "RetryPolicy", "RunSummary", "cancel_run", "estimate_run", "execute_run",
+                     "judge_items", "run_in_background", "start_run"],
+    "judge.runner.costs": ["RunSavings", "run_savings"],
     "judge.specs": ["JudgeSpec", "builtin_specs", "examples_from_labels", "load_spec", "save_spec"],
     "judge.store": ["Store"],
 }

@@ -28,7 +28,9 @@ def _llm(name: str, criteria: str, rubric: dict[str, str], body: str, steps: str
         "rubric": rubric,
         "system": "You are a careful, impartial evaluator of AI-generated responses. You grade strictly "
                   "against the rubric you are given and never reward length or confident tone for its own sake.",
-        "template": f"Criterion: {{criteria}}\n\n{_GRADING}{body}\n\nHow to judge:\n{steps}\n\n{_REPLY}",
+        # Everything that is the same for every item first, the item last: a stable prefix the provider caches.
+        "template": f"Criterion: {{criteria}}\n\n{_GRADING}How to judge:\n{steps}\n\n{_REPLY}\n\n"
+                    f"The case to judge:\n\n{body}",
         "model": DEFAULT_MODEL,
         "params": {"temperature": 0, "max_tokens": 600},
         "pass_threshold": 4,

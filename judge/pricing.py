@@ -41,6 +41,15 @@ BUILTIN_PRICES: dict[str, tuple[float, float]] = {
     "claude-3-haiku": (0.25, 1.25),
     "claude-3-opus": (15.00, 75.00),
 }
+# Prompt caching: a cached input token costs this share of the input price (longest prefix wins). OpenAI
+# charges nothing extra to write its cache; Anthropic bills a 5-minute cache write at 1.25x and a read at 0.1x.
+CACHED_INPUT_SHARE: dict[str, float] = {
+    "gpt-5": 0.1, "gpt-4.1": 0.25, "gpt-4o": 0.5, "o1": 0.5, "o1-mini": 0.5, "o3": 0.25, "o3-mini": 0.5,
+    "o4-mini": 0.25, "claude": 0.1,
+}
+CACHE_WRITE_SHARE = {"openai": 1.0, "anthropic": 1.25}
+# Both providers' batch APIs bill half the price of a direct call, input and output.
+BATCH_DISCOUNT = 0.5
 # Providers whose model names are the vendor's own; an openai-compatible server's are not.
 _PRICED_PROVIDERS = ("openai", "anthropic")
 
@@ -65,12 +74,34 @@ def model_price(model: str | None, overrides: Mapping[str, tuple[float, float]] 
     return BUILTIN_PRICES[max(matches, key=len)] if matches else None
 
 
-def call_cost(price: tuple[float, float] | None, input_tokens: int | None, output_tokens: int | None
-              ) -> float | None:
-    """USD for one call, or None when the price or the token usage is unknown."""
+def cache_prices(model: str | None, price: tuple[float, float] | None) -> tuple[float, float] | None:
+    """(cached read, cache write) USD per million input tokens for a model whose price is `price`.
+
+    An openai-compatible server gets no discount (it reports no cached tokens anyway)."""
+    if price is None or not model:
+        return None
+    provider, _, name = model.partition("/")
+    if provider not in CACHE_WRITE_SHARE:
+        return (price[0], price[0])
+    matches = [p for p in CACHED_INPUT_SHARE if name == p or name.startswith(p + "-")]
+    share = CACHED_INPUT_SHARE[max(matches, key=len)] if matches else 0.5
+    return (price[0] * share, price[0] * CACHE_WRITE_SHARE[provider])
+
+
+def call_cost(price: tuple[float, float] | None, input_tokens: int | None, output_tokens: int | None, *,
+              cached_tokens: int | None = None, cache_write_tokens: int | None = None,
+              cache_rates: tuple[float, float] | None = None, batch: bool = False) -> float | None:
+    """USD for one call, or None when the price or the token usage is unknown.
+
+    `input_tokens` counts every prompt token; those read from (`cached_tokens`) or written to the cache
+    (`cache_write_tokens`) are billed at `cache_rates`; `batch` halves the whole price."""
     if price is None or input_tokens is None or output_tokens is None:
         return None
-    return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+    read, written = cached_tokens or 0, cache_write_tokens or 0
+    read_rate, write_rate = cache_rates or (price[0], price[0])
+    usd = ((input_tokens - read - written) * price[0] + read * read_rate + written * write_rate
+           + output_tokens * price[1]) / 1_000_000
+    return usd * BATCH_DISCOUNT if batch else usd
 
 
 def estimate_tokens(text: str) -> int:

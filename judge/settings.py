@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from judge import team
-from judge.pricing import BUILTIN_PRICES, model_price
+from judge.pricing import BUILTIN_PRICES, cache_prices, model_price
 from judge.providers.keys import setting
 
 SET, NOT_SET = "set", "not set"
@@ -78,13 +78,15 @@ def _priced_model(name: str) -> str:
 
 def builtin_price_rows(overrides: Mapping[str, tuple[float, float]]) -> list[dict[str, Any]]:
     """The built-in price table (USD per million tokens, as of PRICES_AS_OF) and the price each model really
-    gets after the store's overrides."""
+    gets after the store's overrides, with the prompt-cache rates that follow from it (a batch costs half)."""
     rows = []
     for name, (input_usd, output_usd) in BUILTIN_PRICES.items():
         effective = model_price(_priced_model(name), overrides)
+        cached_usd, write_usd = cache_prices(_priced_model(name), effective)
         rows.append({"model": _priced_model(name), "input $/M tokens": input_usd, "output $/M tokens": output_usd,
                      "in effect": "built-in" if effective == (input_usd, output_usd)
-                     else f"override: {effective[0]:g} / {effective[1]:g}"})
+                     else f"override: {effective[0]:g} / {effective[1]:g}",
+                     "cached input $/M": cached_usd, "cache write $/M": write_usd})
     return rows
 
 

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from judge.caching import caching_note
 from judge.errors import JudgeError
 from judge.offline import score_offline
 from judge.specs import JudgeSpec, builtin_specs, examples_from_labels, save_spec
@@ -50,6 +51,7 @@ with preview_col:
                 item = sample_items(get_store(), dataset_name, 1, start=int(row) - 1)[0]
                 if spec.kind == "llm":
                     st.code(spec.render(item), language=None, wrap_lines=True)
+                    st.caption(caching_note(spec))
                 else:
                     verdict = score_offline(spec, item)
                     st.metric("Offline score", "—" if verdict.score is None else verdict.score)

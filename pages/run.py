@@ -6,12 +6,12 @@ polls the store once a second, so a reload (or another browser) picks it up wher
 
 import streamlit as st
 
-from judge.runner import run_in_background, stop_background
+from judge.runner import cancel_run, run_in_background, stop_background
 from judge.ui import errors_shown, get_store, read
 from judge.ui.judges import secrets
 from judge.settings import missing_key
-from judge.ui.run import (STATUS_ICONS, cost_text, estimate, judge_choices, launch, load_choice, model_options,
-                          runs_table, typed_models, verdicts_table)
+from judge.ui.run import (MODES, STATUS_ICONS, batches_table, cost_text, estimate, judge_choices, launch,
+                          load_choice, model_options, runs_table, savings_text, typed_models, verdicts_table)
 from judge.ui.run_labels import run_labels
 
 VIEW = "run.view"
@@ -38,13 +38,16 @@ with errors_shown():
         help="Whose human labels this run is compared with. The judge grades "
              f"'{spec.judged_criterion}'.") if criteria else None
     models: list = [None]
-    base_url = None
+    base_url, mode = None, "now"
     if spec.kind == "llm":
         picked = right.multiselect("Models", model_options(spec), default=[model_options(spec)[0]], key="run.models")
         other = right.text_input("Other models", placeholder="provider/model, e.g. openai-compatible/llama3.1",
                                  key="run.other_models")
         base_url = right.text_input("Base URL (OpenAI-compatible servers)", key="run.base_url").strip() or None
         models = list(dict.fromkeys(picked + typed_models(other)))
+        mode = right.radio("When", list(MODES), format_func=MODES.get, horizontal=True, key="run.mode",
+                           help="A batch goes through the provider's batch API (OpenAI, Anthropic): half the price; "
+                                "the page (or `judge run --resume RUN`) collects the results when they are ready.")
     else:
         right.info(f"{spec.name} is an offline judge ({spec.kind}): no model, no API calls.", icon=":material/bolt:")
     knobs = st.columns(3)
@@ -61,12 +64,15 @@ with errors_shown():
         for model in models:
             guess = estimate(dataset, spec, model, base_url, int(samples))
             st.markdown(f"**{model or spec.name}**: {guess['text']}")
+            if spec.kind == "llm":
+                st.caption(f"Now: {guess['cost']} · {guess['batch']}")
             if variable := missing_key(model, secrets()):
                 st.warning(f"{variable} is not set, so {model} cannot be called: set it in the environment or in "
                            ".streamlit/secrets.toml, or pick an offline judge.", icon=":material/key_off:")
         if st.button("Start", type="primary", icon=":material/play_arrow:"):
             run_ids = launch(dataset, spec, models, base_url=base_url, concurrency=int(concurrency),
-                             samples=int(samples), version_tag=version_tag, criterion=criterion)
+                             samples=int(samples), version_tag=version_tag, criterion=criterion,
+                             batch=mode == "batch")
             st.session_state[VIEW] = run_ids[-1]  # the run list below is built after this: show the new run
             st.toast(f"Started {len(run_ids)} run(s) in the background.", icon=":material/rocket_launch:")
 
@@ -111,6 +117,15 @@ def live_view(run_id: str) -> None:
             st.error(run["error"], icon=":material/error:")
         if run["notice"]:
             st.info(run["notice"], icon=":material/hourglass_top:")
+        if saved := savings_text(run):
+            st.caption(saved)
+        batches = batches_table(run_id)
+        if len(batches):
+            st.dataframe(batches, hide_index=True)
+            if batches["Status"].isin(["submitting", "submitted"]).any() and \
+                    st.button("Cancel batch", icon=":material/cancel:", key="run.cancel_batch"):
+                cancel_run(get_store(), run_id, secrets=secrets())
+                st.toast("Asked the provider to cancel; what it finished is still collected.")
         if run["status"] == "running" and st.button("Stop", icon=":material/stop:", key="run.stop"):
             if not stop_background(get_store(), run_id):
                 st.warning("This run is executing in another process (a terminal?): stop it there.")

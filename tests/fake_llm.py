@@ -19,6 +19,8 @@ Scripting (thread-safe; call from the test thread while the server runs):
     server.json_schema = False     answer 400 to response_format json_schema (like some local servers)
     server.reported_models = {"gpt-x": "gpt-x-2025-01-01"}   model id reported back (default: echo)
 Records: server.requests (list of RecordedRequest(path, headers, body)), server.count, server.max_in_flight.
+Prompt caching is simulated like each vendor does it (see _openai_cache, _anthropic_cache; server.cache_min_tokens),
+and the batch endpoints of both vendors are in tests/fake_batches.py (server.batch_delay, batch_outcome, ...).
 
 The default reply derives the score from a hash of the prompt, so runs are reproducible.
 """
@@ -37,6 +39,8 @@ import uuid
 from typing import Any, Callable, NamedTuple
 
 import pytest
+
+from fake_batches import BatchEndpoints
 
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
@@ -99,7 +103,7 @@ class _Fault(NamedTuple):
     malformed: str = "truncated"
 
 
-class FakeLLMServer:
+class FakeLLMServer(BatchEndpoints):
     """Start with `start()` (or as a context manager); `openai_base_url` / `anthropic_base_url` point SDKs here."""
 
     def __init__(self, *, seed: int = 0, latency: float = 0.0):
@@ -122,6 +126,9 @@ class FakeLLMServer:
         self._connections: set[asyncio.Task] = set()
         self._stopping: asyncio.Event | None = None
         self.port = 0
+        self.cache_min_tokens = 1024
+        self._cached_prefixes: set[bytes] = set()
+        self._init_batches()
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> "FakeLLMServer":
@@ -307,6 +314,9 @@ class FakeLLMServer:
         try:
             if method == "GET" and path == "/v1/models":
                 return self._http(200, json.dumps(self._models()).encode())
+            batch_reply = self._batch_route(method, path, headers, raw, body)
+            if batch_reply is not None:
+                return batch_reply
             routes = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
             if method != "POST" or path not in routes:
                 return self._error(routes.get(path, "openai"), 404, f"Unknown route {method} {path}")
@@ -378,6 +388,13 @@ class FakeLLMServer:
             rf = body.get("response_format") or {}
             if rf.get("type") == "json_schema" and not self.json_schema:
                 return self._error("openai", 400, "response_format 'json_schema' is not supported by this server.")
+        data = json.dumps(self._completion_payload(vendor, body, malformed)).encode()
+        if malformed == "body":
+            data = data[: len(data) // 2]
+        return self._http(200, data, {"x-request-id": f"req_{uuid.uuid4().hex[:24]}"})
+
+    def _completion_payload(self, vendor: str, body: dict, malformed: str | None) -> dict:
+        """The decoded reply of one call (direct or in a batch), with usage as the vendor reports it."""
         text, verdict = self._scripted(body)
         finish = "stop"
         if malformed == "prose":
@@ -386,16 +403,70 @@ class FakeLLMServer:
             text, verdict, finish = text[: max(1, len(text) // 2)], None, "length"
         model = body.get("model", "")
         model = self.reported_models.get(model, model)
-        input_tokens = approx_tokens(prompt_text(body))
         output_tokens = approx_tokens(text)
         if vendor == "openai":
+            input_tokens, cached = self._openai_cache(body)
             payload = self._openai_payload(body, model, text, verdict, finish, input_tokens, output_tokens)
+            payload["usage"]["prompt_tokens_details"]["cached_tokens"] = cached
         else:
+            input_tokens, read, written = self._anthropic_cache(body)
             payload = self._anthropic_payload(body, model, text, verdict, finish, input_tokens, output_tokens)
-        data = json.dumps(payload).encode()
-        if malformed == "body":
-            data = data[: len(data) // 2]
-        return self._http(200, data, {"x-request-id": f"req_{uuid.uuid4().hex[:24]}"})
+            payload["usage"].update(cache_read_input_tokens=read, cache_creation_input_tokens=written)
+        return payload
+
+    # ---- prompt caching ------------------------------------------------------------------------------
+    # OpenAI: automatic, the longest earlier-seen prefix in 128-token steps from cache_min_tokens, reported as
+    # prompt_tokens_details.cached_tokens (part of prompt_tokens). Anthropic: explicit, the prefix up to a block
+    # marked cache_control (tools, then system, then messages) is read if seen before, else written; usage
+    # input_tokens counts only what follows the last breakpoint. Tokens are characters / 4.
+    def _openai_cache(self, body: dict) -> tuple[int, int]:
+        text = prompt_text(body)
+        digest = hashlib.sha256(f"openai|{body.get('model')}|".encode())
+        cached, step = 0, 128 * 4
+        for end in range(step, len(text) + 1, step):
+            digest.update(text[end - step:end].encode())
+            if end // 4 < self.cache_min_tokens:
+                continue
+            key = digest.copy().digest()
+            with self._lock:
+                if key in self._cached_prefixes:
+                    cached = end // 4
+                else:
+                    self._cached_prefixes.add(key)
+        return approx_tokens(text), cached
+
+    def _anthropic_cache(self, body: dict) -> tuple[int, int, int]:
+        blocks: list[tuple[str, bool]] = [(json.dumps(tool, sort_keys=True), "cache_control" in tool)
+                                          for tool in body.get("tools") or []]
+        system = body.get("system")
+        if isinstance(system, str):
+            blocks.append((system, False))
+        for block in system if isinstance(system, list) else []:
+            blocks.append((block.get("text", ""), "cache_control" in block))
+        for message in body.get("messages") or []:
+            content = message.get("content")
+            for block in [{"text": content}] if isinstance(content, str) else content or []:
+                blocks.append((block.get("text", ""), "cache_control" in block))
+        digest = hashlib.sha256(f"anthropic|{body.get('model')}|".encode())
+        counted, breakpoints = 0, []
+        for index, (text, marked) in enumerate(blocks):
+            digest.update(text.encode() + b"\x00")
+            if index >= len(body.get("tools") or []):
+                counted += len(text)  # tool definitions are not counted as prompt text here
+            if marked:
+                breakpoints.append((counted // 4, digest.copy().digest()))
+        total = approx_tokens(prompt_text(body))
+        read = written = 0
+        for tokens, key in breakpoints:
+            if tokens < self.cache_min_tokens:
+                continue
+            with self._lock:
+                if key in self._cached_prefixes:
+                    read, written = tokens, 0
+                else:
+                    self._cached_prefixes.add(key)
+                    written = tokens - read
+        return max(0, total - read - written), read, written
 
     def _openai_payload(self, body, model, text, verdict, finish, input_tokens, output_tokens) -> dict:
         choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text, "refusal": None,

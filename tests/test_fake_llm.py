@@ -195,3 +195,36 @@ def test_reset_forgets_scripts_faults_and_records(fake_llm):
     fake_llm.reset()
     assert fake_llm.requests == [] and fake_llm.count == 0
     assert json.loads(ask_openai(fake_llm, "y").choices[0].message.content) == default_verdict("y")
+
+
+def test_openai_caching_is_a_prefix_match_from_1024_tokens_in_128_token_steps(fake_llm):
+    static = "x" * 5000  # 1,250 tokens
+    first = ask_openai(fake_llm, static + " question one")
+    second = ask_openai(fake_llm, static + " question two")
+    assert first.usage.prompt_tokens_details.cached_tokens == 0
+    assert second.usage.prompt_tokens_details.cached_tokens == 1152  # 9 x 128 tokens, within the shared 1,250
+    assert second.usage.prompt_tokens == math.ceil(len(static + " question two") / 4)
+    short = "y" * 3000  # 750 tokens: below the minimum, never cached
+    ask_openai(fake_llm, short + " a")
+    assert ask_openai(fake_llm, short + " b").usage.prompt_tokens_details.cached_tokens == 0
+
+
+def test_anthropic_caches_up_to_a_breakpoint_reads_it_later_and_reports_tokens_like_the_api(fake_llm):
+    static = "z" * 6000  # 1,500 tokens
+
+    def ask(question):
+        async def call():
+            async with anthropic.AsyncAnthropic(api_key="sk-ant", base_url=fake_llm.anthropic_base_url,
+                                                max_retries=0) as client:
+                return await client.messages.create(
+                    model="claude-sonnet-4-6", max_tokens=100, tools=[VERDICT_TOOL],
+                    tool_choice={"type": "tool", "name": "record_verdict"},
+                    messages=[{"role": "user", "content": [
+                        {"type": "text", "text": static, "cache_control": {"type": "ephemeral"}},
+                        {"type": "text", "text": question}]}])
+        return asyncio.run(call())
+
+    first, second = ask("Question one?"), ask("Question two?")
+    assert (first.usage.cache_creation_input_tokens, first.usage.cache_read_input_tokens) == (1500, 0)
+    assert (second.usage.cache_creation_input_tokens, second.usage.cache_read_input_tokens) == (0, 1500)
+    assert second.usage.input_tokens < 10, "input_tokens counts only what follows the breakpoint"

@@ -71,3 +71,17 @@ def test_try_an_offline_judge_then_save_versions(page):
     assert list(store.spec_history("reference_rouge")["version"]) == [2, 1]
     assert store.spec_body("reference_rouge")["pass_threshold"] == 5
     assert any("Version history" in e.label for e in app.expander)
+
+
+def test_the_preview_says_how_many_prompt_tokens_are_cacheable(page):
+    app, _ = page
+    def cacheable() -> tuple[int, str]:
+        note = next(c.value for c in app.caption if c.value.startswith("Cacheable: about "))
+        return int(note.split()[2].replace(",", "")), note
+
+    before, note = cacheable()
+    assert "tokens of each prompt are the same for every row" in note and before > 300
+    template = app.text_area(key="judges.1.template")
+    template.set_value("{output}\n" + template.value).run()  # an item variable first: only the system prompt
+    after, note = cacheable()
+    assert after < 100 and "pay full price" in note

@@ -106,3 +106,30 @@ def test_a_new_run_becomes_the_one_shown(page, fake_llm):
     second = store.runs()["id"].iloc[0]
     app.run()
     assert second != first and app.selectbox(key="run.view").value == second
+
+
+def test_a_batch_run_from_the_page_shows_both_estimates_its_batch_and_cancels(page, fake_llm):
+    app, store = page
+    store.set_model_price("openai/gpt-test", 1.0, 2.0)
+    fake_llm.batch_delay = 60.0
+    app.selectbox(key="run.judge").set_value("sum_checker (saved v1)").run()
+    assert any(c.value.startswith("Now: about $") and "batch, 50% cheaper, results within 24 h: about $" in c.value
+               for c in app.caption)
+    app.radio(key="run.mode").set_value("batch").run()
+    next(b for b in app.button if b.label == "Start").click().run()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (len(store.runs()) and
+                                               store.run_batches(store.runs()["id"].iloc[0])["batch_id"].notna().any()):
+        time.sleep(0.05)
+    run_id = store.runs()["id"].iloc[0]
+    assert store.run(run_id)["params"]["batch"] is True
+    app.run()
+    assert not app.exception, app.exception
+    batches = next(d.value for d in app.dataframe if "Provider batch" in d.value.columns)
+    assert batches["Requests"].tolist() == [6]
+    next(b for b in app.button if b.label == "Cancel batch").click().run()
+    assert store.run_batches(run_id)["cancel_requested"].all()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and store.run(run_id)["status"] != "cancelled":
+        time.sleep(0.1)
+    assert store.run(run_id)["status"] == "cancelled" and store.run(run_id)["done"] == 0

@@ -87,6 +87,8 @@ def test_a_price_override_saved_in_the_form_shows_up_and_wins(store):
     builtin = next(d.value for d in app.dataframe if "in effect" in d.value.columns).set_index("model")
     assert builtin.loc["openai/gpt-4.1-mini", "in effect"] == "override: 0.5 / 2.25"
     assert builtin.loc["openai/gpt-4.1", "in effect"] == "built-in"
+    # the prompt-cache rates follow the price in effect: gpt-4.1 family 0.25x input, no write surcharge
+    assert builtin.loc["openai/gpt-4.1-mini", ["cached input $/M", "cache write $/M"]].tolist() == [0.125, 0.5]
     assert store.model_price_overrides() == {"openai/gpt-4.1-mini": (0.5, 2.25)}
 
 

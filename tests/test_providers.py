@@ -112,7 +112,8 @@ def test_anthropic_forces_the_verdict_tool(fake_llm):
     assert path == "/v1/messages" and headers["anthropic-version"] == "2026-10-21"
     assert headers["user-agent"].startswith("AsyncAnthropic/Python"), "the official SDK client sent it"
     assert body == {
-        "model": "claude-sonnet-4-6", "max_tokens": 300, "system": "You are a strict judge.",
+        "model": "claude-sonnet-4-6", "max_tokens": 300,
+        "system": [{"type": "text", "text": "You are a strict judge.", "cache_control": {"type": "ephemeral"}}],
         "messages": [{"role": "user", "content": "Is this answer faithful?"}],
         "tools": [{"name": "record_verdict", "description": body["tools"][0]["description"],
                    "input_schema": VERDICT_SCHEMA}],
@@ -258,3 +259,21 @@ def test_one_provider_serves_64_concurrent_calls(fake_llm):
     elapsed = time.monotonic() - started
     assert len(completions) == 64 and fake_llm.max_in_flight == 64
     assert elapsed < 3, f"64 concurrent calls at 200 ms took {elapsed:.2f}s"
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4.1-mini", "anthropic/claude-sonnet-4-6"])
+def test_calls_go_through_the_sdk_client_over_aiohttp_unless_told_otherwise(fake_llm, monkeypatch, model):
+    import aiohttp
+    import httpx2
+
+    provider = get_provider(model)
+    transport = provider._endpoint.sdk._client._transport
+    assert type(transport).__module__.endswith("httpx_aiohttp.transport")
+    completion = complete(provider)
+    assert completion.text and isinstance(transport.client, aiohttp.ClientSession)
+    assert fake_llm.requests[-1].headers["user-agent"].startswith(("AsyncOpenAI/Python", "AsyncAnthropic/Python"))
+
+    monkeypatch.setenv("JUDGE_HTTP_TRANSPORT", "httpx")
+    plain = get_provider(model)
+    assert type(plain._endpoint.sdk._client._transport) is httpx2.AsyncHTTPTransport
+    assert complete(plain).text == completion.text

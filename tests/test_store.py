@@ -18,9 +18,9 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     store = Store(tmp_path / "blank.duckdb")
     tables = store.tables()
     assert sorted(tables) == sorted([
-        "annotators", "baselines", "criteria", "dataset_items", "datasets", "fewshot_marks", "items", "judge_specs",
-        "labels", "model_prices", "rubrics", "runs", "schema_migrations", "task_items", "task_links",
-        "tasks", "verdicts",
+        "annotators", "baselines", "batch_units", "criteria", "dataset_items", "datasets", "fewshot_marks", "items",
+        "judge_specs", "labels", "model_prices", "rubrics", "run_batches", "runs", "schema_migrations",
+        "task_items", "task_links", "tasks", "verdicts",
     ])
     assert tables["labels"] == [
         "id", "item_uid", "annotator_id", "kind", "score", "passed", "critique", "rubric_id", "task_id",
@@ -33,7 +33,15 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     assert tables["verdicts"] == [
         "run_id", "item_uid", "sample", "score", "weighted_score", "passed", "reasoning", "raw_reply",
         "prompt", "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cache_key",
-        "cached", "error", "created_at",
+        "cached", "error", "created_at", "cached_input_tokens", "cache_write_tokens", "batch_id",
+    ]
+    assert tables["run_batches"] == [
+        "key", "run_id", "provider", "round", "requests", "status", "batch_id", "input_file_id", "provider_status",
+        "output_file_id", "error_file_id", "cancel_requested", "error", "created_at", "submitted_at", "collected_at",
+    ]
+    assert tables["batch_units"] == [
+        "batch_key", "custom_id", "run_id", "item_uid", "sample", "cache_key", "kind", "prompt", "carried",
+        "outcome", "reason",
     ]
     assert tables["judge_specs"] == ["id", "name", "version", "body", "body_hash", "created_at"]
     assert tables["task_links"] == [

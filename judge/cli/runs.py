@@ -14,9 +14,10 @@ import time
 import pandas as pd
 
 from judge.errors import JudgeError
-from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF
+from judge.pricing import BUILTIN_PRICES, PRICES_AS_OF, cache_prices
 from judge.reports.completeness import Allowance, run_completeness
-from judge.runner import Progress, estimate_run, execute_run, start_run
+from judge.runner import Progress, cancel_run, estimate_run, execute_run, start_run
+from judge.runner.costs import run_savings
 from judge.specs import builtin_specs, load_spec
 
 
@@ -61,18 +62,24 @@ def _run(store, args) -> int:
     allowance = Allowance.parse(args.allow_failures)
     if args.resume:
         run_id = args.resume
-        _confirm(args, f"resuming {run_id}: {estimate_run(store, run_id=run_id).describe()}")
+        batch = bool(store.run(run_id)["params"].get("batch"))
+        _confirm(args, f"resuming {run_id}: {estimate_run(store, run_id=run_id).describe(batch=batch)}")
     else:
         if not args.dataset or not args.judge:
             raise JudgeError("judge run needs --dataset NAME and --judge SPEC (or --resume RUN).")
         spec = load_spec(store, args.judge)
         estimate = estimate_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
                                 samples=args.samples)
-        _confirm(args, estimate.describe())
+        _confirm(args, estimate.describe(batch=args.batch))
         run_id = start_run(store, dataset=args.dataset, spec=spec, model=args.model, base_url=args.base_url,
                            concurrency=args.concurrency, samples=args.samples, version_tag=args.version_tag,
-                           timeout=args.timeout, criterion=args.criterion)
+                           timeout=args.timeout, criterion=args.criterion, batch=args.batch,
+                           batch_retry=args.batch_retry, poll_seconds=args.poll)
         print(f"run {run_id} started", file=sys.stderr)
+    if store.run(run_id)["params"].get("batch"):
+        print(f"batch mode: the work goes to the provider's batch API and this command waits for the results; "
+              f"stopping it leaves the batches running (judge run --resume {run_id} collects them, "
+              f"judge cancel {run_id} cancels them)", file=sys.stderr)
     bar = ProgressLine()
     tracker: list[Progress] = []
 
@@ -82,7 +89,8 @@ def _run(store, args) -> int:
 
     try:
         summary = execute_run(store, run_id, progress=progress,
-                              concurrency=args.concurrency if args.resume and args.concurrency_set else None)
+                              concurrency=args.concurrency if args.resume and args.concurrency_set else None,
+                              poll_seconds=args.poll if args.resume else None)
     finally:  # the progress line ends before any message, the error of a stopped run included
         if tracker:
             bar(tracker[0], final=True)
@@ -93,6 +101,16 @@ def _run(store, args) -> int:
         print(f"error: {completeness.describe()} (allowed: {allowance}); retry them with "
               f"judge run --resume {run_id}, or pass --allow-failures.", file=sys.stderr)
         return 1
+    return 0
+
+
+def _cancel(store, args) -> int:
+    canceled = cancel_run(store, args.run)
+    if canceled:
+        print(f"asked the provider to cancel {canceled} batch(es) of run {args.run}; what they finished is "
+              f"collected by the process polling them, or by `judge run --resume {args.run}`")
+    else:
+        print(f"run {args.run} has no open batch; a direct run stops with Ctrl-C in its terminal")
     return 0
 
 
@@ -136,6 +154,8 @@ def _show(store, args) -> int:
     verdicts = store.verdicts(args.run)
     if args.json:
         body = {"run": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()},
+                "savings": run_savings(store, run).to_dict(),
+                "batches": json.loads(store.run_batches(args.run).to_json(orient="records", date_format="iso")),
                 "verdicts": json.loads(verdicts.to_json(orient="records", date_format="iso"))}
         print(json.dumps(body, indent=2, default=str))
         return 0
@@ -146,6 +166,13 @@ def _show(store, args) -> int:
           f"failed {run['failed']:,}  cached {run['cached']:,}  passed {run['passed']:,}  cost {cost}")
     if run["error"]:
         print(f"error: {run['error']}")
+    savings = run_savings(store, run)
+    if savings.describe():
+        print(savings.describe())
+    batches = store.run_batches(args.run)
+    if not batches.empty:
+        print(batches[["round", "batch_id", "status", "provider_status", "requests", "stored", "resent",
+                       "canceled"]].to_string(index=False))
     if not verdicts.empty:
         table = verdicts[["item_id", "sample", "score", "passed", "error", "reasoning"]].copy()
         table["reasoning"] = table["reasoning"].fillna("").str.slice(0, 70)
@@ -159,11 +186,14 @@ def _prices(store, args) -> int:
         print(f"{args.model}: ${args.input:g} in, ${args.output:g} out per million tokens")
         return 0
     overrides = store.model_price_overrides()
-    print(f"USD per million tokens (input, output); built-in prices are approximate, as of {PRICES_AS_OF}")
-    for model, (inp, out) in sorted(overrides.items()):
-        print(f"{model}\t{inp:g}\t{out:g}\toverride")
-    for model, (inp, out) in BUILTIN_PRICES.items():
-        print(f"{model}\t{inp:g}\t{out:g}\tbuilt-in")
+    print(f"USD per million tokens (input, output, then cached input read, cache write; a batch costs half); "
+          f"built-in prices are approximate, as of {PRICES_AS_OF}")
+    rows = [(model, price, "override") for model, price in sorted(overrides.items())]
+    rows += [(model, price, "built-in") for model, price in BUILTIN_PRICES.items()]
+    for model, (inp, out), source in rows:
+        named = model if "/" in model else f"{'anthropic' if model.startswith('claude') else 'openai'}/{model}"
+        read, write = cache_prices(named, (inp, out))
+        print(f"{model}\t{inp:g}\t{out:g}\t{source}\tcached {read:g}\twrite {write:g}")
     return 0
 
 
@@ -188,11 +218,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--criterion", help="criterion whose labels the run is measured on (default: the one the judge "
                                        "grades, else the dataset's only one)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default 60)")
-    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made)")
+    p.add_argument("--resume", metavar="RUN", help="finish an interrupted run (only missing verdicts are made; a "
+                   "batch run polls and collects its batches and never submits them again)")
+    p.add_argument("--batch", action="store_true",
+                   help="through the provider's batch API: 50%% cheaper, results within 24 h")
+    p.add_argument("--batch-retry", choices=("batch", "sync"), default="batch",
+                   help="failed batch units: a follow-up batch (default) or direct calls")
+    p.add_argument("--poll", type=float,
+                   help="seconds between polls of a batch run (default: 1 s, backing off to 60 s)")
     p.add_argument("--yes", action="store_true", help="start without asking (required when not interactive)")
     p.add_argument("--allow-failures", default="0", metavar="N|P%",
                    help="failed verdicts accepted before exiting 1 (a count, or a share such as 2%%; default 0)")
     p.set_defaults(handler=_run, concurrency_set=False)
+
+    p = subparsers.add_parser("cancel", help="cancel a run: its provider batches, or a direct run of this process")
+    p.add_argument("run")
+    p.set_defaults(handler=_cancel)
 
     p = subparsers.add_parser("specs", help="list saved and built-in judge names")
     p.set_defaults(handler=_specs)

@@ -4,6 +4,10 @@ Forcing the `record_verdict` tool (input_schema = VERDICT_SCHEMA) yields schema-
 model; native `output_config.format` structured output exists in anthropic 2.x but only newer models accept
 it. Anthropic returns no log-probabilities, so `score_probs` is always None here.
 
+Prompt caching is explicit on Anthropic: the request marks the end of its static part (the system prompt, or
+the static start of the prompt) with `cache_control`; usage reports `input_tokens` (after the breakpoint),
+`cache_read_input_tokens` and `cache_creation_input_tokens`, which are summed into Completion.input_tokens.
+
 anthropic 2.x speaks API version 2026-10-21, which rejects temperature, top_p and top_k (even at their
 defaults) and has no seed: those params are therefore not sent; Claude's own sampling applies.
 """
@@ -27,6 +31,8 @@ DEFAULT_MAX_TOKENS = 600  # the Messages API requires max_tokens
 UNSUPPORTED_PARAMS = {"temperature", "top_p", "top_k", "seed"}
 TOOLS = [VERDICT_TOOL]
 TOOL_CHOICE = {"type": "tool", "name": VERDICT_TOOL["name"]}
+# Everything up to and including the block marked so (tools, system, the static start of the prompt) is cached.
+CACHE_BREAKPOINT = {"type": "ephemeral"}
 
 
 class AnthropicProvider:
@@ -41,7 +47,7 @@ class AnthropicProvider:
         self.timeout = timeout
         # Retries are the runner's job (max_retries=0); see transport.py for how calls go through the SDK.
         sdk = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
-                                       http_client=http_client(timeout))
+                                       http_client=http_client(timeout, anthropic))
         self._endpoint = SDKEndpoint(sdk, "/v1/messages", sdk_module=anthropic, vendor=self.name,
                                      key_variable=self.key_variable, timeout=timeout)
 
@@ -54,10 +60,12 @@ class AnthropicProvider:
     def request_body(self, request: JudgeRequest) -> dict[str, Any]:
         """The exact JSON body of the messages call; sampling params are dropped (see module doc)."""
         body: dict[str, Any] = {"model": self.model, "max_tokens": DEFAULT_MAX_TOKENS,
-                                "messages": [{"role": "user", "content": request.prompt}],
+                                "messages": [{"role": "user", "content": self._user_content(request)}],
                                 "tools": TOOLS, "tool_choice": TOOL_CHOICE}
         if request.system:
-            body["system"] = request.system
+            body["system"] = [{"type": "text", "text": request.system}]
+            if not request.static_prefix:  # the cached prefix ends with the system prompt
+                body["system"][0]["cache_control"] = CACHE_BREAKPOINT
         for key, value in request.params.items():
             if key in UNSUPPORTED_PARAMS:
                 continue
@@ -68,6 +76,15 @@ class AnthropicProvider:
         if "max_tokens" not in body:  # the Messages API requires it
             body["max_tokens"] = DEFAULT_MAX_TOKENS
         return body
+
+    @staticmethod
+    def _user_content(request: JudgeRequest) -> str | list[dict[str, Any]]:
+        """The prompt; with a static prefix, as two blocks with the cache breakpoint after the static one."""
+        prefix = request.static_prefix
+        if not prefix or not request.prompt.startswith(prefix) or len(prefix) == len(request.prompt):
+            return request.prompt
+        return [{"type": "text", "text": prefix, "cache_control": CACHE_BREAKPOINT},
+                {"type": "text", "text": request.prompt[len(prefix):]}]
 
     async def complete(self, request: JudgeRequest) -> Completion:
         reply = await self._endpoint.post(self.request_body(request))
@@ -87,8 +104,12 @@ class AnthropicProvider:
         else:
             text = "".join(block.get("text") or "" for block in blocks if block.get("type") == "text")
         usage = reply.get("usage") or {}
+        read, written = usage.get("cache_read_input_tokens") or 0, usage.get("cache_creation_input_tokens") or 0
+        uncached = usage.get("input_tokens")
         return Completion(text=text, model=reply.get("model") or self.model,
-                          input_tokens=usage.get("input_tokens"), output_tokens=usage.get("output_tokens"))
+                          input_tokens=None if uncached is None else uncached + read + written,
+                          output_tokens=usage.get("output_tokens"), cached_input_tokens=read,
+                          cache_write_tokens=written)
 
     async def aclose(self) -> None:
         await self._endpoint.aclose()

@@ -19,12 +19,17 @@ VERDICT_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class JudgeRequest:
-    """One call: the rendered prompt and the sampling parameters (temperature, max_tokens, seed)."""
+    """One call: the rendered prompt and the sampling parameters (temperature, max_tokens, seed).
+
+    `static_prefix` is the start of `prompt` that is the same for every item (see judge.caching): providers
+    that cache explicitly (Anthropic) mark where it ends.
+    """
 
     prompt: str
     system: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     logprobs: bool = False
+    static_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,12 @@ class Completion:
 
     text: str
     model: str
-    input_tokens: int | None = None
+    input_tokens: int | None = None  # every prompt token, those read from or written to the cache included
     output_tokens: int | None = None
     # p(score) for the score token, where the provider returns log-probabilities; else None.
     score_probs: dict[int, float] | None = None
+    cached_input_tokens: int | None = None  # prompt tokens read from the provider's cache (cheaper)
+    cache_write_tokens: int | None = None  # prompt tokens written to it (Anthropic bills them higher)
 
 
 class ProviderError(Exception):

@@ -43,7 +43,7 @@ class OpenAIProvider:
         self.structured_output = True
         # Retries are the runner's job (max_retries=0); see transport.py for how calls go through the SDK.
         sdk = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
-                                 http_client=http_client(timeout))
+                                 http_client=http_client(timeout, openai))
         self._endpoint = SDKEndpoint(sdk, "/chat/completions", sdk_module=openai, vendor=self.name,
                                      key_variable=self.key_variable, timeout=timeout)
 
@@ -96,9 +96,11 @@ class OpenAIProvider:
         text = message.get("content") or message.get("refusal") or ""
         tokens = (choice.get("logprobs") or {}).get("content")
         usage = reply.get("usage") or {}
+        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
         return Completion(text=text, model=reply.get("model") or self.model,
                           input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"),
-                          score_probs=score_probs(text, tokens) if tokens else None)
+                          score_probs=score_probs(text, tokens) if tokens else None,
+                          cached_input_tokens=cached, cache_write_tokens=0 if cached is not None else None)
 
     async def aclose(self) -> None:
         await self._endpoint.aclose()

@@ -29,8 +29,8 @@ from judge.runner.plan import Estimate, RunPlan, estimate_plan, plan_from_run, u
 from judge.runner.sink import RunBusy, VerdictSink
 from judge.specs import JudgeSpec
 
-__all__ = ["AdaptiveLimit", "Estimate", "Progress", "RetryPolicy", "RunBusy", "RunSummary", "estimate_run",
-           "execute_run", "run_in_background", "start_run", "stop_background", "weighted_score"]
+__all__ = ["AdaptiveLimit", "Estimate", "Progress", "RetryPolicy", "RunBusy", "RunSummary", "cancel_run",
+           "estimate_run", "execute_run", "run_in_background", "start_run", "stop_background", "weighted_score"]
 
 
 @dataclass(frozen=True)
@@ -108,20 +108,33 @@ def estimate_run(store, *, dataset: str | None = None, spec: JudgeSpec | None = 
 def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None, base_url: str | None = None,
               concurrency: int = 16, samples: int = 1, version_tag: str | None = None, timeout: float = 60.0,
               dataset_version: int | None = None, name: str | None = None, secrets: Mapping | None = None,
-              item_uids: Iterable[str] | None = None, criterion: str | None = None) -> str:
+              item_uids: Iterable[str] | None = None, criterion: str | None = None, batch: bool = False,
+              batch_retry: str = "batch", poll_seconds: float | None = None) -> str:
     """Validate everything a run needs (spec against the dataset's columns, model, API key), record it, return its id.
 
     `item_uids` judges only those items of the dataset (e.g. a held-out split), else every item. `criterion`
     names the criterion whose labels the run is measured on (default: the spec's, else the dataset's only one).
     The run records the exact spec body, criterion, pass threshold and rubric version: reports read those.
+    `batch` sends the work through the provider's batch API (half price, results within 24 h; see batch.py);
+    failed units are retried in a follow-up batch, or by direct calls with `batch_retry="sync"`; the batches
+    are polled every `poll_seconds` (default: from 1 s backing off to 60 s) by whichever process executes or
+    resumes the run.
     """
+    if batch_retry not in ("batch", "sync"):
+        raise JudgeError(f"batch_retry must be 'batch' or 'sync', not {batch_retry!r}.")
     plan, ds = _build_plan(store, dataset=dataset, spec=spec, model=model, base_url=base_url,
                            concurrency=concurrency, samples=samples, timeout=timeout,
                            dataset_version=dataset_version, item_uids=item_uids)
     if plan.is_llm:
         from judge.providers import get_provider
 
-        get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
+        provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
+        if batch:
+            from judge.providers.batches import batch_api
+
+            batch_api(provider)
+    elif batch:
+        raise JudgeError(f"Judge '{spec.name}' runs offline ({spec.kind}): there is nothing to batch.")
     criterion_name, measured_on = run_criterion(store, ds["name"], spec.judged_criterion, criterion)
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
     store.create_run(
@@ -132,7 +145,8 @@ def start_run(store, *, dataset: str, spec: JudgeSpec, model: str | None = None,
         rubric_id=measured_on.rubric_id if measured_on else None,
         params={"spec": spec.to_dict(), "concurrency": plan.concurrency, "timeout": plan.timeout,
                 "dataset": ds["name"], "dataset_version": int(ds["version"]),
-                **({"item_uids": list(plan.item_uids)} if plan.item_uids is not None else {})},
+                **({"item_uids": list(plan.item_uids)} if plan.item_uids is not None else {}),
+                **({"batch": True, "batch_retry": batch_retry, "poll_seconds": poll_seconds} if batch else {})},
     )
     return run_id
 
@@ -176,12 +190,16 @@ def _saved_spec_id(store, spec: JudgeSpec) -> int | None:
 def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | None = None,
                 cancel: threading.Event | None = None, retry: RetryPolicy | None = None,
                 concurrency: int | None = None, secrets: Mapping | None = None,
-                provider: Provider | None = None) -> RunSummary:
+                provider: Provider | None = None, poll_seconds: float | None = None) -> RunSummary:
     """Judge every item of the run that has no verdict yet (all of them the first time); resumable.
 
     A failed verdict is not done: each execution first drops the run's failed verdicts and judges those rows
     again (a failure is never turned into a score). A call that no other call can get past (a rejected key,
     an unknown model) stops the run at once: status 'failed', RunAborted with the vendor's reason.
+    A batch run submits, polls (every `poll_seconds`, else the run's, else backing off from 1 s to 60 s) and
+    collects until every unit is settled; resuming it polls and collects the batches already submitted, and
+    submits only what is in none of them.
+
     `progress` is called after every verdict with a Progress; setting `cancel` stops the run cleanly
     (status 'cancelled', every landed verdict kept). RunBusy if another process is executing the run.
     `provider` replaces the one the run's model names (your own Provider implementation); it is closed at the end.
@@ -202,8 +220,19 @@ def execute_run(store, run_id: str, *, progress: Callable[[Progress], None] | No
         counts = store.run_counts(run_id)
     tracker = Progress(total=plan.total_items * plan.samples, done=counts["done"], failed=counts["failed"],
                        cached=counts["cached"])
-    engine = Engine(plan, store, sink, tracker, provider=provider, policy=retry or RetryPolicy(),
-                    price=model_price(plan.model, prices), on_progress=progress)
+    engine_options = dict(provider=provider, policy=retry or RetryPolicy(), price=model_price(plan.model, prices),
+                          on_progress=progress)
+    try:
+        if plan.batch:
+            from judge.runner.batch import BatchEngine
+
+            engine = BatchEngine(plan, store, sink, tracker, poll_seconds=poll_seconds or plan.poll_seconds,
+                                 **engine_options)
+        else:
+            engine = Engine(plan, store, sink, tracker, **engine_options)
+    except BaseException:
+        sink.close()
+        raise
     status, error = "failed", None
     try:
         cancelled = _run_coroutine(_drive(engine, provider, cancel))
@@ -307,3 +336,16 @@ def stop_background(store, run_id: str) -> bool:
         return False
     running[1].set()
     return True
+
+
+def cancel_run(store, run_id: str, *, secrets: Mapping | None = None) -> int:
+    """Cancel a run: its open provider batches are canceled at the provider (what they finished is still
+    collected, by the process polling them or by the next resume), and a direct run executing in this
+    process is stopped. Returns how many batches were asked to cancel."""
+    from judge.runner.batch import cancel_batches
+
+    plan = plan_from_run(store, run_id)
+    if not plan.batch:
+        stop_background(store, run_id)
+        return 0
+    return _run_coroutine(cancel_batches(store, plan, secrets=secrets))

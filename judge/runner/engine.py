@@ -18,8 +18,8 @@ from typing import Any, Callable
 from judge.errors import RunAborted
 from judge.offline import score_offline
 from judge.parsing import ParseFailure, parse_verdict, repair_prompt
-from judge.pricing import call_cost
-from judge.providers.base import Completion, JudgeRequest, Provider
+from judge.pricing import cache_prices, call_cost
+from judge.providers.base import Completion, Provider
 from judge.runner.calls import AdaptiveLimit, CallFailed, RetryPolicy, call_with_retries
 from judge.runner.plan import COPIED, RunPlan, Unit, pending_units
 from judge.runner.sink import VerdictSink
@@ -66,6 +66,7 @@ class Engine:
                  on_progress: Callable[[Progress], None] | None = None):
         self.plan, self.store, self.sink, self.progress = plan, store, sink, progress
         self.provider, self.price, self.policy = provider, price, policy
+        self.cache_rates = cache_prices(plan.model, price)
         self.on_progress = on_progress
         self.limit = AdaptiveLimit(plan.concurrency)
         self.rng = random.Random(plan.run_id)
@@ -173,8 +174,7 @@ class Engine:
 
     # -- one LLM verdict ----------------------------------------------------------------------------
     async def _call(self, prompt: str) -> tuple[Completion, float]:
-        request = JudgeRequest(prompt=prompt, system=self.plan.spec.system, params=self.plan.call_params,
-                               logprobs=self.plan.wants_logprobs)
+        request = self.plan.request(prompt)
         result = await call_with_retries(self.provider, request, self.limit, policy=self.policy,
                                          timeout=self.plan.timeout, rng=self.rng, counter=self.attempts,
                                          on_wait=self._waiting)
@@ -232,8 +232,11 @@ class Engine:
     def _row(self, unit: Unit, *, completion: Completion | None = None, usage: "_Usage | None" = None,
              price: tuple[float, float] | None = None, score: int | None = None, reasoning: str | None = None,
              weighted_score: float | None = None, error: str | None = None,
-             raw_reply: str | None = None) -> dict[str, Any]:
+             raw_reply: str | None = None, batch_id: str | None = None) -> dict[str, Any]:
         usage = usage or _Usage()
+        cost = call_cost(price, usage.input_tokens, usage.output_tokens, cached_tokens=usage.cached_input_tokens,
+                         cache_write_tokens=usage.cache_write_tokens, cache_rates=self.cache_rates,
+                         batch=batch_id is not None) if usage.calls else None
         return {
             "run_id": self.plan.run_id, "item_uid": unit.item["uid"], "sample": unit.sample,
             "score": score, "weighted_score": weighted_score,
@@ -242,8 +245,9 @@ class Engine:
             "prompt": unit.prompt, "model_reported": completion.model if completion else None,
             "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "latency_ms": usage.latency_ms if usage.calls else None,
-            "cost_usd": call_cost(price, usage.input_tokens, usage.output_tokens) if usage.calls else None,
-            "cache_key": unit.cache_key, "cached": False, "error": error,
+            "cost_usd": cost, "cache_key": unit.cache_key, "cached": False, "error": error,
+            "cached_input_tokens": usage.cached_input_tokens, "cache_write_tokens": usage.cache_write_tokens,
+            "batch_id": batch_id,
         }
 
     def _offline_row(self, unit: Unit) -> dict[str, Any]:
@@ -264,6 +268,8 @@ class _Usage:
         self.calls, self.latency_ms = 0, 0.0
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.cached_input_tokens: int | None = None
+        self.cache_write_tokens: int | None = None
 
     def add(self, completion: Completion, latency_ms: float) -> None:
         self.calls += 1
@@ -272,6 +278,10 @@ class _Usage:
             self.input_tokens = (self.input_tokens or 0) + completion.input_tokens
         if completion.output_tokens is not None:
             self.output_tokens = (self.output_tokens or 0) + completion.output_tokens
+        if completion.cached_input_tokens is not None:
+            self.cached_input_tokens = (self.cached_input_tokens or 0) + completion.cached_input_tokens
+        if completion.cache_write_tokens is not None:
+            self.cache_write_tokens = (self.cache_write_tokens or 0) + completion.cache_write_tokens
 
 
 def weighted_score(score_probs: dict[int, float] | None) -> float | None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator
 
+from judge.caching import MIN_CACHEABLE_TOKENS, cacheable_tokens, static_prefix
 from judge.errors import JudgeError
-from judge.pricing import estimate_tokens, model_price
+from judge.pricing import BATCH_DISCOUNT, cache_prices, estimate_tokens, model_price
+from judge.providers.base import JudgeRequest
 from judge.specs import JudgeSpec
 
 CHUNK_SIZE = 1000
@@ -39,6 +41,9 @@ class RunPlan:
     timeout: float
     total_items: int
     item_uids: tuple[str, ...] | None = None  # judge only these items; None = the whole dataset
+    batch: bool = False  # through the provider's batch API (half price, results within 24 h)
+    batch_retry: str = "batch"  # failed batch units: "batch" (a follow-up batch) or "sync" (direct calls)
+    poll_seconds: float | None = None  # how often a batch run asks the provider; None = the default
 
     @property
     def is_llm(self) -> bool:
@@ -53,6 +58,18 @@ class RunPlan:
     def template_hash(self) -> str:
         """The spec's template hash, computed once per run rather than once per cache key."""
         return self.spec.template_hash()
+
+    @cached_property
+    def static_prefix(self) -> str:
+        """The start of every prompt of this run, marked for the provider's cache (see judge.caching); "" when
+        it (with the system prompt) is too short for any provider to cache."""
+        if not self.is_llm or cacheable_tokens(self.spec) < MIN_CACHEABLE_TOKENS:
+            return ""
+        return static_prefix(self.spec)
+
+    def request(self, prompt: str) -> JudgeRequest:
+        return JudgeRequest(prompt=prompt, system=self.spec.system, params=self.call_params,
+                            logprobs=self.wants_logprobs, static_prefix=self.static_prefix)
 
     @property
     def chunk_size(self) -> int:
@@ -85,6 +102,8 @@ def plan_from_run(store, run_id: str) -> RunPlan:
         concurrency=int(params.get("concurrency", 16)), timeout=float(params.get("timeout", 60.0)),
         total_items=int(run["total_items"] or 0),
         item_uids=tuple(params["item_uids"]) if params.get("item_uids") is not None else None,
+        batch=bool(params.get("batch", False)), batch_retry=params.get("batch_retry", "batch"),
+        poll_seconds=params.get("poll_seconds"),
     )
 
 
@@ -156,36 +175,76 @@ def units_for(plan: RunPlan, items: list[dict[str, Any]]) -> list[Unit]:
 
 @dataclass(frozen=True)
 class Estimate:
-    """Before a run: API calls to make, verdicts reused from the cache, tokens and cost (None = unknown)."""
+    """Before a run: API calls to make, verdicts reused from the cache, tokens and cost (None = unknown).
+
+    `est_cost_usd` counts prompt caching (every call after the first reads the static prefix from the
+    provider's cache when it is long enough); `uncached_cost_usd` is the same calls without it, and
+    `batch_cost_usd` the price through the batch API."""
 
     calls: int
     cached: int
     est_input_tokens: int
     est_output_tokens: int
     est_cost_usd: float | None
+    est_cached_input_tokens: int = 0
+    uncached_cost_usd: float | None = None
+    batch_cost_usd: float | None = None
 
-    def describe(self) -> str:
-        cost = "cost unknown (no price for this model: judge prices set MODEL IN OUT)" \
-            if self.est_cost_usd is None else f"about ${self.est_cost_usd:,.2f}"
+    @property
+    def caching_saves_usd(self) -> float:
+        if self.est_cost_usd is None or self.uncached_cost_usd is None:
+            return 0.0
+        return max(0.0, self.uncached_cost_usd - self.est_cost_usd)
+
+    def describe(self, *, batch: bool = False) -> str:
+        if self.est_cost_usd is None:
+            cost = "cost unknown (no price for this model: judge prices set MODEL IN OUT)"
+        elif batch:
+            cost = f"batch, 50% cheaper, results within 24 h: about ${self.batch_cost_usd:,.2f}"
+        else:
+            cost = f"about ${self.est_cost_usd:,.2f}"
         cached = f", {self.cached:,} reused from earlier runs" if self.cached else ""
-        return f"about {self.calls:,} calls{cached}, {cost}"
+        saving = ""
+        if self.est_cached_input_tokens and self.est_input_tokens:
+            share = self.est_cached_input_tokens / self.est_input_tokens
+            saving = f" (prompt caching: {share:.0%} of input tokens from the provider's cache"
+            saving += f", saves about ${self.caching_saves_usd * (BATCH_DISCOUNT if batch else 1):,.2f})" \
+                if self.est_cost_usd is not None else ")"
+        return f"about {self.calls:,} calls{cached}, {cost}{saving}"
 
 
 def estimate_plan(store, plan: RunPlan) -> Estimate:
-    """Input tokens ~ prompt characters / 4; output tokens ~ max_tokens (an upper-end guess); cache hits free."""
+    """Input tokens ~ prompt characters / 4; output tokens ~ max_tokens (an upper-end guess); cache hits free.
+
+    Prompt caching: with a static prefix of at least MIN_CACHEABLE_TOKENS, every call after the first reads
+    it from the provider's cache (the first one writes it)."""
     calls = cached = input_tokens = 0
     system_tokens = estimate_tokens(plan.spec.system) if plan.spec.system else 0
+    # A resumed batch run only collects what its open batches hold: that work is already paid for.
+    submitted = store.units_in_open_batches(plan.run_id) if plan.batch and plan.run_id else set()
     for chunk in pending_units(store, plan):
         for unit, hit in chunk:
+            if (unit.item["uid"], unit.sample) in submitted:
+                continue
             if hit is not None:
                 cached += 1
             elif plan.is_llm and unit.render_error is None:
                 calls += 1
                 input_tokens += estimate_tokens(unit.prompt) + system_tokens
     output_tokens = calls * int(plan.call_params.get("max_tokens") or 600)
+    prefix_tokens = cacheable_tokens(plan.spec)
+    cacheable = plan.is_llm and calls > 1 and prefix_tokens >= MIN_CACHEABLE_TOKENS
+    read = (calls - 1) * prefix_tokens if cacheable else 0
+    written = prefix_tokens if cacheable else 0
     if not plan.is_llm or calls == 0:
-        cost: float | None = 0.0
-    else:
-        price = model_price(plan.model, store.model_price_overrides())
-        cost = None if price is None else (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
-    return Estimate(calls, cached, input_tokens, output_tokens, cost)
+        return Estimate(calls, cached, input_tokens, output_tokens, 0.0, 0, 0.0, 0.0)
+    price = model_price(plan.model, store.model_price_overrides())
+    if price is None:
+        return Estimate(calls, cached, input_tokens, output_tokens, None, read)
+    rates = cache_prices(plan.model, price)
+    provider = (plan.model or "").partition("/")[0]
+    written = written if provider == "anthropic" else 0  # OpenAI bills no cache writes
+    cost = ((input_tokens - read - written) * price[0] + read * rates[0] + written * rates[1]
+            + output_tokens * price[1]) / 1_000_000
+    uncached = (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+    return Estimate(calls, cached, input_tokens, output_tokens, cost, read, uncached, cost * BATCH_DISCOUNT)

@@ -15,6 +15,7 @@ from typing import Iterator
 
 from judge.config import db_path
 from judge.store._db import Database
+from judge.store.batches import BatchQueries
 from judge.store.criteria import CriteriaQueries
 from judge.store.datasets import DatasetQueries
 from judge.store.info import InfoQueries
@@ -26,7 +27,8 @@ from judge.store.specs import SpecQueries
 from judge.store.tasks import TaskQueries
 
 
-class Store(DatasetQueries, CriteriaQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries, InfoQueries):
+class Store(DatasetQueries, CriteriaQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries,
+            InfoQueries, BatchQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):

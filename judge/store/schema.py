@@ -287,6 +287,57 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0003_batches",
+        """
+        -- Prompt caching: input tokens read from the provider's cache and written to it (both are part of
+        -- input_tokens), and the provider batch that produced a verdict (NULL: a direct call).
+        ALTER TABLE verdicts ADD COLUMN cached_input_tokens INTEGER;
+        ALTER TABLE verdicts ADD COLUMN cache_write_tokens INTEGER;
+        ALTER TABLE verdicts ADD COLUMN batch_id VARCHAR;
+
+        -- A provider batch of a run. The row (our key and its units) is written BEFORE anything is sent, and
+        -- the provider's ids right after they are known, so any process can poll, collect or recover it.
+        -- status: submitting -> submitted -> collected | failed; cancel_requested when the user cancelled.
+        CREATE TABLE run_batches (
+            key              VARCHAR PRIMARY KEY,
+            run_id           VARCHAR NOT NULL,
+            provider         VARCHAR NOT NULL,
+            round            INTEGER NOT NULL,
+            requests         INTEGER NOT NULL,
+            status           VARCHAR NOT NULL DEFAULT 'submitting',
+            batch_id         VARCHAR,
+            input_file_id    VARCHAR,
+            provider_status  VARCHAR,
+            output_file_id   VARCHAR,
+            error_file_id    VARCHAR,
+            cancel_requested BOOLEAN NOT NULL DEFAULT false,
+            error            VARCHAR,
+            created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            submitted_at     TIMESTAMP,
+            collected_at     TIMESTAMP
+        );
+
+        -- One unit of work (item, sample, cache key) inside a batch; custom_id is what the provider echoes.
+        -- kind 'judge' or 'repair' (carried: the unreadable first reply and its usage). outcome, once collected:
+        -- stored (a verdict was written), retry (expired or a transient error), repair, canceled.
+        CREATE TABLE batch_units (
+            batch_key    VARCHAR NOT NULL,
+            custom_id    VARCHAR NOT NULL,
+            run_id       VARCHAR NOT NULL,
+            item_uid     VARCHAR NOT NULL,
+            sample       INTEGER NOT NULL,
+            cache_key    VARCHAR NOT NULL,
+            kind         VARCHAR NOT NULL,
+            prompt       VARCHAR NOT NULL,
+            carried      JSON,
+            outcome      VARCHAR,
+            reason       VARCHAR,
+            PRIMARY KEY (batch_key, custom_id)
+        );
+        CREATE INDEX batch_units_run ON batch_units (run_id);
+        """,
+    ),
+    (
         "0004_faults",
         """
         -- What a running run is waiting for (a rate limit's Retry-After, say), for the Run page; NULL otherwise.

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from judge.runner import estimate_run, run_in_background, start_run
+from judge.runner.costs import run_savings
 from judge.specs import JudgeSpec, builtin_specs
 from judge.ui import computed, get_store, read
 from judge.ui.judges import secrets
@@ -26,6 +27,10 @@ RUN_COLUMNS = {"spec_name": "Judge", "criterion": "Criterion", "model": "Model",
 VERDICT_COLUMNS = {"item_id": "Item", "sample": "Sample", "score": "Score", "passed": "Passed",
                    "reasoning": "Reasoning", "error": "Failure", "cached": "From cache", "latency_ms": "Latency",
                    "cost_usd": "Cost"}
+MODES = {"now": "Now", "batch": "Batch: 50% cheaper, results within 24 h"}
+BATCH_COLUMNS = {"round": "Round", "batch_id": "Provider batch", "status": "Status",
+                 "provider_status": "Provider status", "requests": "Requests", "stored": "Verdicts",
+                 "resent": "Sent again", "canceled": "Canceled"}
 STATUS_ICONS = {"pending": ":material/schedule:", "running": ":material/progress_activity:",
                 "done": ":material/check_circle:", "cancelled": ":material/cancel:", "failed": ":material/error:",
                 "interrupted": ":material/pause_circle:"}
@@ -58,7 +63,10 @@ def _estimate(store, dataset: str, spec_json: str, model: str | None, base_url: 
               samples: int) -> dict[str, Any]:
     estimate = estimate_run(store, dataset=dataset, spec=JudgeSpec.from_json(spec_json), model=model,
                             base_url=base_url, samples=samples)
-    return {"calls": estimate.calls, "cached": estimate.cached, "cost": estimate.est_cost_usd,
+    cost = "cost unknown" if estimate.est_cost_usd is None else f"about ${estimate.est_cost_usd:,.2f}"
+    batch = "batch, 50% cheaper, results within 24 h" + \
+        ("" if estimate.batch_cost_usd is None else f": about ${estimate.batch_cost_usd:,.2f}")
+    return {"calls": estimate.calls, "cached": estimate.cached, "cost": cost, "batch": batch,
             "text": estimate.describe()}
 
 
@@ -68,12 +76,12 @@ def estimate(dataset: str, spec: JudgeSpec, model: str | None, base_url: str | N
 
 
 def launch(dataset: str, spec: JudgeSpec, models: list[str | None], *, base_url: str | None, concurrency: int,
-           samples: int, version_tag: str | None, criterion: str | None = None) -> list[str]:
+           samples: int, version_tag: str | None, criterion: str | None = None, batch: bool = False) -> list[str]:
     """Create one run per model (all validated before any starts), then execute each in the background."""
     store = get_store()
     keys = secrets()
     run_ids = [start_run(store, dataset=dataset, spec=spec, model=model, base_url=base_url, concurrency=concurrency,
-                         samples=samples, version_tag=version_tag, secrets=keys, criterion=criterion)
+                         samples=samples, version_tag=version_tag, secrets=keys, criterion=criterion, batch=batch)
                for model in models]
     for run_id in run_ids:
         run_in_background(store, run_id, secrets=keys)
@@ -101,3 +109,14 @@ def cost_text(cost: float | None, model: str | None) -> str:
     if model_text(model) == "offline":
         return "free (offline)"
     return "unknown" if cost is None or cost != cost else f"${cost:,.4f}"
+
+
+def batches_table(run_id: str) -> pd.DataFrame:
+    """The provider batches of a run (none for a direct run), read fresh: they change without a store write."""
+    return get_store().run_batches(run_id)[list(BATCH_COLUMNS)].rename(columns=BATCH_COLUMNS)
+
+
+def savings_text(run: dict[str, Any]) -> str:
+    """What prompt caching and batch prices saved this run ("" when neither applied)."""
+    text = run_savings(get_store(), run).describe()
+    return text[0].upper() + text[1:] if text else ""
