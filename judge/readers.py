@@ -138,6 +138,20 @@ def read_xlsx(path: Path, raw: bytes, sha256: str, sheet: str | None = None) -> 
     return Parsed("xlsx", pd.DataFrame(records, columns=header, dtype=object), sha256, rows=numbers)
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of an .xlsx workbook, in order (the Upload page offers them)."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except Exception:  # a damaged workbook: the reader reports it with its message
+        return []
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
 def _sheet_header(path: Path, cells: tuple) -> list[str]:
     names = [None if c is None else str(c).strip() for c in cells]
     while names and not names[-1]:

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, detect_columns, import_file
+from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, explain_columns, import_file
+from judge.readers import UPLOAD_TYPES, sheet_names
 from judge.ui import errors_shown, get_store
 from judge.ui.auth import route_through_app
 from judge.ui.nav import page_link
@@ -24,11 +25,14 @@ UNUSED = "(not in this file)"
 
 st.title("Upload outputs")
 st.caption(
-    "A CSV, JSONL or Parquet file with one row per LLM call. Columns are matched to roles automatically; "
-    "every other column is kept as metadata you can filter and slice by."
+    "A CSV, TSV, JSONL or JSON file (each also gzipped: .csv.gz, .jsonl.gz), an Excel .xlsx workbook or a "
+    "Parquet file, with one row per LLM call. Columns are matched to roles automatically; every other column "
+    "is kept as metadata you can filter and slice by. A Hugging Face dataset folder (save_to_disk, or Parquet "
+    "shards) and trace exports (OpenTelemetry, Langfuse, LangSmith) import from the CLI: `judge import FOLDER`, "
+    "`judge import-traces FILE`."
 )
 
-upload = st.file_uploader("File", type=["csv", "tsv", "jsonl", "ndjson", "parquet"], key="upload.file")
+upload = st.file_uploader("File", type=list(UPLOAD_TYPES), key="upload.file")
 
 if upload is None:
     st.info(
@@ -40,9 +44,12 @@ if upload is None:
 
 with errors_shown():
     path = saved_upload(upload.name, upload.getvalue())
-    table = table_of(str(path), path.stat().st_size)
+    sheets = sheet_names(path) if path.suffix.lower() == ".xlsx" else []
+    sheet = st.selectbox("Sheet", sheets, key=f"upload.sheet.{upload.file_id}") if len(sheets) > 1 else None
+    table = table_of(str(path), path.stat().st_size, sheet)
     columns = list(table.columns)
-    detected = detect_columns(columns)
+    explained = explain_columns(columns)
+    detected = {role: column for role, (column, _) in explained.items()}
 
     st.subheader("Preview")
     st.caption(f"{len(table):,} rows, {len(columns)} columns. The first 10 rows:")
@@ -57,9 +64,15 @@ with errors_shown():
             chosen = column.selectbox(
                 role.capitalize() + (" *" if role == "output" else ""), options,
                 index=options.index(detected[role]) if role in detected else 0,
-                key=f"upload.map.{upload.file_id}.{role}", help=ROLE_HELP[role],
+                key=f"upload.map.{upload.file_id}.{sheet}.{role}", help=ROLE_HELP[role],
             )
             mapping[role] = None if chosen == UNUSED else chosen
+    with st.expander("Why these roles"):
+        st.dataframe(
+            [{"role": role, "column": column, "why": reason} for role, (column, reason) in explained.items()]
+            or [{"role": "", "column": "", "why": "no column name matched a role; choose them above"}],
+            hide_index=True, width="stretch",
+        )
     metadata_columns = [c for c in columns if c not in mapping.values()]
     if metadata_columns:
         st.caption("Metadata: " + ", ".join(f"`{c}`" for c in metadata_columns))
@@ -77,13 +90,20 @@ with errors_shown():
             disabled=not has_labels, key=f"upload.annotator.{upload.file_id}",
             help="Whose grades the score / passed / critique columns hold.",
         )
+        label_map = st.text_input(
+            "Label map (optional)", key=f"upload.label_map.{upload.file_id}", disabled=not has_labels,
+            placeholder="Consistent=pass,Benign=pass,Unwanted=fail  or  A=5,B=3,C=1",
+            help="Turns categorical labels in the score or passed column into 1-5 scores or pass/fail; stored "
+                 "with the dataset version.",
+        )
         submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
 
     if submitted:
         with st.spinner("Importing…"):
             result = import_file(
                 get_store(), path, dataset=dataset, column_map=mapping,
-                annotator=annotator if has_labels else None,
+                annotator=annotator if has_labels else None, label_map=(label_map or None) if has_labels else None,
+                sheet=sheet,
             )
         st.session_state["upload.result"] = result
         st.session_state["label.dataset"] = result.name

@@ -10,6 +10,7 @@ from judge.demo import load_demo
 from judge.errors import JudgeError
 from judge.exporting import EXPORT_FORMATS, LABEL_LAYOUTS, export_bytes
 from judge.importing import ROLES, import_file, import_labels
+from judge.outputs import check_output, write_output
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:
@@ -22,9 +23,16 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _dataset_name(path: str) -> str:
+    """The file or folder name without its extensions: `runs.jsonl.gz` is `runs`."""
+    name = Path(path.rstrip("/")).name
+    return name.split(".")[0] or name
+
+
 def _import(store, args) -> int:
-    result = import_file(store, args.file, dataset=args.dataset or Path(args.file).stem,
-                         column_map=_column_map(args.map), annotator=args.annotator)
+    result = import_file(store, args.file, dataset=args.dataset or _dataset_name(args.file),
+                         column_map=_column_map(args.map), annotator=args.annotator, label_map=args.label_map,
+                         sheet=args.sheet, split=args.split)
     if result.created:
         print(f"imported {result.rows} items into {result.name} v{result.version}"
               f" with {result.labels} labels")
@@ -43,9 +51,11 @@ def _import_labels(store, args) -> int:
 
 def _export(store, args) -> int:
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
+    if args.output:
+        check_output(args.output, store_path=store.path, force=args.force)  # before the work, not after
     data = export_bytes(store, args.dataset, fmt=fmt, version=args.version, labels=args.labels)
     if args.output:
-        Path(args.output).write_bytes(data)
+        write_output(args.output, data, store_path=store.path, force=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
@@ -70,12 +80,17 @@ def _demo(store, args) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     roles = ", ".join(ROLES)
-    p = subparsers.add_parser("import", help="import a CSV/JSONL/Parquet file as a dataset version")
-    p.add_argument("file")
+    p = subparsers.add_parser("import", help="import a CSV/TSV/JSONL/JSON (optionally .gz), Parquet or .xlsx file, "
+                                             "or a Hugging Face dataset folder, as a dataset version")
+    p.add_argument("file", help="a file, or a folder written by save_to_disk or holding Parquet shards")
     p.add_argument("--dataset", help="dataset name (default: the file name without extension)")
     p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
                    help=f"use COLUMN for ROLE ({roles}); repeatable; ROLE= leaves a role unused")
     p.add_argument("--annotator", help="who gave the score/passed/critique columns (default: imported)")
+    p.add_argument("--label-map", metavar="LABEL=TARGET,...",
+                   help="turn categorical labels into pass/fail or 1-5, e.g. Consistent=pass,Unwanted=fail or A=5,B=1")
+    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
+    p.add_argument("--split", help="the split of a Hugging Face DatasetDict folder")
     p.set_defaults(handler=_import)
 
     p = subparsers.add_parser("import-labels", help="import long-form labels: item id, annotator, score/pass, critique")
@@ -88,7 +103,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("export", help="export a dataset with its current labels")
     p.add_argument("--dataset", required=True)
     p.add_argument("--format", choices=EXPORT_FORMATS, help="default: from -o's extension, else csv")
-    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output); never the store")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.add_argument("--version", type=int, help="dataset version (default: the latest)")
     p.add_argument("--labels", choices=LABEL_LAYOUTS, default="wide",
                    help="wide: one row per item, columns per annotator; long: one row per label")

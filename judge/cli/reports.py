@@ -186,7 +186,7 @@ def _gate(store, args) -> int:
 
 def _card(store, args) -> int:
     if args.output:
-        for path in write_card(store, args.judge, args.output, n_boot=args.boot, seed=args.seed):
+        for path in write_card(store, args.judge, args.output, n_boot=args.boot, seed=args.seed, force=args.force):
             print(path)
         return 0
     markdown, card = judge_card(store, args.judge, n_boot=args.boot, seed=args.seed)
@@ -251,6 +251,7 @@ def register(sub) -> None:
     p = sub.add_parser("card", help="export a judge card (Markdown and JSON)")
     p.add_argument("--judge", required=True, help="judge (spec) name")
     p.add_argument("-o", "--output", metavar="DIR", help="write <judge>.card.md and .card.json into DIR")
+    p.add_argument("--force", action="store_true", help="replace cards already in DIR")
     _bootstrap_options(p)
     p.set_defaults(handler=_card)
 

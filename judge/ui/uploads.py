@@ -26,12 +26,12 @@ def saved_upload(name: str, data: bytes) -> Path:
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=8)
-def table_of(path: str, size: int) -> pd.DataFrame:
-    """The parsed file, cached per path and size so editing the mapping does not re-read it."""
-    return read_table(path)
+def table_of(path: str, size: int, sheet: str | None = None) -> pd.DataFrame:
+    """The parsed file, cached per path, size and sheet so editing the mapping does not re-read it."""
+    return read_table(path, sheet=sheet)
 
 
 def dataset_name_from(filename: str) -> str:
     """A readable default dataset name: the file stem in lowercase words joined by dashes."""
-    stem = Path(filename).stem.lower()
+    stem = Path(filename).name.split(".")[0].lower()
     return re.sub(r"[^a-z0-9]+", "-", stem).strip("-") or "dataset"
