@@ -626,13 +626,29 @@ def import_file(
     first), `split` a split of a Hugging Face DatasetDict folder.
     Nothing changes when the latest version came from the identical file and mapping (created=False).
     """
-    name = (dataset or "").strip()
-    if not name:
+    if not (dataset or "").strip():
         raise ImportFailed(str(path), "a dataset needs a name (CLI: --dataset NAME).")
-    annotator = (annotator or "").strip() or DEFAULT_ANNOTATOR
     if isinstance(label_map, str):
         label_map = LabelMap.parse(label_map)
     table = _read(path, sheet=sheet, split=split)
+    return _import_table(store, table, dataset=dataset, column_map=column_map, annotator=annotator,
+                         label_map=label_map)
+
+
+def import_records(store, records: pd.DataFrame, *, source: str | Path, sha256: str, fmt: str,
+                   dataset: str) -> ImportResult:
+    """Import rows another reader made (judge.traces: one row per trace or span) with the same checks,
+    versioning and single transaction as a file; `source` and `sha256` name and identify what they came from."""
+    if not (dataset or "").strip():
+        raise ImportFailed(str(source), "a dataset needs a name (CLI: --dataset NAME).")
+    table = _checked(_Table(Path(source), fmt, records, sha256))
+    return _import_table(store, table, dataset=dataset, column_map=None, annotator=None, label_map=None)
+
+
+def _import_table(store, table: _Table, *, dataset: str, column_map: dict[str, str | None] | None,
+                  annotator: str | None, label_map: LabelMap | None) -> ImportResult:
+    name = dataset.strip()
+    annotator = (annotator or "").strip() or DEFAULT_ANNOTATOR
     mapping = _mapping(table, column_map, ROLES)
     if label_map is not None and label_map.role not in mapping:
         raise ImportFailed(table.path.name, f"the label map gives {label_map.describe_role()} but no "

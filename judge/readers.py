@@ -32,6 +32,7 @@ ROW_NOTES = {
     "jsonl": " (rows are file lines)",
     "json": " (rows count the objects of the array from 1)",
     "xlsx": " (rows are sheet rows; the header is row 1)",
+    "traces": " (rows count the items made from the traces, from 1)",
 }
 
 
