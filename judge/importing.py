@@ -636,13 +636,13 @@ def import_file(
 
 
 def import_records(store, records: pd.DataFrame, *, source: str | Path, sha256: str, fmt: str,
-                   dataset: str) -> ImportResult:
+                   dataset: str, column_map: dict[str, str | None] | None = None) -> ImportResult:
     """Import rows another reader made (judge.traces: one row per trace or span) with the same checks,
     versioning and single transaction as a file; `source` and `sha256` name and identify what they came from."""
     if not (dataset or "").strip():
         raise ImportFailed(str(source), "a dataset needs a name (CLI: --dataset NAME).")
     table = _checked(_Table(Path(source), fmt, records, sha256))
-    return _import_table(store, table, dataset=dataset, column_map=None, annotator=None, label_map=None)
+    return _import_table(store, table, dataset=dataset, column_map=column_map, annotator=None, label_map=None)
 
 
 def _import_table(store, table: _Table, *, dataset: str, column_map: dict[str, str | None] | None,

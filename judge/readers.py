@@ -33,6 +33,7 @@ ROW_NOTES = {
     "json": " (rows count the objects of the array from 1)",
     "xlsx": " (rows are sheet rows; the header is row 1)",
     "traces": " (rows count the items made from the traces, from 1)",
+    "frame": " (rows count the DataFrame's rows from 1)",
 }
 
 
