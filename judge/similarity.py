@@ -46,17 +46,36 @@ def token_f1(reference: str, candidate: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+# ROUGE as published figures compute it: Google's rouge-score package (the Python port of ROUGE-1.5.5 that
+# papers use), with its tokenizer (lower case, runs of [a-z0-9]) and optional Porter stemming. Each metric
+# name says its variant: rouge_1, rouge_2, rouge_l (sentence-level LCS), rouge_lsum (summary-level LCS over
+# newline-separated sentences), and the same with "_porter" for stemmed tokens. All report F1 (beta = 1).
+ROUGE_METRICS: dict[str, tuple[str, bool]] = {
+    f"{name}{suffix}": (kind, stem)
+    for name, kind in (("rouge_1", "rouge1"), ("rouge_2", "rouge2"), ("rouge_l", "rougeL"), ("rouge_lsum", "rougeLsum"))
+    for suffix, stem in (("", False), ("_porter", True))
+}
+_SCORERS: dict[tuple[str, bool], Any] = {}
+
+
+def rouge(reference: str, candidate: str, metric: str = "rouge_l") -> float:
+    """ROUGE F1 of `candidate` against `reference` from the rouge-score package, variant `metric` (see
+    ROUGE_METRICS). Two texts without a single token are equal (1.0); the package would give 0 for them."""
+    kind, stem = ROUGE_METRICS[metric]
+    if (kind, stem) not in _SCORERS:
+        from rouge_score import rouge_scorer, tokenizers
+
+        tokenizer = tokenizers.DefaultTokenizer(use_stemmer=stem)
+        _SCORERS[(kind, stem)] = (rouge_scorer.RougeScorer([kind], tokenizer=tokenizer), tokenizer)
+    scorer, tokenizer = _SCORERS[(kind, stem)]
+    if not tokenizer.tokenize(str(reference)) and not tokenizer.tokenize(str(candidate)):
+        return 1.0
+    return float(scorer.score(str(reference), str(candidate))[kind].fmeasure)
+
+
 def rouge_l(reference: str, candidate: str) -> float:
-    """ROUGE-L F1 (Lin, 2004, with beta = 1): longest common subsequence of lower-cased words."""
-    ref_tokens = _WORD.findall(str(reference).lower())
-    cand_tokens = _WORD.findall(str(candidate).lower())
-    if not ref_tokens or not cand_tokens:
-        return float(ref_tokens == cand_tokens)
-    lcs = lcs_length(ref_tokens, cand_tokens)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(cand_tokens), lcs / len(ref_tokens)
-    return 2 * precision * recall / (precision + recall)
+    """ROUGE-L F1 (Lin, 2004): the longest common subsequence of rouge-score's tokens, no stemming."""
+    return rouge(reference, candidate, "rouge_l")
 
 
 def lcs_length(a: list[str], b: list[str]) -> int:

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pandas as pd
 
 from judge.errors import InvalidSpec, NotFound
+from judge.similarity import ROUGE_METRICS
 
 if TYPE_CHECKING:
     from judge.store import Store
 
 KINDS = ("llm", "assertion", "reference")
-REFERENCE_METRICS = ("exact", "normalized", "token_f1", "rouge_l", "json_equivalence")
+REFERENCE_METRICS = ("exact", "normalized", "token_f1", *ROUGE_METRICS, "json_equivalence")
 SCORES = ("1", "2", "3", "4", "5")
 DEFAULT_MODEL = "openai/gpt-4.1-mini"
 
