@@ -193,16 +193,18 @@ def _read_csv(path: Path, raw: bytes, text: str, sha256: str) -> _Table:
     if len(starts) != len(frame):
         raise ImportFailed(path.name, f"read {len(frame):,} rows but the file has {len(starts):,} records; "
                            "check it for blank or whitespace-only lines and stray quotes.")
-    own_export = tuple(header[:len(_EXPORT_HEAD)]) == _EXPORT_HEAD
+    own_export = any(tuple(header[:len(head)]) == head for head in _EXPORT_HEADS)
     if own_export:
         frame.columns = [_unescape_cell(c) for c in header]
         frame = frame.map(_unescape_cell)
     return _Table(path, "csv", frame, sha256, rows=starts, own_export=own_export)
 
 
-# `judge export` writes these columns first and escapes every cell starting with a formula sign or a quote
-# with one leading quote (judge.exporting.escape_formula): a file that starts this way gets it removed again.
-_EXPORT_HEAD = ("item_id", "input", "output", "context", "reference")
+# `judge export` writes these columns first (wide and long form) and escapes every cell starting with a
+# formula sign or a quote with one leading quote (judge.exporting.escape_formula): a file that starts this
+# way gets it removed again.
+_EXPORT_HEADS = (("item_id", "input", "output", "context", "reference"),
+                 ("item_id", "annotator", "score", "passed", "critique"))
 
 
 def _unescape_cell(value: Any) -> Any:

@@ -49,6 +49,7 @@ def test_pass_rate_is_corrected_with_the_judges_measured_errors(store, tmp_path,
     assert rate["observed"]["value"] == pytest.approx(results["passed"].mean())
     low, high = rate["corrected"]["ci"]
     assert low <= rate["corrected"]["value"] <= high and rate["corrected"]["n"] == 30
+    assert rate["corrected"]["undefined"] is None  # what the README pytest example checks
 
 
 def test_a_temporary_store_and_clear_errors(fake_llm):

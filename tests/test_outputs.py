@@ -10,7 +10,7 @@ import pytest
 
 from judge.cli import main
 from judge.exporting import export_bytes
-from judge.importing import import_file
+from judge.importing import import_file, import_labels
 from judge.outputs import OutputRefused, write_output
 from judge.store import Store
 
@@ -45,6 +45,18 @@ def test_csv_export_escapes_headers_and_reimports_whole(tricky, tmp_path):
     assert items["input"].tolist() == ["- step one", "'quoted already", "plain"]
     assert [m["=cmd"] for m in items["metadata"]] == ["@sum", "+1", "\tx"]
     assert tricky.latest_labels(again.dataset_id)["score"].tolist() == [4, 2]
+
+
+def test_long_form_csv_export_reimports_critiques_as_written(tricky, tmp_path):
+    uid = tricky.items(tricky.dataset("tricky")["id"])["uid"][0]
+    tricky.add_label(uid, "jonas", score=2, critique="- misses step two")
+    path = tmp_path / "long.csv"
+    path.write_bytes(export_bytes(tricky, "tricky", fmt="csv", labels="long"))
+    assert "'- misses step two" in path.read_text()
+    import_labels(tricky, path, dataset="tricky")
+    latest = tricky.latest_labels(tricky.dataset("tricky")["id"], annotator="jonas")
+    assert latest["critique"].tolist() == ["- misses step two"]
+    assert len(tricky.label_history(uid)) == 2  # maya's and jonas's: nothing added twice
 
 
 def test_export_refuses_the_store_its_lock_wal_and_journal(tricky, tmp_path, capsys):
