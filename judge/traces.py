@@ -413,6 +413,14 @@ def detect_format(records: list[Any]) -> str:
     return ""
 
 
+def sniff_format(path: str | Path) -> str:
+    """The trace format of a .json/.jsonl file (otlp, langfuse, langsmith), or "" when it is not a trace export."""
+    try:
+        return detect_format(_records(_load(Path(path))))
+    except ImportFailed:
+        return ""
+
+
 def read_spans(path: str | Path, fmt: str | None = None) -> tuple[list[Span], str, str]:
     """(spans, format, sha256 of the bytes) of a trace export; ImportFailed names the file and what is wrong."""
     path = Path(path)

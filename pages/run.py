@@ -13,6 +13,7 @@ from judge.settings import missing_key
 from judge.ui.run import (STATUS_ICONS, cost_text, estimate, judge_choices, launch, load_choice, model_options,
                           runs_table, typed_models, verdicts_table)
 from judge.ui.run_labels import run_labels
+from judge.ui.uploads import verdict_downloads
 
 VIEW = "run.view"
 
@@ -121,3 +122,4 @@ def live_view(run_id: str) -> None:
 
 
 live_view(run_id)
+verdict_downloads(run_id)

@@ -7,7 +7,7 @@ from judge.readers import UPLOAD_TYPES, sheet_names
 from judge.ui import errors_shown, get_store
 from judge.ui.auth import route_through_app
 from judge.ui.nav import page_link
-from judge.ui.uploads import dataset_name_from, saved_upload, table_of
+from judge.ui.uploads import dataset_name_from, saved_upload, table_of, trace_format_of, trace_import_form
 
 route_through_app()  # this page draws a form before it reads the store: apply app.py's sign-in first
 
@@ -28,11 +28,11 @@ st.caption(
     "A CSV, TSV, JSONL or JSON file (each also gzipped: .csv.gz, .jsonl.gz), an Excel .xlsx workbook or a "
     "Parquet file, with one row per LLM call. Columns are matched to roles automatically; every other column "
     "is kept as metadata you can filter and slice by. A Hugging Face dataset folder (save_to_disk, or Parquet "
-    "shards) and trace exports (OpenTelemetry, Langfuse, LangSmith) import from the CLI: `judge import FOLDER`, "
-    "`judge import-traces FILE`."
+    "shards) imports from the CLI: `judge import FOLDER`. A trace export (OpenTelemetry OTLP JSON, Langfuse, "
+    "LangSmith) is recognised and imported one item per trace or per LLM span."
 )
 
-upload = st.file_uploader("File", type=list(UPLOAD_TYPES), key="upload.file")
+upload = st.file_uploader("File or trace export", type=list(UPLOAD_TYPES), key="upload.file")
 
 if upload is None:
     st.info(
@@ -44,6 +44,10 @@ if upload is None:
 
 with errors_shown():
     path = saved_upload(upload.name, upload.getvalue())
+    trace_format = trace_format_of(str(path), path.stat().st_size)
+    if trace_format:
+        trace_import_form(path, trace_format, dataset_name_from(upload.name), upload.file_id)
+        st.stop()
     sheets = sheet_names(path) if path.suffix.lower() == ".xlsx" else []
     sheet = st.selectbox("Sheet", sheets, key=f"upload.sheet.{upload.file_id}") if len(sheets) > 1 else None
     table = table_of(str(path), path.stat().st_size, sheet)

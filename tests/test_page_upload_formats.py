@@ -37,3 +37,28 @@ def test_upload_a_gzipped_jsonl_file(db, tmp_path):  # noqa: F811
     at = upload(open_page("pages/upload.py"), "runs.jsonl.gz", content)
     assert at.dataframe[0].value.shape == (3, 4)
     assert at.text_input(key=next(t.key for t in at.text_input if t.label == "Dataset name")).value == "runs"
+
+
+def test_upload_a_trace_export_imports_it_as_traces(db, tmp_path):  # noqa: F811
+    from tests.test_traces import FIXTURES
+
+    at = upload(open_page("pages/upload.py"), "rag.json", (FIXTURES / "otlp_openinference_rag.json").read_bytes())
+    assert "OTLP trace export" in "\n".join(i.value for i in at.info)
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "One item per")).select("span")
+    button(at, "Import traces").click().run()
+    assert "Imported **1 items** as `rag` version 1" in markdown(at), markdown(at)
+    items = Store(db).items(Store(db).dataset("rag")["id"])
+    assert items["item_id"].tolist() == ["8448eb211c80319c0af7651916cd43dd:3333333333333333"]
+
+
+def test_run_page_offers_the_verdicts_as_otlp_and_tables(db, tmp_path):  # noqa: F811
+    from judge.runner import execute_run, start_run
+    from judge.specs import load_spec
+    from judge.traces import import_traces
+    from tests.test_traces import FIXTURES
+
+    store = Store(db)
+    import_traces(store, FIXTURES / "otlp_genai_chat.json", dataset="chat")
+    execute_run(store, start_run(store, dataset="chat", spec=load_spec(store, "format_checks")))
+    at = open_page("pages/run.py")
+    assert [b.label for b in at.get("download_button")] == ["OTLP", "CSV", "JSONL", "PARQUET"]
