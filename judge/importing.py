@@ -280,10 +280,13 @@ def _read_jsonl(path: Path, text: str, sha256: str) -> _Table:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=readers.unique_keys)
         except json.JSONDecodeError as exc:
             raise ImportFailed(path.name, f"not a valid JSON line ({exc.msg}, character {exc.colno}).",
                                row=number) from None
+        except readers.RepeatedKey as exc:
+            raise ImportFailed(path.name, f"this object has the key '{exc.key}' twice; keep one.", row=number,
+                               column=exc.key) from None
         if not isinstance(record, dict):
             raise ImportFailed(path.name, "each line must be one JSON object ({...}).", row=number)
         records.append(record)
@@ -320,7 +323,8 @@ def _read(path: str | Path, *, sheet: str | None = None, split: str | None = Non
         parsed = readers.read_xlsx(path, raw, sha256, sheet)
         table = _Table(path, parsed.fmt, parsed.frame, parsed.sha256, rows=parsed.rows)
     else:
-        _refuse_long_lines(path, raw)
+        if suffix != ".json":  # a JSON export is often one minified line: its cells are measured after parsing
+            _refuse_long_lines(path, raw)
         text = _decode(path, raw)
         if suffix in (".csv", ".tsv"):
             table = _read_csv(path, text, sha256)

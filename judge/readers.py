@@ -72,13 +72,36 @@ def file_bytes(path: Path) -> bytes:
 
 
 # -- JSON ---------------------------------------------------------------------------------------------
+class RepeatedKey(ValueError):
+    """An object names a key twice: json.loads would silently keep the last value."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """json.loads' object_pairs_hook that refuses a repeated key (a JSON header named twice)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(key)
+            seen.add(key)
+    return found
+
+
 def read_json(path: Path, text: str, sha256: str) -> Parsed:
     """A JSON array of objects, or an object holding exactly one such array (e.g. {"data": [...]})."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise ImportFailed(path.name, f"not valid JSON ({exc.msg} at line {exc.lineno}, character {exc.colno}).",
                            row=exc.lineno) from None
+    except RepeatedKey as exc:
+        raise ImportFailed(path.name, f"an object has the key '{exc.key}' twice; keep one.",
+                           column=exc.key) from None
     records, where = _records_of(path, document)
     for position, record in enumerate(records):
         if not isinstance(record, dict):

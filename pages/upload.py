@@ -3,11 +3,12 @@
 import streamlit as st
 
 from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, explain_columns, import_file
-from judge.readers import UPLOAD_TYPES, sheet_names
+from judge.readers import UPLOAD_TYPES
 from judge.ui import errors_shown, get_store
 from judge.ui.auth import route_through_app
 from judge.ui.nav import page_link
-from judge.ui.uploads import dataset_name_from, saved_upload, table_of, trace_format_of, trace_import_form
+from judge.ui.uploads import (dataset_name_from, saved_upload, sheets_of, table_of, trace_format_of,
+                              trace_import_form)
 
 route_through_app()  # this page draws a form before it reads the store: apply app.py's sign-in first
 
@@ -48,7 +49,7 @@ with errors_shown():
     if trace_format:
         trace_import_form(path, trace_format, dataset_name_from(upload.name), upload.file_id)
         st.stop()
-    sheets = sheet_names(path) if path.suffix.lower() == ".xlsx" else []
+    sheets = sheets_of(str(path), path.stat().st_size)
     sheet = st.selectbox("Sheet", sheets, key=f"upload.sheet.{upload.file_id}") if len(sheets) > 1 else None
     table = table_of(str(path), path.stat().st_size, sheet)
     columns = list(table.columns)

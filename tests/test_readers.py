@@ -111,6 +111,17 @@ def test_hugging_face_save_to_disk_folder_and_dataset_dict(store, tmp_path):
         read_table(dd)
 
 
+def test_a_minified_json_export_of_many_megabytes_on_one_line_imports(tmp_path):
+    rows = [{"output": "x" * 50_000, "id": str(n)} for n in range(400)]  # 20 MB on one line
+    assert len(read_table(write(tmp_path, "minified.json", json.dumps(rows)))) == 400
+
+
+def test_tsv_gz_keeps_its_tab_delimiter(tmp_path):
+    content = gzip.compress(b"input\toutput\nq, with comma\ta\n")
+    assert read_table(write(tmp_path, "rows.tsv.gz", content)).to_dict("records") == [
+        {"input": "q, with comma", "output": "a"}]
+
+
 def test_folder_of_parquet_shards(store, tmp_path):
     folder = tmp_path / "shards" / "data"
     folder.mkdir(parents=True)
@@ -125,6 +136,8 @@ BAD = [
     ("broken.json", '[{"output": "a"},\n {"output": }]', 2, None, "not valid JSON"),
     ("broken.csv.gz", b"not gzip at all", None, None, "gzip"),
     ("dupe_id.json", json.dumps([ROWS[0], ROWS[0]]), 2, "id", "duplicate id 's1'"),
+    ("dupe_key.json", '[{"output": "a", "output": "b"}]', None, "output", "the key 'output' twice"),
+    ("dupe_key.jsonl", '{"output": "a"}\n{"output": "a", "id": 1, "id": 2}\n', 2, "id", "the key 'id' twice"),
 ]
 
 

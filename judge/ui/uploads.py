@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from judge.importing import read_table
+from judge.readers import sheet_names
 from judge.traces import PER_CHOICES, import_traces, sniff_format
 from judge.verdict_export import VERDICT_FORMATS, export_verdicts
 
@@ -31,6 +32,12 @@ def saved_upload(name: str, data: bytes) -> Path:
 def table_of(path: str, size: int, sheet: str | None = None) -> pd.DataFrame:
     """The parsed file, cached per path, size and sheet so editing the mapping does not re-read it."""
     return read_table(path, sheet=sheet)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def sheets_of(path: str, size: int) -> list[str]:
+    """The sheets of an uploaded workbook (none for other files), cached per path and size."""
+    return sheet_names(Path(path)) if path.lower().endswith(".xlsx") else []
 
 
 def dataset_name_from(filename: str) -> str:
