@@ -9,6 +9,8 @@ verdicts to the very spans they judge. The README's "Traces" table lists which f
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -253,6 +255,18 @@ def _event_messages(events: list[dict]) -> tuple[list[tuple[str, str]], list[tup
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "completion"}
 
 
+def _otlp_id(value: Any, size: int) -> str:
+    """A trace (16 bytes) or span (8 bytes) id as hex: OTLP/JSON writes hex, protobuf's own JSON writes base64."""
+    text = str(value or "")
+    if len(text) == 2 * size and all(c in "0123456789abcdefABCDEF" for c in text):
+        return text.lower()
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return text
+    return decoded.hex() if len(decoded) == size else text
+
+
 def _otlp_span(raw: dict, resource: dict[str, Any]) -> Span:
     attributes = _attributes(raw.get("attributes"))
     events_in, events_out = _event_messages(raw.get("events", []))
@@ -275,8 +289,8 @@ def _otlp_span(raw: dict, resource: dict[str, Any]) -> Span:
             else "llm" if oi_kind == "LLM" or operation in _LLM_OPERATIONS or inputs or outputs else "other")
     start, end = raw.get("startTimeUnixNano"), raw.get("endTimeUnixNano")
     return Span(
-        trace_id=str(raw.get("traceId", "")), span_id=str(raw.get("spanId", "")),
-        parent_id=raw.get("parentSpanId") or None, name=str(raw.get("name", "")), kind=kind,
+        trace_id=_otlp_id(raw.get("traceId"), 16), span_id=_otlp_id(raw.get("spanId"), 8),
+        parent_id=_otlp_id(raw.get("parentSpanId"), 8) or None, name=str(raw.get("name", "")), kind=kind,
         start=int(start) / 1e9 if start else None, end=int(end) / 1e9 if end else None,
         input_messages=inputs, output_messages=outputs,
         input_value=_value_text(attributes.get("input.value")), output_value=_value_text(attributes.get("output.value")),

@@ -67,6 +67,13 @@ def test_genai_multi_turn_chat_keeps_the_last_user_turn_and_the_history(store):
     assert _items(store, "chat")["0af7651916cd43dd8448eb211c80319c"].metadata["system_prompt"] == "Answer briefly."
 
 
+def test_base64_ids_from_protobufs_own_json_are_read_as_hex(store, tmp_path):
+    document = _proto_ready(json.loads((FIXTURES / "otlp_openinference_rag.json").read_text()))
+    import_traces(store, write(tmp_path, "b64.json", json.dumps(document)), dataset="b64")
+    item = _items(store, "b64")["8448eb211c80319c0af7651916cd43dd"]
+    assert item.metadata["span_id"] == "3333333333333333" and item.context.startswith("Refunds:")
+
+
 def test_older_genai_attributes_and_events(store):
     import_traces(store, FIXTURES / "otlp_genai_legacy.jsonl", dataset="legacy")
     items = {row.input: row.output for row in _items(store, "legacy").values()}
