@@ -46,7 +46,8 @@ class Judge:
     """A judge spec bound to a store; see the module docstring."""
 
     def __init__(self, spec, store, *, model: str | None = None, base_url: str | None = None,
-                 concurrency: int = 16, secrets: Mapping | None = None, keep: tempfile.TemporaryDirectory | None = None):
+                 concurrency: int = 16, secrets: Mapping | None = None,
+                 keep: tempfile.TemporaryDirectory | None = None):
         self.spec, self.store = spec, store
         self.model, self.base_url, self.concurrency, self.secrets = model, base_url, concurrency, secrets
         self.last_run_id: str | None = None
@@ -70,7 +71,8 @@ class Judge:
         from judge.runner import execute_run, start_run
 
         if "output" not in frame.columns:
-            raise JudgeError(f"score_frame needs an 'output' column; the frame has {', '.join(map(str, frame.columns))}.")
+            raise JudgeError("score_frame needs an 'output' column; the frame has "
+                             f"{', '.join(map(str, frame.columns))}.")
         rows = frame.reset_index(drop=True).copy()
         rows.insert(0, "item_id", [str(n) for n in range(1, len(rows) + 1)])
         rows = rows[[c for c in rows.columns if c == "output" or rows[c].notna().any()]]

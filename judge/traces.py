@@ -270,9 +270,10 @@ def _otlp_id(value: Any, size: int) -> str:
 def _otlp_span(raw: dict, resource: dict[str, Any]) -> Span:
     attributes = _attributes(raw.get("attributes"))
     events_in, events_out = _event_messages(raw.get("events", []))
-    inputs = (_messages(attributes.get("gen_ai.input.messages")) or _flattened_genai_messages(attributes, "gen_ai.prompt", "user")
-              or _messages(attributes.get("gen_ai.prompt")) or _openinference_messages(attributes, "llm.input_messages", "user")
-              or events_in)
+    inputs = (_messages(attributes.get("gen_ai.input.messages"))
+              or _flattened_genai_messages(attributes, "gen_ai.prompt", "user")
+              or _messages(attributes.get("gen_ai.prompt"))
+              or _openinference_messages(attributes, "llm.input_messages", "user") or events_in)
     system = attributes.get("gen_ai.system_instructions")
     if system and not any(role == "system" for role, _ in inputs):
         inputs = [("system", _content_text(_json_or_none(system) if isinstance(system, str) else system) or system),
@@ -293,7 +294,8 @@ def _otlp_span(raw: dict, resource: dict[str, Any]) -> Span:
         parent_id=_otlp_id(raw.get("parentSpanId"), 8) or None, name=str(raw.get("name", "")), kind=kind,
         start=int(start) / 1e9 if start else None, end=int(end) / 1e9 if end else None,
         input_messages=inputs, output_messages=outputs,
-        input_value=_value_text(attributes.get("input.value")), output_value=_value_text(attributes.get("output.value")),
+        input_value=_value_text(attributes.get("input.value")),
+        output_value=_value_text(attributes.get("output.value")),
         documents=documents,
         model=attributes.get("gen_ai.response.model") or attributes.get("gen_ai.request.model")
         or attributes.get("llm.model_name"),
@@ -308,7 +310,8 @@ def _otlp_spans(documents: list[dict]) -> list[Span]:
     for document in documents:
         for resource_spans in document.get("resourceSpans", []):
             resource = _attributes((resource_spans.get("resource") or {}).get("attributes"))
-            for scope_spans in resource_spans.get("scopeSpans", []) or resource_spans.get("instrumentationLibrarySpans", []):
+            scopes = resource_spans.get("scopeSpans") or resource_spans.get("instrumentationLibrarySpans") or []
+            for scope_spans in scopes:
                 spans += [_otlp_span(raw, resource) for raw in scope_spans.get("spans", [])]
     return spans
 
@@ -400,16 +403,19 @@ def _load(path: Path) -> list[Any]:
         return documents
 
 
+_RECORD_KEYS = ("resourceSpans", "observations", "run_type")  # a record itself, not a container of records
+_CONTAINER_KEYS = ("data", "runs", "traces", "items")
+
+
 def _records(documents: list[Any]) -> list[Any]:
     """Flatten the containers exports use: a list, {"data": [...]}, {"runs": [...]}, {"traces": [...]}."""
     out = []
     for document in documents:
         if isinstance(document, list):
             out += _records(document)
-        elif isinstance(document, dict) and not any(k in document for k in ("resourceSpans", "observations", "run_type")) \
-                and any(isinstance(document.get(k), list) for k in ("data", "runs", "traces", "items")):
-            out += _records([document[next(k for k in ("data", "runs", "traces", "items")
-                                             if isinstance(document.get(k), list))]])
+        elif isinstance(document, dict) and not any(k in document for k in _RECORD_KEYS) \
+                and any(isinstance(document.get(k), list) for k in _CONTAINER_KEYS):
+            out += _records([document[next(k for k in _CONTAINER_KEYS if isinstance(document.get(k), list))]])
         else:
             out.append(document)
     return out

@@ -7,7 +7,6 @@ the OTLP ones are also parsed with the opentelemetry-proto package, so they are 
 from __future__ import annotations
 
 import base64
-import io
 import json
 from pathlib import Path
 
