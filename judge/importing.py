@@ -114,7 +114,6 @@ class _Table:
     sha256: str
     rows: list[int] | None = None  # the file row of each data row (None: its 1-based position)
     files: list[str] | None = None  # the shard each row is in, for a folder of files
-    own_export: bool = False  # written by `judge export`: its formula escaping is reversed
 
     def row(self, position: int) -> int:
         """The file row of the data row at 0-based `position` (CSV: the line, the header being line 1)."""
@@ -191,11 +190,10 @@ def _read_csv(path: Path, text: str, sha256: str) -> _Table:
     width = len(header)
     rows = [[v if v != "" else None for v in r] + [None] * (width - len(r)) for r in records]
     frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header)
-    own_export = any(tuple(header[:len(head)]) == head for head in _EXPORT_HEADS)
-    if own_export:
+    if any(tuple(header[:len(head)]) == head for head in _EXPORT_HEADS):  # written by `judge export`
         frame.columns = [_unescape_cell(c) for c in header]
         frame = frame.map(_unescape_cell)
-    return _Table(path, "csv", frame, sha256, rows=starts, own_export=own_export)
+    return _Table(path, "csv", frame, sha256, rows=starts)
 
 
 # `judge export` writes these columns first (wide and long form) and escapes every cell starting with a
@@ -215,12 +213,12 @@ def _csv_header(path: Path, text: str, delimiter: str) -> list[str]:
     if len(header) > MAX_COLUMNS:
         raise ImportFailed(path.name, f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,} "
                            "(judge.config.MAX_COLUMNS). Is the delimiter right?", row=1)
-    seen: dict[str, str] = {}
+    seen: set[str] = set()
     for column in header:
         if column in seen:
             raise ImportFailed(path.name, "this column name appears twice in the header; rename one.",
                                row=1, column=column)
-        seen[column] = column
+        seen.add(column)
     return header
 
 
