@@ -187,9 +187,10 @@ def _read_csv(path: Path, text: str, sha256: str) -> _Table:
     _refuse_lone_carriage_returns(path, text, delimiter)
     header = _csv_header(path, text, delimiter)
     records, starts = _csv_records(path, text, delimiter, header)
-    width = len(header)
-    rows = [[v if v != "" else None for v in r] + [None] * (width - len(r)) for r in records]
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header)
+    frame = pd.DataFrame(records, columns=header, dtype=object)  # short rows are padded with None
+    for column in frame.columns:
+        cells = frame[column]
+        frame[column] = cells.where(cells != "", None)  # an empty cell is a missing value
     if any(tuple(header[:len(head)]) == head for head in _EXPORT_HEADS):  # written by `judge export`
         frame.columns = [_unescape_cell(c) for c in header]
         frame = frame.map(_unescape_cell)
