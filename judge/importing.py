@@ -274,7 +274,7 @@ def _refuse_lone_carriage_returns(path: Path, text: str, delimiter: str) -> None
 
 
 def _read_jsonl(path: Path, text: str, sha256: str) -> _Table:
-    records, lines = [], []
+    records, lines, keys = [], [], set()
     for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
@@ -288,6 +288,10 @@ def _read_jsonl(path: Path, text: str, sha256: str) -> _Table:
                                column=exc.key) from None
         if not isinstance(record, dict):
             raise ImportFailed(path.name, "each line must be one JSON object ({...}).", row=number)
+        keys.update(record)
+        if len(keys) > MAX_COLUMNS:  # before pandas spends seconds on a frame this wide
+            raise ImportFailed(path.name, f"the lines so far have {len(keys):,} different keys; the limit is "
+                               f"{MAX_COLUMNS:,} columns (judge.config.MAX_COLUMNS).", row=number)
         records.append(record)
         lines.append(number)
     return _Table(path, "jsonl", pd.DataFrame.from_records(records), sha256, rows=lines)

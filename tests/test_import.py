@@ -248,6 +248,8 @@ BAD_FILES = [
      1, "meta", "the limit is"),
     ("wide.csv", ",".join(["output"] + [f"c{n}" for n in range(3000)]) + "\n" + "a," * 3000 + "a\n", 1, None,
      "MAX_COLUMNS"),
+    ("wide.jsonl", json.dumps({"output": "a"}) + "\n" + json.dumps({f"k{n}": 1 for n in range(200_000)}) + "\n", 2,
+     None, "MAX_COLUMNS"),
     ("tags.csv", "input,output,App Version,app_version\nq,a,1,2\n", 1, "app_version", "both name the version tag"),
     ("two_maya.csv", "input,output,score:maya,score: maya\nq,a,4,5\n", None, "score: maya", "both hold score"),
     ("broken_quote.csv", 'input,output\nq,a\nq,"x"y"\n', 3, None, "check the quotes"),
