@@ -52,7 +52,8 @@ class Span:
 
 # -- messages in any of the shapes the formats use ------------------------------------------------------
 _ROLES = {"human": "user", "user": "user", "ai": "assistant", "assistant": "assistant", "system": "system",
-          "tool": "tool", "function": "tool", "developer": "system", "model": "assistant"}
+          "tool": "tool", "function": "tool", "developer": "system", "model": "assistant",
+          "generation": "assistant"}  # a LangChain Generation (completion models) is the model's answer
 _LANGCHAIN_ROLES = {"HumanMessage": "user", "AIMessage": "assistant", "SystemMessage": "system",
                     "ToolMessage": "tool", "HumanMessageChunk": "user", "AIMessageChunk": "assistant"}
 

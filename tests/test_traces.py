@@ -109,6 +109,16 @@ def test_langfuse_and_langsmith_exports(store, name, item_id, expected):
         assert (getattr(item, key) if key in ("input", "output", "context") else item.metadata[key]) == value, key
 
 
+def test_a_langsmith_completion_run_with_prompts_and_generations(store, tmp_path):
+    run = {"id": "r1", "trace_id": "r1", "run_type": "llm", "inputs": {"prompts": ["Translate 'chat' to English."]},
+           "outputs": {"generations": [[{"text": "cat", "type": "Generation"}]]},
+           "extra": {"invocation_params": {"model_name": "gpt-3.5-turbo-instruct"}}}
+    import_traces(store, write(tmp_path, "completion.json", json.dumps([run])), dataset="c")
+    item = _items(store, "c")["r1"]
+    assert (item.input, item.output, item.metadata["model"]) == ("Translate 'chat' to English.", "cat",
+                                                                 "gpt-3.5-turbo-instruct")
+
+
 def test_one_item_per_llm_span_and_reimport_is_a_no_op(store):
     result = import_traces(store, FIXTURES / "otlp_openinference_rag.json", dataset="spans", per="span")
     assert list(_items(store, "spans")) == ["8448eb211c80319c0af7651916cd43dd:3333333333333333"]
