@@ -1,6 +1,8 @@
 """Reference comparisons used by the offline judges: exact/normalized match, token F1, ROUGE-L, JSON trees.
 
 Each takes (reference, candidate) like scikit-learn's (y_true, y_pred) and returns a bool or a 0-1 float.
+Where a maintained reference implementation exists it is used (ROUGE: Google's rouge-score) or followed
+exactly (token F1: the official SQuAD evaluation script).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_WORD = re.compile(r"\w+")
 # A node whose operator is one of these has unordered operands.
 COMMUTATIVE_OPERATORS = {"and", "or"}
 OPERATOR_KEYS = ("op", "operator", "type", "bool", "logic")
@@ -33,10 +34,15 @@ def normalized_match(reference: str, candidate: str) -> bool:
     return normalize_text(reference) == normalize_text(candidate)
 
 
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's normalize_answer: lower case, punctuation deleted ("don't" -> "dont"), articles dropped."""
+    return _ARTICLES.sub(" ", _PUNCTUATION.sub("", str(text).lower())).split()
+
+
 def token_f1(reference: str, candidate: str) -> float:
-    """SQuAD-style token F1: normalized words minus articles, overlap counted as a multiset."""
-    ref_tokens = _ARTICLES.sub(" ", normalize_text(reference)).split()
-    cand_tokens = _ARTICLES.sub(" ", normalize_text(candidate)).split()
+    """Token F1 as the official SQuAD evaluation script computes it (its normalize_answer, overlap counted as a
+    multiset); two answers without a token are equal (1.0), as in the SQuAD 2.0 script."""
+    ref_tokens, cand_tokens = _squad_tokens(reference), _squad_tokens(candidate)
     if not ref_tokens or not cand_tokens:
         return float(ref_tokens == cand_tokens)
     common = sum((Counter(ref_tokens) & Counter(cand_tokens)).values())
@@ -76,17 +82,6 @@ def rouge(reference: str, candidate: str, metric: str = "rouge_l") -> float:
 def rouge_l(reference: str, candidate: str) -> float:
     """ROUGE-L F1 (Lin, 2004): the longest common subsequence of rouge-score's tokens, no stemming."""
     return rouge(reference, candidate, "rouge_l")
-
-
-def lcs_length(a: list[str], b: list[str]) -> int:
-    """Length of the longest common subsequence, by dynamic programming over two rows: O(len(a)*len(b))."""
-    previous = [0] * (len(b) + 1)
-    for token in a:
-        current = [0]
-        for j, other in enumerate(b, 1):
-            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[j - 1]))
-        previous = current
-    return previous[-1]
 
 
 # -- JSON trees -------------------------------------------------------------------------------------
