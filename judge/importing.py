@@ -709,12 +709,16 @@ def _import_table(store, table: _Table, *, dataset: str, column_map: dict[str, s
     return ImportResult(dataset_id, name, version, len(items), added, created, warnings + label_warnings)
 
 
-def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str, str | None] | None = None) -> int:
+def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str, str | None] | None = None,
+                  label_map: LabelMap | str | None = None) -> int:
     """Import long-form labels (one row per item and annotator) onto the latest version of `dataset`.
 
     Annotators are created as needed; labels identical to an annotator's current label are skipped, so the
-    same file imported twice adds nothing. Returns the number of labels added.
+    same file imported twice adds nothing. `label_map` turns categorical labels into pass/fail or 1-5 (as in
+    import_file). Returns the number of labels added.
     """
+    if isinstance(label_map, str):
+        label_map = LabelMap.parse(label_map)
     table = _read(path)
     _check_sizes(table, {c: table.frame[c].tolist() for c in table.frame.columns})
     mapping = _mapping(table, column_map, ("id", "annotator", *LABEL_ROLES))
@@ -737,7 +741,7 @@ def import_labels(store, path: str | Path, *, dataset: str, column_map: dict[str
             raise table.fail("the annotator is empty; every label needs one.", position, annotator_column)
         uids.append(uid_of[item_id])
         names.append(who)
-    values = {role: _label_column(table, mapping[role], role) if role in mapping else [None] * len(uids)
+    values = {role: _label_column(table, mapping[role], role, label_map) if role in mapping else [None] * len(uids)
               for role in LABEL_ROLES}
     labels = pd.DataFrame({"item_uid": uids, "annotator": names, **values})
     ungraded = labels["score"].isna() & labels["passed"].isna()

@@ -195,3 +195,15 @@ def test_roles_of_summarization_and_rag_sets_are_explained():
     found = explain_columns(["doc", "summary", "retrieved_contexts", "generated_text", "article"])
     assert {r: c for r, (c, _) in found.items()} == {"output": "summary", "context": "retrieved_contexts"}
     assert found["output"][1].startswith("its name matches 'summary'")
+
+
+def test_label_map_on_long_form_labels_from_the_cli(store, tmp_path, capsys):
+    from judge.cli import main
+
+    import_file(store, write(tmp_path, "rows.json", json.dumps(ROWS)), dataset="x")
+    labels = write(tmp_path, "long.csv", "item_id,annotator,verdict\ns1,ana,Consistent\ns2,ana,Unwanted\n")
+    assert main(["--db", str(store.path), "import-labels", str(labels), "--dataset", "x", "--map", "passed=verdict",
+                 "--label-map", FAITHBENCH_MAP]) == 0
+    assert "added 2 labels" in capsys.readouterr().out
+    latest = store.latest_labels(store.dataset("x")["id"]).sort_values("item_uid")
+    assert sorted(latest["passed"].tolist()) == [False, True]

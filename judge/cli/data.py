@@ -44,7 +44,8 @@ def _import(store, args) -> int:
 
 
 def _import_labels(store, args) -> int:
-    added = import_labels(store, args.file, dataset=args.dataset, column_map=_column_map(args.map))
+    added = import_labels(store, args.file, dataset=args.dataset, column_map=_column_map(args.map),
+                          label_map=args.label_map)
     print(f"added {added} labels to {args.dataset}")
     return 0
 
@@ -98,6 +99,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
                    help="use COLUMN for ROLE (id, annotator, score, passed, critique); repeatable")
+    p.add_argument("--label-map", metavar="LABEL=TARGET,...",
+                   help="as for import: categorical labels to pass/fail or 1-5")
     p.set_defaults(handler=_import_labels)
 
     p = subparsers.add_parser("export", help="export a dataset with its current labels")
