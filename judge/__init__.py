@@ -12,7 +12,10 @@ _EXPORTS = {
     "judge.distill": ["distill_judge"],
     "judge.errors": ["ImportFailed", "JudgeError", "NotFound", "RunAborted", "StoreBusy"],
     "judge.exporting": ["export_bytes", "export_frame"],
-    "judge.importing": ["ImportResult", "detect_columns", "import_file", "import_labels", "read_table"],
+    "judge.from_code": ["Judge", "Verdict", "load_judge"],
+    "judge.importing": ["ImportResult", "detect_columns", "explain_columns", "import_file", "import_labels",
+                        "read_table"],
+    "judge.labelmap": ["LabelMap"],
     "judge.improve": ["automatic_candidates", "corrections", "heldout_split", "promote", "score_candidates"],
     "judge.offline": ["OfflineVerdict", "score_offline"],
     "judge.parsing": ["ParseFailure", "parse_verdict"],
@@ -27,6 +30,8 @@ _EXPORTS = {
     "judge.runner.costs": ["RunSavings", "run_savings"],
     "judge.specs": ["JudgeSpec", "builtin_specs", "examples_from_labels", "load_spec", "save_spec"],
     "judge.store": ["Store"],
+    "judge.traces": ["import_traces"],
+    "judge.verdict_export": ["export_verdicts", "verdict_frame"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -161,7 +161,8 @@ BUILTIN_SPECS: dict[str, dict] = {
         "name": "reference_rouge",
         "kind": "reference",
         "reference_metric": "rouge_l",
-        "criteria": "Word overlap with the reference in order: ROUGE-L F1 of the response against the reference.",
+        "criteria": "Word overlap with the reference in order: ROUGE-L F1 of the response against the reference "
+                    "(Google's rouge-score package: its tokenizer, sentence-level LCS, no stemming).",
         "rubric": {
             "1": "ROUGE-L F1 below 0.3: little in common with the reference.",
             "2": "ROUGE-L F1 from 0.3 to below 0.5.",

@@ -24,13 +24,15 @@ EXPORT_FORMATS = ("csv", "jsonl", "parquet")
 LABEL_LAYOUTS = ("wide", "long")
 ITEM_COLUMNS = ("item_id", "input", "output", "context", "reference")
 
-# A spreadsheet runs a cell starting with one of these as a formula: prefix it with a quote instead.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula: prefix it with a quote instead. A cell
+# that already starts with a quote gets one too, so that `judge import` can drop exactly one leading quote
+# from every cell of an export and get the original text back (a spreadsheet hides that quote as well).
+_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def escape_formula(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, made inert with a leading single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(_ESCAPED_STARTS):
         return "'" + value
     return value
 
@@ -102,6 +104,7 @@ def to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     """`frame` as a file of format csv (formula-escaped, UTF-8), jsonl or parquet."""
     if fmt == "csv":
         safe = frame.astype(object).map(escape_formula)
+        safe.columns = [escape_formula(str(c)) for c in frame.columns]
         return safe.to_csv(index=False).encode("utf-8")
     if fmt == "jsonl":
         return frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso").encode("utf-8")

@@ -30,12 +30,13 @@ import referencing.exceptions
 
 from judge.errors import InvalidSpec
 from judge.similarity import (
+    ROUGE_METRICS,
     exact_match,
     json_differences,
     json_leaf_f1,
     normalized_match,
     parse_json,
-    rouge_l,
+    rouge,
     token_f1,
 )
 
@@ -271,8 +272,8 @@ def _score_reference(spec: JudgeSpec, item: dict[str, Any]) -> OfflineVerdict:
         match = (exact_match if metric == "exact" else normalized_match)(reference, output)
         score = 5 if match else 1
         reasoning = f"{'Matches' if match else 'Does not match'} the reference ({metric} comparison) -> {score}."
-    elif metric in ("token_f1", "rouge_l"):
-        value = (token_f1 if metric == "token_f1" else rouge_l)(reference, output)
+    elif metric == "token_f1" or metric in ROUGE_METRICS:
+        value = token_f1(reference, output) if metric == "token_f1" else rouge(reference, output, metric)
         score = score_from_share(value, REFERENCE_THRESHOLDS)
         reasoning = f"{metric} = {value:.3f} against the reference -> {score}."
     elif metric == "json_equivalence":

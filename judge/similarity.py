@@ -1,6 +1,8 @@
 """Reference comparisons used by the offline judges: exact/normalized match, token F1, ROUGE-L, JSON trees.
 
 Each takes (reference, candidate) like scikit-learn's (y_true, y_pred) and returns a bool or a 0-1 float.
+Where a maintained reference implementation exists it is used (ROUGE: Google's rouge-score) or followed
+exactly (token F1: the official SQuAD evaluation script).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_WORD = re.compile(r"\w+")
 # A node whose operator is one of these has unordered operands.
 COMMUTATIVE_OPERATORS = {"and", "or"}
 OPERATOR_KEYS = ("op", "operator", "type", "bool", "logic")
@@ -33,10 +34,15 @@ def normalized_match(reference: str, candidate: str) -> bool:
     return normalize_text(reference) == normalize_text(candidate)
 
 
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's normalize_answer: lower case, punctuation deleted ("don't" -> "dont"), articles dropped."""
+    return _ARTICLES.sub(" ", _PUNCTUATION.sub("", str(text).lower())).split()
+
+
 def token_f1(reference: str, candidate: str) -> float:
-    """SQuAD-style token F1: normalized words minus articles, overlap counted as a multiset."""
-    ref_tokens = _ARTICLES.sub(" ", normalize_text(reference)).split()
-    cand_tokens = _ARTICLES.sub(" ", normalize_text(candidate)).split()
+    """Token F1 as the official SQuAD evaluation script computes it (its normalize_answer, overlap counted as a
+    multiset); two answers without a token are equal (1.0), as in the SQuAD 2.0 script."""
+    ref_tokens, cand_tokens = _squad_tokens(reference), _squad_tokens(candidate)
     if not ref_tokens or not cand_tokens:
         return float(ref_tokens == cand_tokens)
     common = sum((Counter(ref_tokens) & Counter(cand_tokens)).values())
@@ -46,28 +52,36 @@ def token_f1(reference: str, candidate: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+# ROUGE as published figures compute it: Google's rouge-score package (the Python port of ROUGE-1.5.5 that
+# papers use), with its tokenizer (lower case, runs of [a-z0-9]) and optional Porter stemming. Each metric
+# name says its variant: rouge_1, rouge_2, rouge_l (sentence-level LCS), rouge_lsum (summary-level LCS over
+# newline-separated sentences), and the same with "_porter" for stemmed tokens. All report F1 (beta = 1).
+ROUGE_METRICS: dict[str, tuple[str, bool]] = {
+    f"{name}{suffix}": (kind, stem)
+    for name, kind in (("rouge_1", "rouge1"), ("rouge_2", "rouge2"), ("rouge_l", "rougeL"), ("rouge_lsum", "rougeLsum"))
+    for suffix, stem in (("", False), ("_porter", True))
+}
+_SCORERS: dict[tuple[str, bool], Any] = {}
+
+
+def rouge(reference: str, candidate: str, metric: str = "rouge_l") -> float:
+    """ROUGE F1 of `candidate` against `reference` from the rouge-score package, variant `metric` (see
+    ROUGE_METRICS). Two texts without a single token are equal (1.0); the package would give 0 for them."""
+    kind, stem = ROUGE_METRICS[metric]
+    if (kind, stem) not in _SCORERS:
+        from rouge_score import rouge_scorer, tokenizers
+
+        tokenizer = tokenizers.DefaultTokenizer(use_stemmer=stem)
+        _SCORERS[(kind, stem)] = (rouge_scorer.RougeScorer([kind], tokenizer=tokenizer), tokenizer)
+    scorer, tokenizer = _SCORERS[(kind, stem)]
+    if not tokenizer.tokenize(str(reference)) and not tokenizer.tokenize(str(candidate)):
+        return 1.0
+    return float(scorer.score(str(reference), str(candidate))[kind].fmeasure)
+
+
 def rouge_l(reference: str, candidate: str) -> float:
-    """ROUGE-L F1 (Lin, 2004, with beta = 1): longest common subsequence of lower-cased words."""
-    ref_tokens = _WORD.findall(str(reference).lower())
-    cand_tokens = _WORD.findall(str(candidate).lower())
-    if not ref_tokens or not cand_tokens:
-        return float(ref_tokens == cand_tokens)
-    lcs = lcs_length(ref_tokens, cand_tokens)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(cand_tokens), lcs / len(ref_tokens)
-    return 2 * precision * recall / (precision + recall)
-
-
-def lcs_length(a: list[str], b: list[str]) -> int:
-    """Length of the longest common subsequence, by dynamic programming over two rows: O(len(a)*len(b))."""
-    previous = [0] * (len(b) + 1)
-    for token in a:
-        current = [0]
-        for j, other in enumerate(b, 1):
-            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[j - 1]))
-        previous = current
-    return previous[-1]
+    """ROUGE-L F1 (Lin, 2004): the longest common subsequence of rouge-score's tokens, no stemming."""
+    return rouge(reference, candidate, "rouge_l")
 
 
 # -- JSON trees -------------------------------------------------------------------------------------

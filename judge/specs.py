@@ -21,12 +21,13 @@ from judge.builtin_specs import BUILTIN_SPECS, DEFAULT_MODEL  # noqa: F401  (DEF
 from judge.criteria import is_missing
 from judge.errors import InvalidSpec, NotFound
 from judge.offline import validate_checks
+from judge.similarity import ROUGE_METRICS
 
 if TYPE_CHECKING:
     from judge.store import Store
 
 KINDS = ("llm", "assertion", "reference")
-REFERENCE_METRICS = ("exact", "normalized", "token_f1", "rouge_l", "json_equivalence")
+REFERENCE_METRICS = ("exact", "normalized", "token_f1", *ROUGE_METRICS, "json_equivalence")
 SCORES = ("1", "2", "3", "4", "5")
 
 # Variables every item provides (missing optional fields render as "").

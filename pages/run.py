@@ -13,6 +13,7 @@ from judge.settings import missing_key
 from judge.ui.run import (MODES, STATUS_ICONS, batches_table, cost_text, estimate, judge_choices, launch,
                           load_choice, model_options, runs_table, savings_text, typed_models, verdicts_table)
 from judge.ui.run_labels import run_labels
+from judge.ui.uploads import verdict_downloads
 
 VIEW = "run.view"
 
@@ -145,3 +146,4 @@ def live_view(run_id: str) -> None:
 
 
 live_view(run_id)
+verdict_downloads(run_id)

@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, detect_columns, import_file
+from judge.importing import DEFAULT_ANNOTATOR, ITEM_ROLES, LABEL_ROLES, explain_columns, import_file
+from judge.readers import UPLOAD_TYPES
 from judge.ui import errors_shown, get_store
 from judge.ui.auth import route_through_app
 from judge.ui.nav import page_link
 from judge.ui.plain import plain
-from judge.ui.uploads import dataset_name_from, saved_upload, table_of
+from judge.ui.uploads import (dataset_name_from, saved_upload, sheets_of, table_of, trace_format_of,
+                              trace_import_form)
 
 route_through_app()  # this page draws a form before it reads the store: apply app.py's sign-in first
 
@@ -25,11 +27,14 @@ UNUSED = "(not in this file)"
 
 st.title("Upload outputs")
 st.caption(
-    "A CSV, JSONL or Parquet file with one row per LLM call. Columns are matched to roles automatically; "
-    "every other column is kept as metadata you can filter and slice by."
+    "A CSV, TSV, JSONL or JSON file (each also gzipped: .csv.gz, .jsonl.gz), an Excel .xlsx workbook or a "
+    "Parquet file, with one row per LLM call. Columns are matched to roles automatically; every other column "
+    "is kept as metadata you can filter and slice by. A Hugging Face dataset folder (save_to_disk, or Parquet "
+    "shards) imports from the CLI: `judge import FOLDER`. A trace export (OpenTelemetry OTLP JSON, Langfuse, "
+    "LangSmith) is recognised and imported one item per trace or per LLM span."
 )
 
-upload = st.file_uploader("File", type=["csv", "tsv", "jsonl", "ndjson", "parquet"], key="upload.file")
+upload = st.file_uploader("File or trace export", type=list(UPLOAD_TYPES), key="upload.file")
 
 if upload is None:
     st.info(
@@ -41,9 +46,16 @@ if upload is None:
 
 with errors_shown():
     path = saved_upload(upload.name, upload.getvalue())
-    table = table_of(str(path), path.stat().st_size)
+    trace_format = trace_format_of(str(path), path.stat().st_size)
+    if trace_format:
+        trace_import_form(path, trace_format, dataset_name_from(upload.name), upload.file_id)
+        st.stop()
+    sheets = sheets_of(str(path), path.stat().st_size)
+    sheet = st.selectbox("Sheet", sheets, key=f"upload.sheet.{upload.file_id}") if len(sheets) > 1 else None
+    table = table_of(str(path), path.stat().st_size, sheet)
     columns = list(table.columns)
-    detected = detect_columns(columns)
+    explained = explain_columns(columns)
+    detected = {role: column for role, (column, _) in explained.items()}
 
     st.subheader("Preview")
     st.caption(f"{len(table):,} rows, {len(columns)} columns. The first 10 rows:")
@@ -58,9 +70,15 @@ with errors_shown():
             chosen = column.selectbox(
                 role.capitalize() + (" *" if role == "output" else ""), options,
                 index=options.index(detected[role]) if role in detected else 0,
-                key=f"upload.map.{upload.file_id}.{role}", help=ROLE_HELP[role],
+                key=f"upload.map.{upload.file_id}.{sheet}.{role}", help=ROLE_HELP[role],
             )
             mapping[role] = None if chosen == UNUSED else chosen
+    with st.expander("Why these roles"):
+        st.dataframe(
+            [{"role": role, "column": column, "why": reason} for role, (column, reason) in explained.items()]
+            or [{"role": "", "column": "", "why": "no column name matched a role; choose them above"}],
+            hide_index=True, width="stretch",
+        )
     metadata_columns = [c for c in columns if c not in mapping.values()]
     if metadata_columns:
         st.caption("Metadata: " + ", ".join(plain(c) for c in metadata_columns))
@@ -78,13 +96,20 @@ with errors_shown():
             disabled=not has_labels, key=f"upload.annotator.{upload.file_id}",
             help="Whose grades the score / passed / critique columns hold.",
         )
+        label_map = st.text_input(
+            "Label map (optional)", key=f"upload.label_map.{upload.file_id}", disabled=not has_labels,
+            placeholder="Consistent=pass,Benign=pass,Unwanted=fail  or  A=5,B=3,C=1",
+            help="Turns categorical labels in the score or passed column into 1-5 scores or pass/fail; stored "
+                 "with the dataset version.",
+        )
         submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
 
     if submitted:
         with st.spinner("Importing…"):
             result = import_file(
                 get_store(), path, dataset=dataset, column_map=mapping,
-                annotator=annotator if has_labels else None,
+                annotator=annotator if has_labels else None, label_map=(label_map or None) if has_labels else None,
+                sheet=sheet,
             )
         st.session_state["upload.result"] = result
         st.session_state["label.dataset"] = result.name

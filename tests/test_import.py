@@ -236,7 +236,23 @@ BAD_FILES = [
     ("big_cell.csv", f"input,output\nq,a\nq,{'x' * (MAX_CELL_CHARS + 1)}\n", 3, "output", "MAX_CELL_CHARS"),
     ("big_meta.jsonl", json.dumps({"input": "q", "output": "a", "notes": "y" * (MAX_CELL_CHARS + 1)}) + "\n",
      1, "notes", "the limit is"),
-    ("table.xlsx", "whatever", None, None, "unsupported file type"),
+    ("table.docx", "whatever", None, None, "unsupported file type"),
+    ("table.xml.gz", "whatever", None, None, "unsupported file type"),
+    # issue 10 item 5: a lone CR splits no row silently, and old-Mac line ends are a message, not a traceback
+    ("lone_cr.csv", "id,input,output\nr1,q,first part\rsecond part\nr2,q,b\n", 2, "output", "lone carriage return"),
+    ("mac_lines.csv", "id,input,output\rr1,q,a\rr2,q,b\r", 1, None, "old Mac line ends"),
+    # issue 10 item 10: the import lows
+    ("csv_limit.csv", f"input,output\nq,a\nq,{'x' * 131_073}\n", 3, "output", "MAX_CELL_CHARS"),
+    ("long_line.csv", "input,output\nq," + "x" * (17 * 2**20) + "\n", 2, None, "MAX_LINE_BYTES"),
+    ("nested_meta.jsonl", json.dumps({"input": "q", "output": "a", "meta": {"deep": ["y" * 1_000_000]}}) + "\n",
+     1, "meta", "the limit is"),
+    ("wide.csv", ",".join(["output"] + [f"c{n}" for n in range(3000)]) + "\n" + "a," * 3000 + "a\n", 1, None,
+     "MAX_COLUMNS"),
+    ("wide.jsonl", json.dumps({"output": "a"}) + "\n" + json.dumps({f"k{n}": 1 for n in range(200_000)}) + "\n", 2,
+     None, "MAX_COLUMNS"),
+    ("tags.csv", "input,output,App Version,app_version\nq,a,1,2\n", 1, "app_version", "both name the version tag"),
+    ("two_maya.csv", "input,output,score:maya,score: maya\nq,a,4,5\n", None, "score: maya", "both hold score"),
+    ("broken_quote.csv", 'input,output\nq,a\nq,"x"y"\n', 3, None, "check the quotes"),
 ]
 
 
@@ -292,3 +308,22 @@ def test_read_table_reads_all_formats(tmp_path):
     assert read_table(csv_path).to_dict("records") == [{"input": "NA", "output": "None"}]
     tsv_path = write(tmp_path, "t.tsv", "input\toutput\nq\ta, b\n")
     assert read_table(tsv_path).to_dict("records") == [{"input": "q", "output": "a, b"}]
+
+
+def test_ids_that_only_look_different_are_imported_with_a_warning(store, tmp_path):
+    text = "id,input,output\nA1,q,a\na1,q,b\n A2,q,c\nA2,q,d\ncaf\u00e9,q,e\ncafe\u0301,q,f\nz\u200b,q,g\nz,q,h\n"
+    result = import_file(store, write(tmp_path, "lookalike.csv", text), dataset="ids")
+    assert result.rows == 8
+    warning = next(w for w in result.warnings if "look the same" in w)
+    assert warning.startswith("4 id(s) in column 'id'") and "'A1' (row 2) and 'a1' (row 3)" in warning
+
+
+def test_a_cr_inside_quotes_is_text(store, tmp_path):
+    frame = read_table(write(tmp_path, "quoted_cr.csv", 'id,input,output\nr1,q,"first\rsecond"\nr2,q,b\n'))
+    assert frame["output"].tolist() == ["first\rsecond", "b"]
+
+
+def test_a_line_separator_inside_a_jsonl_string_is_text(store, tmp_path):
+    line = json.dumps({"input": "q", "output": "one\u2028two\rthree"}, ensure_ascii=False)
+    assert read_table(write(tmp_path, "sep.jsonl", line + "\n" + line + "\n"))["output"].tolist() == [
+        "one\u2028two\rthree"] * 2

@@ -18,7 +18,7 @@ import sys
 from judge.config import db_path
 from judge.errors import JudgeError
 
-COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve")
+COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve", "traces")
 CREATES_ITS_STORE = {"demo", "import", "serve"}  # they fill a store: a new one is announced, not refused
 
 

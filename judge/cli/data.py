@@ -10,6 +10,7 @@ from judge.demo import load_demo
 from judge.errors import JudgeError
 from judge.exporting import EXPORT_FORMATS, LABEL_LAYOUTS, export_bytes
 from judge.importing import ROLES, import_file, import_labels
+from judge.outputs import check_output, write_output
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:
@@ -48,10 +49,17 @@ def _criterion_add(store, args) -> int:
     return 0
 
 
+def _dataset_name(path: str) -> str:
+    """The file or folder name without its extensions: `runs.jsonl.gz` is `runs`."""
+    name = Path(path.rstrip("/")).name
+    return name.split(".")[0] or name
+
+
 def _import(store, args) -> int:
-    result = import_file(store, args.file, dataset=args.dataset or Path(args.file).stem,
-                         column_map=_column_map(args.map), annotator=args.annotator,
-                         criteria=_criteria(args.criteria), criterion=args.criterion, round_scores=args.round)
+    result = import_file(store, args.file, dataset=args.dataset or _dataset_name(args.file),
+                         column_map=_column_map(args.map), annotator=args.annotator, label_map=args.label_map,
+                         sheet=args.sheet, split=args.split, criteria=_criteria(args.criteria),
+                         criterion=args.criterion, round_scores=args.round)
     if result.created:
         print(f"imported {result.rows} items into {result.name} v{result.version}"
               f" with {result.labels} labels")
@@ -64,16 +72,18 @@ def _import(store, args) -> int:
 
 def _import_labels(store, args) -> int:
     added = import_labels(store, args.file, dataset=args.dataset, column_map=_column_map(args.map),
-                          criterion=args.criterion, round_scores=args.round)
+                          criterion=args.criterion, round_scores=args.round, label_map=args.label_map)
     print(f"added {added} labels to {args.dataset}")
     return 0
 
 
 def _export(store, args) -> int:
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
+    if args.output:
+        check_output(args.output, store_path=store.path, force=args.force)  # before the work, not after
     data = export_bytes(store, args.dataset, fmt=fmt, version=args.version, labels=args.labels)
     if args.output:
-        Path(args.output).write_bytes(data)
+        write_output(args.output, data, store_path=store.path, force=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
@@ -98,8 +108,9 @@ def _demo(store, args) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     roles = ", ".join(ROLES)
-    p = subparsers.add_parser("import", help="import a CSV/JSONL/Parquet file as a dataset version")
-    p.add_argument("file")
+    p = subparsers.add_parser("import", help="import a CSV/TSV/JSONL/JSON (optionally .gz), Parquet or .xlsx file, "
+                                             "or a Hugging Face dataset folder, as a dataset version")
+    p.add_argument("file", help="a file, or a folder written by save_to_disk or holding Parquet shards")
     p.add_argument("--dataset", help="dataset name (default: the file name without extension)")
     p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
                    help=f"use COLUMN for ROLE ({roles}); repeatable; ROLE= leaves a role unused")
@@ -111,6 +122,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "dataset's only criterion, else 'overall')")
     p.add_argument("--round", choices=["nearest"],
                    help="round mean ratings to whole 1-5 scores: 'nearest' (halves round up: 2.5 -> 3, 1.67 -> 2)")
+    p.add_argument("--label-map", metavar="LABEL=TARGET,...",
+                   help="turn categorical labels into pass/fail or 1-5, e.g. Consistent=pass,Unwanted=fail or A=5,B=1")
+    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
+    p.add_argument("--split", help="the split of a Hugging Face DatasetDict folder")
     p.set_defaults(handler=_import)
 
     p = subparsers.add_parser("criterion", help="a dataset's criteria: what its labels grade")
@@ -133,12 +148,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--criterion", help="criterion every label grades when the file has no criterion column "
                                        "(default: the dataset's only one)")
     p.add_argument("--round", choices=["nearest"], help="round mean ratings to whole scores (halves round up)")
+    p.add_argument("--label-map", metavar="LABEL=TARGET,...",
+                   help="as for import: categorical labels to pass/fail or 1-5")
     p.set_defaults(handler=_import_labels)
 
     p = subparsers.add_parser("export", help="export a dataset with its current labels")
     p.add_argument("--dataset", required=True)
     p.add_argument("--format", choices=EXPORT_FORMATS, help="default: from -o's extension, else csv")
-    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output); never the store")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.add_argument("--version", type=int, help="dataset version (default: the latest)")
     p.add_argument("--labels", choices=LABEL_LAYOUTS, default="wide",
                    help="wide: one row per item, columns per annotator; long: one row per label")

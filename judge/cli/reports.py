@@ -219,7 +219,7 @@ def _gate(store, args) -> int:
 def _card(store, args) -> int:
     if args.output:
         for path in write_card(store, args.judge, args.output, criterion=args.criterion, n_boot=args.boot,
-                               seed=args.seed):
+                               seed=args.seed, force=args.force):
             print(path)
         return 0
     markdown, card = judge_card(store, args.judge, criterion=args.criterion, n_boot=args.boot, seed=args.seed)
@@ -292,6 +292,7 @@ def register(sub) -> None:
     p.add_argument("--judge", required=True, help="judge (spec) name")
     p.add_argument("-o", "--output", metavar="DIR", help="write <judge>.card.md and .card.json into DIR")
     p.add_argument("--criterion", help="the criterion it was measured on (default: the one the judge was run on)")
+    p.add_argument("--force", action="store_true", help="replace cards already in DIR")
     _bootstrap_options(p)
     p.set_defaults(handler=_card)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.errors import NotFound
+from judge.outputs import check_output, write_output
 from judge.reports.agreement import agreement_report
 from judge.reports.trends import judge_runs
 
@@ -111,12 +112,15 @@ def _markdown(card: dict[str, Any]) -> str:
 
 
 def write_card(store, spec_name: str, directory: str | Path, *, criterion: str | None = None, n_boot: int = 1000,
-               seed: int = 0) -> list[Path]:
-    """Write <judge>.card.md and <judge>.card.json into `directory`; returns the two paths."""
-    markdown, card = judge_card(store, spec_name, criterion=criterion, n_boot=n_boot, seed=seed)
+               seed: int = 0, force: bool = False) -> list[Path]:
+    """Write <judge>.card.md and <judge>.card.json into `directory`; returns the two paths. Existing cards
+    are replaced only with `force`; neither is ever written over the store's files (judge.outputs)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     md_path, json_path = directory / f"{spec_name}.card.md", directory / f"{spec_name}.card.json"
-    md_path.write_text(markdown, encoding="utf-8")
-    json_path.write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+    for path in (md_path, json_path):
+        check_output(path, store_path=store.path, force=force)
+    markdown, card = judge_card(store, spec_name, criterion=criterion, n_boot=n_boot, seed=seed)
+    write_output(md_path, markdown, store_path=store.path, force=force)
+    write_output(json_path, json.dumps(card, indent=2, default=str), store_path=store.path, force=force)
     return [md_path, json_path]
