@@ -50,7 +50,9 @@ class BatchEngine(Engine):
         self.poll_seconds = poll_seconds
         self.canceled = False
         self._held_back: set[tuple[str, int]] = set()  # canceled in this execution: sent again on a resume
-        self._emitted: set[tuple[str, int]] = set()  # verdicts handed to the sink, maybe not yet in the store
+        # Units settled in this execution (through the sink or a collected batch): a failed verdict counts as
+        # pending work for the NEXT execution (a resume judges it again), never for this one.
+        self._emitted: set[tuple[str, int]] = set()
         self._submit_failures = 0
 
     async def run(self, cancel) -> bool:
@@ -211,6 +213,7 @@ class BatchEngine(Engine):
         status = "failed" if state.refused is not None else "collected"
         await asyncio.to_thread(self.store.collect_batch, batch["key"], rows, outcomes, status=status,
                                 error=state.refused)
+        self._emitted.update((row["item_uid"], int(row["sample"])) for row in rows)
         self._count(len(rows), 0, sum(row["error"] is not None for row in rows))
         await self.api.clean_up(batch, state)
         if direct:
