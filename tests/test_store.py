@@ -19,8 +19,8 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     tables = store.tables()
     assert sorted(tables) == sorted([
         "annotators", "baselines", "criteria", "dataset_items", "datasets", "fewshot_marks", "items", "judge_specs",
-        "labels", "model_prices", "rubrics", "runs", "schema_migrations", "task_items", "task_links",
-        "tasks", "verdicts",
+        "labels", "model_prices", "pairs", "pairwise_runs", "pairwise_verdicts", "preferences", "rubrics", "runs",
+        "schema_migrations", "task_items", "task_links", "tasks", "verdicts",
     ])
     assert tables["labels"] == [
         "id", "item_uid", "annotator_id", "kind", "score", "passed", "critique", "rubric_id", "task_id",
@@ -38,6 +38,22 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     assert tables["judge_specs"] == ["id", "name", "version", "body", "body_hash", "created_at"]
     assert tables["task_links"] == [
         "id", "task_id", "annotator_id", "token_hash", "created_at", "expires_at", "revoked_at",
+    ]
+    assert tables["pairs"] == [
+        "uid", "dataset_name", "pair_id", "input", "output_a", "output_b", "system_a", "system_b", "context",
+        "reference", "metadata", "position", "source_file", "created_at",
+    ]
+    assert tables["preferences"] == [
+        "id", "pair_uid", "annotator_id", "criterion", "choice", "shown_order", "critique", "source", "created_at",
+    ]
+    assert tables["pairwise_runs"] == [
+        "id", "name", "dataset_name", "spec_name", "spec_body", "criterion", "model", "base_url", "orders",
+        "source", "status", "total_pairs", "template_hash", "code_version", "error", "created_at", "finished_at",
+    ]
+    assert tables["pairwise_verdicts"] == [
+        "run_id", "pair_uid", "shown_order", "score", "choice", "reasoning", "raw_reply", "prompt",
+        "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cache_key", "cached",
+        "error", "created_at",
     ]
 
 
