@@ -131,6 +131,10 @@ class PairQueries:
                 [status, error, status, run_id],
             )
 
+    def is_pairwise_run(self, run_id: str) -> bool:
+        with self.db.connect() as con:
+            return con.execute("SELECT count(*) FROM pairwise_runs WHERE id = ?", [run_id]).fetchone()[0] > 0
+
     def pairwise_run(self, run_id: str) -> dict[str, Any]:
         with self.db.connect() as con:
             row = con.execute(f"SELECT {', '.join(_RUN_KEYS)} FROM pairwise_runs WHERE id = ?", [run_id]).fetchone()
@@ -168,11 +172,13 @@ class PairQueries:
     def pairwise_verdicts(self, run_id: str) -> pd.DataFrame:
         """Every reply of a run with its pair's id and systems, in pair order then shown order."""
         with self.db.connect() as con:
-            return con.execute(
+            frame = con.execute(
                 "SELECT v.*, p.pair_id, p.system_a, p.system_b, p.metadata FROM pairwise_verdicts v "
                 "JOIN pairs p ON p.uid = v.pair_uid WHERE v.run_id = ? ORDER BY p.position, v.shown_order",
                 [run_id],
             ).df()
+        frame["metadata"] = [json.loads(m) if isinstance(m, str) else (m or {}) for m in frame["metadata"]]
+        return frame
 
     def done_pair_orders(self, run_id: str) -> set[tuple[str, str]]:
         """(pair uid, shown order) replies a run already has: what a resumed run skips."""
