@@ -325,3 +325,48 @@ def pairs_from_versions(store, dataset: str, version_a: int, version_b: int, *, 
                                         "context", "reference", "metadata", "position"])
     new = store.add_pairs(name, frame, source_file=f"{system_a} vs {system_b}") if rows else 0
     return PairImport(name, len(rows), new, 0, {}, warnings)
+
+
+# -- labeling ----------------------------------------------------------------------------------------------
+SLOTS = ("first", "second", "tie")
+
+
+@dataclass
+class PairQueue:
+    """What one annotator has left on a pair dataset and criterion, in import order."""
+    total: int
+    done: int
+    remaining: list[str]
+
+
+def pair_queue(store, dataset: str, annotator: str, *, criterion: str = DEFAULT_PREFERENCE_CRITERION) -> PairQueue:
+    with store.transaction():
+        pairs = store.pairs(dataset)
+        mine = set(store.preferences(dataset, criterion=criterion, annotator=annotator)["pair_uid"])
+    remaining = [uid for uid in pairs["uid"] if uid not in mine]
+    return PairQueue(total=len(pairs), done=len(pairs) - len(remaining), remaining=remaining)
+
+
+def shown_pair(store, dataset: str, uid: str, annotator: str) -> dict[str, Any]:
+    """A pair as this annotator sees it: `shown` order, and `first` / `second` output in that order."""
+    pairs = store.pairs(dataset).set_index("uid")
+    if uid not in pairs.index:
+        raise JudgeError(f"Pair dataset '{dataset}' has no pair {uid}.")
+    pair = {"uid": uid, **pairs.loc[uid].to_dict()}
+    order = shown_order(uid, annotator)
+    first, second = ("output_a", "output_b") if order == "ab" else ("output_b", "output_a")
+    return {**pair, "shown": order, "first": pair[first], "second": pair[second]}
+
+
+def save_shown_choice(store, pair: dict[str, Any], annotator: str, slot: str, *,
+                      criterion: str = DEFAULT_PREFERENCE_CRITERION, critique: str | None = None) -> bool:
+    """Record a choice made on the screen (the first or second output shown, or a tie) as a/b/tie."""
+    if slot not in SLOTS:
+        raise InvalidPreference(f"A choice on screen is first, second or tie, not {slot!r}.")
+    order = pair["shown"]
+    if slot == "tie":
+        choice = "tie"
+    else:
+        choice = order[0] if slot == "first" else order[1]
+    return record_preference(store, pair["uid"], annotator, choice, criterion=criterion, shown=order,
+                             critique=critique)
