@@ -359,7 +359,8 @@ def shown_pair(store, dataset: str, uid: str, annotator: str) -> dict[str, Any]:
 
 
 def save_shown_choice(store, pair: dict[str, Any], annotator: str, slot: str, *,
-                      criterion: str = DEFAULT_PREFERENCE_CRITERION, critique: str | None = None) -> bool:
+                      criterion: str = DEFAULT_PREFERENCE_CRITERION, critique: str | None = None,
+                      source: str = "ui") -> bool:
     """Record a choice made on the screen (the first or second output shown, or a tie) as a/b/tie."""
     if slot not in SLOTS:
         raise InvalidPreference(f"A choice on screen is first, second or tie, not {slot!r}.")
@@ -369,4 +370,4 @@ def save_shown_choice(store, pair: dict[str, Any], annotator: str, slot: str, *,
     else:
         choice = order[0] if slot == "first" else order[1]
     return record_preference(store, pair["uid"], annotator, choice, criterion=criterion, shown=order,
-                             critique=critique)
+                             critique=critique, source=source)

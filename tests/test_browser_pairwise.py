@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from judge.pair_links import create_pair_link, create_pair_task
 from judge.pairs import import_pairs, shown_order
 from tests.browser import settle
 
@@ -59,3 +60,27 @@ def test_pairwise_labeling_with_clicks_keys_and_a_reload(dashboard, page, tmp_pa
     got = {pair_id: (row.choice, row.shown_order) for pair_id, row in prefs.iterrows()}
     assert got == expected
     assert prefs.loc["p1", "critique"] == "The first one answers it."
+
+
+def test_pairwise_labeling_through_a_named_link(dashboard, page, tmp_path):
+    store = dashboard.store()
+    seed_pairs(store, tmp_path)
+    task = create_pair_task(store, name="Alpha or beta?", dataset="versions", criterion="helpfulness")
+    link = create_pair_link(store, task, annotator="omar")
+
+    page.goto(f"{dashboard.url}/annotate?token={link.token}")
+    settle(page)
+    page.get_by_text("Alpha or beta?").first.wait_for()
+    page.get_by_text("Pair 1 of 4").wait_for()
+    assert page.get_by_role("link", name="Upload", exact=True).count() == 0  # nothing else of the workbench
+    page.get_by_role("button", name="Response 2 is better").click()
+    page.get_by_text("Pair 2 of 4").wait_for()
+    settle(page)
+    page.keyboard.press("Alt+t")
+    page.get_by_text("2 of 4 pairs compared by you").wait_for()
+
+    prefs = store.preferences("versions", criterion="helpfulness", annotator="omar").set_index("pair_id")
+    pairs = store.pairs("versions").set_index("pair_id")
+    order = shown_order(pairs.loc["p1", "uid"], "omar")
+    assert prefs.loc["p1", "choice"] == order[1] and prefs.loc["p1", "shown_order"] == order
+    assert prefs.loc["p2", "choice"] == "tie"

@@ -19,7 +19,7 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     tables = store.tables()
     assert sorted(tables) == sorted([
         "annotators", "baselines", "criteria", "dataset_items", "datasets", "fewshot_marks", "items", "judge_specs",
-        "labels", "model_prices", "pairs", "pairwise_runs", "pairwise_verdicts", "preferences", "rubrics", "runs",
+        "labels", "model_prices", "pair_links", "pair_tasks", "pairs", "pairwise_runs", "pairwise_verdicts", "preferences", "rubrics", "runs",
         "schema_migrations", "task_items", "task_links", "tasks", "verdicts",
     ])
     assert tables["labels"] == [
@@ -43,6 +43,10 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
         "uid", "dataset_name", "pair_id", "input", "output_a", "output_b", "system_a", "system_b", "context",
         "reference", "metadata", "position", "source_file", "created_at",
     ]
+    assert tables["pair_tasks"] == ["id", "name", "dataset_name", "criterion", "instructions", "created_at",
+                                    "closed_at"]
+    assert tables["pair_links"] == ["id", "pair_task_id", "annotator_id", "token_hash", "created_at", "expires_at",
+                                    "revoked_at"]
     assert tables["preferences"] == [
         "id", "pair_uid", "annotator_id", "criterion", "choice", "shown_order", "critique", "source", "created_at",
     ]

@@ -1,4 +1,5 @@
-"""`judge import-pairs`, `pairs`, `prefer`, `pairwise-run`, `import-pairwise-run`, `rank`: pairwise comparisons."""
+"""`judge import-pairs`, `pairs`, `prefer`, `pairwise-run`, `import-pairwise-run`, `pair-task`, `pair-link`,
+`rank`: pairwise comparisons."""
 
 from __future__ import annotations
 
@@ -130,6 +131,31 @@ def _rank(store, args) -> int:
     return 0
 
 
+def _pair_task(store, args) -> int:
+    from judge.pair_links import create_pair_task
+
+    if args.list:
+        for row in store.pair_tasks().itertuples():
+            print(f"{row.id}\t{row.name}\t{row.dataset_name}\t{row.criterion}")
+        return 0
+    if not (args.name and args.dataset):
+        raise JudgeError("judge pair-task NAME --dataset PAIRS [--criterion C] creates a task (or --list).")
+    task_id = create_pair_task(store, name=args.name, dataset=args.dataset, criterion=args.criterion,
+                               instructions=args.instructions)
+    print(f"pairwise labeling task {task_id}: judge pair-link {task_id} [--annotator NAME] makes its links")
+    return 0
+
+
+def _pair_link(store, args) -> int:
+    from datetime import timedelta
+
+    from judge.pair_links import create_pair_link
+
+    link = create_pair_link(store, args.task, annotator=args.annotator, expires_in=timedelta(days=args.days))
+    print(f"{link.url()}\n(shown once; expires {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("import-pairs", help="import pairs (input, output_a, output_b) and human preferences")
     p.add_argument("file", nargs="?", help="CSV, TSV, JSONL, Parquet, a JSON array, or a folder of those")
@@ -172,6 +198,20 @@ def register(sub) -> None:
     p.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
                    help="pair_id=, choice_ab= or choice_ba= column")
     p.set_defaults(handler=_import_pairwise_run)
+
+    p = sub.add_parser("pair-task", help="a pairwise labeling task over a pair dataset, for labeling links")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--dataset", help="pair dataset")
+    p.add_argument("--criterion", default="preference")
+    p.add_argument("--instructions")
+    p.add_argument("--list", action="store_true", help="list pairwise labeling tasks")
+    p.set_defaults(handler=_pair_task)
+
+    p = sub.add_parser("pair-link", help="a labeling link to a pairwise task (named, or open without --annotator)")
+    p.add_argument("task", type=int, help="pairwise task id")
+    p.add_argument("--annotator", help="whose link it is (omit for an open link where people type a name)")
+    p.add_argument("--days", type=int, default=14, help="days until the link expires (default 14)")
+    p.set_defaults(handler=_pair_link)
 
     p = sub.add_parser("rank", help="Bradley-Terry ranking of systems from pairwise verdicts or preferences")
     p.add_argument("--run", action="append", default=[], help="pairwise run id (repeat to pool runs)")

@@ -200,3 +200,47 @@ class PairQueries:
                 [keys],
             ).df()
         return {row["cache_key"]: row for row in frame.to_dict("records")}
+
+    # -- pairwise labeling tasks and links ---------------------------------------------------------------
+    def create_pair_task(self, name: str, dataset_name: str, criterion: str, instructions: str | None) -> int:
+        with self.db.connect() as con:
+            return con.execute(
+                "INSERT INTO pair_tasks (name, dataset_name, criterion, instructions) VALUES (?, ?, ?, ?) RETURNING id",
+                [name, dataset_name, criterion, instructions],
+            ).fetchone()[0]
+
+    def pair_task(self, task_id: int) -> dict[str, Any]:
+        keys = ("id", "name", "dataset_name", "criterion", "instructions", "created_at", "closed_at")
+        with self.db.connect() as con:
+            row = con.execute(f"SELECT {', '.join(keys)} FROM pair_tasks WHERE id = ?", [task_id]).fetchone()
+        if row is None:
+            raise NotFound(f"No pairwise labeling task {task_id} (see `judge pair-task --list`).")
+        return dict(zip(keys, row))
+
+    def pair_tasks(self) -> pd.DataFrame:
+        with self.db.connect() as con:
+            return con.execute("SELECT id, name, dataset_name, criterion, created_at, closed_at FROM pair_tasks "
+                               "ORDER BY id").df()
+
+    def add_pair_link(self, task_id: int, token_hash: str, *, annotator_id: int | None, expires_at) -> int:
+        with self.db.connect() as con:
+            self.pair_task(task_id)
+            return con.execute(
+                "INSERT INTO pair_links (pair_task_id, annotator_id, token_hash, expires_at) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                [task_id, annotator_id, token_hash, expires_at],
+            ).fetchone()[0]
+
+    def pair_link_by_hash(self, token_hash: str) -> dict[str, Any] | None:
+        keys = ("id", "task_id", "annotator", "expires_at", "revoked_at")
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT k.id, k.pair_task_id, a.name, k.expires_at, k.revoked_at FROM pair_links k "
+                "LEFT JOIN annotators a ON a.id = k.annotator_id WHERE k.token_hash = ?",
+                [token_hash],
+            ).fetchone()
+        return dict(zip(keys, row)) if row else None
+
+    def revoke_pair_link(self, link_id: int, when) -> None:
+        with self.db.connect() as con:
+            con.execute("UPDATE pair_links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", [when, link_id])

@@ -368,6 +368,29 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (run_id, pair_uid, shown_order)
         );
         CREATE INDEX pairwise_verdicts_cache_key ON pairwise_verdicts (cache_key);
+
+        -- Pairwise labeling through links: a task is one pair dataset and criterion; a link's token is stored
+        -- only as its SHA-256, like task_links. annotator_id NULL = an open link.
+        CREATE SEQUENCE pair_task_ids START 1;
+        CREATE SEQUENCE pair_link_ids START 1;
+        CREATE TABLE pair_tasks (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('pair_task_ids'),
+            name         VARCHAR NOT NULL,
+            dataset_name VARCHAR NOT NULL,
+            criterion    VARCHAR NOT NULL,
+            instructions VARCHAR,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            closed_at    TIMESTAMP
+        );
+        CREATE TABLE pair_links (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('pair_link_ids'),
+            pair_task_id INTEGER NOT NULL,
+            annotator_id INTEGER,
+            token_hash   VARCHAR NOT NULL UNIQUE,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            expires_at   TIMESTAMP NOT NULL,
+            revoked_at   TIMESTAMP
+        );
         """,
     ),
 ]
