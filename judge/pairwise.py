@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets as _secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
@@ -31,7 +32,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from judge.errors import ImportFailed, InvalidSpec
+from judge.errors import ImportFailed, InvalidSpec, JudgeError
 from judge.pairs import DEFAULT_PREFERENCE_CRITERION, ORDERS, InvalidPreference, coerce_choice
 from judge.specs import ITEM_VARIABLES, SPEC_VARIABLES, JudgeSpec
 
@@ -291,6 +292,65 @@ def _reply_row(run_id: str, uid: str, order: str, key: str, reply: dict[str, Any
 
 def _copied(run_id: str, uid: str, order: str, hit: dict[str, Any]) -> dict[str, Any]:
     return {**hit, "run_id": run_id, "pair_uid": uid, "shown_order": order, "cached": True, "cost_usd": 0.0}
+
+
+@dataclass(frozen=True)
+class PairwiseEstimate:
+    calls: int
+    cached: int
+    est_cost_usd: float | None
+
+    def describe(self) -> str:
+        cost = "cost unknown (no price for this model)" if self.est_cost_usd is None else f"about ${self.est_cost_usd:,.2f}"
+        return f"about {self.calls:,} calls ({self.cached:,} reused from earlier runs), {cost}"
+
+
+def estimate_pairwise_run(store, *, dataset: str, spec: PairwiseSpec, model: str | None = None,
+                          base_url: str | None = None) -> PairwiseEstimate:
+    """Calls a run would make (both orders of every pair, less cache hits) and their cost, before it starts."""
+    from judge.pricing import estimate_tokens, model_price
+
+    model = model or spec.model
+    llm_spec = spec.validate().as_judge_spec()
+    calls = cached = tokens = 0
+    prompts = [llm_spec.render(_shown_item(pair, order)) for pair in store.pairs(dataset).to_dict("records")
+               for order in spec.orders]
+    hits = store.cached_pairwise_verdicts(_cache_key(spec, model, base_url or spec.base_url, p) for p in prompts)
+    for prompt in prompts:
+        if _cache_key(spec, model, base_url or spec.base_url, prompt) in hits:
+            cached += 1
+        else:
+            calls += 1
+            tokens += estimate_tokens(prompt) + (estimate_tokens(spec.system) if spec.system else 0)
+    price = model_price(model, store.model_price_overrides())
+    output = calls * int(spec.params.get("max_tokens") or 600)
+    cost = 0.0 if calls == 0 else (None if price is None else (tokens * price[0] + output * price[1]) / 1_000_000)
+    return PairwiseEstimate(calls, cached, cost)
+
+
+_BACKGROUND: dict[tuple[str, str], threading.Thread] = {}
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def run_pairwise_in_background(store, run_id: str, *, secrets: Mapping | None = None) -> threading.Thread:
+    """Execute a pairwise run in a daemon thread of this process (the dashboard's server); its status and
+    every reply are in the store, so a page follows it there. One thread per run per store."""
+    key = (str(store.path), run_id)
+    with _BACKGROUND_LOCK:
+        running = _BACKGROUND.get(key)
+        if running is not None and running.is_alive():
+            return running
+
+        def target() -> None:
+            try:
+                execute_pairwise_run(store, run_id, secrets=secrets)
+            except JudgeError:
+                return  # recorded as the run's error by execute_pairwise_run
+
+        thread = threading.Thread(target=target, name=f"pairwise-run-{run_id}", daemon=True)
+        _BACKGROUND[key] = thread
+        thread.start()
+        return thread
 
 
 def run_pairwise(store, *, dataset: str, spec: PairwiseSpec, model: str | None = None, base_url: str | None = None,

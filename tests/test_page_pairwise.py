@@ -69,3 +69,24 @@ def test_rankings_page_shows_the_human_ranking(db, tmp_path):
     frame = at.dataframe[0].value
     assert list(frame["system"]) == ["v3", "v2", "v1"]
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_pairwise_judge_page_runs_both_orders_in_the_background_and_reports(db, tmp_path, fake_llm):
+    import time
+
+    store = seed(db, tmp_path)
+    at = open_page("pages/pairwise_judge.py")
+    next(t for t in at.text_input if t.label == "Model").set_value("openai/gpt-test").run()
+    assert "about 60 calls (0 reused from earlier runs)" in markdown(at)
+    next(b for b in at.button if b.label == "Start pairwise run").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while store.pairwise_runs("arena").iloc[0]["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run = store.pairwise_run(store.pairwise_runs("arena").iloc[0]["id"])
+    assert (run["status"], run["done"], run["orders"]) == ("done", 60, ["ab", "ba"])
+    at.run()
+    assert not at.exception, at.exception
+    figures = at.dataframe[1].value
+    assert "position consistency" in set(figures["figure"]) and "accuracy (both orders)" in set(figures["figure"])
+    assert len(at.dataframe[2].value) == 30  # one row per pair
