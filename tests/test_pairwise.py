@@ -70,6 +70,7 @@ def test_position_bias_is_measured_and_the_both_orders_verdict_removes_it(store,
     decisive = verdicts[verdicts["verdict"] != "tie"]
     # Both orders: a decisive verdict is never the biased one, and it is as often A as the truth is.
     assert (decisive["verdict"] == decisive["pair_uid"].map(humans)).all()
+    assert report["agreement"]["decisive_accuracy"]["value"] == 1.0
     assert report["agreement"]["accuracy_ab_only"]["value"] < 0.9
     truth_a = (humans == "a").mean()
     assert abs((decisive["verdict"] == "a").mean() - truth_a) < 0.08

@@ -2,7 +2,8 @@
 
 - Agreement: the judge's pair verdict (both orders combined) against the human preference of the pair, over
   the three classes a / b / tie: accuracy (Wilson interval) and Cohen's kappa (Dirichlet draws of the 3x3
-  table, the method of every other kappa in the reports). Accuracy of each single order is shown beside it:
+  table, the method of every other kappa in the reports). Decisive accuracy is the accuracy on the pairs the
+  judge did not call a tie: what the both-orders rule protects (a biased reply becomes a tie, not an error). Accuracy of each single order is shown beside it:
   what a judge asked once, in that order, would have scored. A verdict `inconsistent` (the spec's
   on_disagreement rule) is not a class: those pairs are counted and left out of agreement.
 - Position: consistency is the share of pairs whose choice survives the swap (the same choice in both
@@ -66,9 +67,11 @@ def human_choices(store, dataset: str, criterion: str) -> pd.Series:
 def agreement_figures(frame: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
     """Accuracy and kappa of the combined verdict and of each order alone, on pairs with a human choice."""
     decided = frame[frame["human"].notna() & frame["verdict"].notna() & (frame["verdict"] != INCONSISTENT)]
+    decisive = decided[decided["verdict"] != "tie"]
     figures = {
         "accuracy": proportion(int((decided["verdict"] == decided["human"]).sum()), len(decided)),
         "kappa": kappa(choice_table(decided["human"], decided["verdict"]), n_boot=n_boot, seed=seed),
+        "decisive_accuracy": proportion(int((decisive["verdict"] == decisive["human"]).sum()), len(decisive)),
     }
     for order in ("ab", "ba"):
         column = f"choice_{order}"

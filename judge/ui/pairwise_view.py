@@ -12,7 +12,8 @@ from judge.ui.charts import interval_chart
 from judge.ui.uploads import dataset_name_from, saved_upload
 
 FIGURE_TITLES = {
-    "accuracy": "accuracy (both orders)", "kappa": "kappa a/b/tie", "accuracy_ab_only": "accuracy, A shown first only",
+    "accuracy": "accuracy (both orders)", "kappa": "kappa a/b/tie", "decisive_accuracy": "accuracy when not a tie",
+    "accuracy_ab_only": "accuracy, A shown first only",
     "accuracy_ba_only": "accuracy, B shown first only", "position_consistency": "position consistency",
     "first_position_win_rate": "first-position win rate", "tie_rate": "tie rate",
     "inconsistent_rate": "inconsistent rate",
