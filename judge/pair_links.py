@@ -89,6 +89,17 @@ def open_pair_link(store, token: Any) -> PairLinkAccess:
     return PairLinkAccess(link["id"], task["id"], link["annotator"], task["dataset_name"], task["criterion"])
 
 
+def link_annotator(store, access: PairLinkAccess, typed: Any = None) -> str:
+    """Who is labeling: the link's annotator, else (open link) the typed name, never one bound to a named
+    link (labeling or pairwise), so an open link cannot write in someone else's name."""
+    if access.annotator is not None:
+        return access.annotator
+    name = team.annotator_name(store, access, typed)
+    if name in store.named_pair_link_annotators():
+        raise AccessDenied(f"The name '{name}' belongs to a personal link; use that link or another name.")
+    return name
+
+
 def pair_link_brief(store, token: str) -> dict[str, Any]:
     access = open_pair_link(store, token)
     task = store.pair_task(access.task_id)
@@ -101,7 +112,7 @@ def next_link_pair(store, token: str, typed_name: Any = None, *, skip: Any = ())
     """(the next pair as this person sees it or None, pairs done, pairs in all)."""
     with store.transaction():
         access = open_pair_link(store, token)
-        who = team.annotator_name(store, access, typed_name)
+        who = link_annotator(store, access, typed_name)
         queue = pair_queue(store, access.dataset, who, criterion=access.criterion)
         todo = [uid for uid in queue.remaining if uid not in set(skip)]
         pair = shown_pair(store, access.dataset, todo[0], who) if todo else None
@@ -114,7 +125,7 @@ def submit_link_choice(store, token: str, pair_uid: str, slot: str, *, critique:
     critique = team.clean_text(critique, field="critique", limit=team.MAX_CRITIQUE_CHARS)
     with store.transaction():
         access = open_pair_link(store, token)
-        who = team.annotator_name(store, access, typed_name)
+        who = link_annotator(store, access, typed_name)
         pair = shown_pair(store, access.dataset, pair_uid, who)  # JudgeError if not a pair of this task
         return save_shown_choice(store, pair, who, slot, criterion=access.criterion, critique=critique,
                                  source=f"pair-link:{access.link_id}")

@@ -254,13 +254,18 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
     try:
         for start in range(0, len(todo), CHUNK_SIZE):
             chunk = todo[start:start + CHUNK_SIZE]
-            units = []
+            units, rows = [], []
             for pair, order in chunk:
                 item = _shown_item(pair, order)
-                prompt = llm_spec.render(item)
+                try:
+                    prompt = llm_spec.render(item)
+                except JudgeError as exc:  # this pair lacks a variable: its reply is an error, the run goes on
+                    rows.append({"run_id": run_id, "pair_uid": pair["uid"], "shown_order": order, "cached": False,
+                                 "error": f"cannot render the prompt: {exc}"})
+                    continue
                 units.append((pair, order, item, prompt, _cache_key(spec, run["model"], run["base_url"], prompt)))
             hits = store.cached_pairwise_verdicts(u[4] for u in units)
-            rows = [_copied(run_id, pair["uid"], order, hits[key]) for pair, order, _, _, key in units if key in hits]
+            rows += [_copied(run_id, pair["uid"], order, hits[key]) for pair, order, _, _, key in units if key in hits]
             to_call = [u for u in units if u[4] not in hits]
             if to_call:
                 replies = judge_items(store, llm_spec, [u[2] for u in to_call], model=run["model"],
@@ -271,6 +276,9 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
             if progress is not None:
                 progress(len(done) + start + len(chunk), total)
         status = "done"
+    except KeyboardInterrupt:
+        status = "cancelled"
+        raise
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise
@@ -420,7 +428,8 @@ def import_pairwise_run(store, path: str | Path, *, dataset: str, name: str | No
     with store.transaction():
         store.create_pairwise_run(id=run_id, name=name or path.stem, dataset_name=dataset, spec_name=path.stem,
                                   criterion=criterion, orders=orders, source="import", status="done",
-                                  total_pairs=len(frame), spec_body={"on_disagreement": "tie"})
+                                  total_pairs=len({row["pair_uid"] for row in rows}),
+                                  spec_body={"on_disagreement": "tie"})
         store.add_pairwise_verdicts(rows)
     return run_id
 

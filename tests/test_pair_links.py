@@ -47,6 +47,9 @@ def test_an_open_link_needs_a_name_not_bound_to_a_named_link(store, tmp_path):
     assert store.preferences("d", annotator="zoe").loc[0, "choice"] == "tie"
     with pytest.raises(JudgeError, match="Type your name"):
         next_link_pair(store, open_link.token, "")
+    create_pair_link(store, task, annotator="ana")
+    with pytest.raises(AccessDenied, match="belongs to a personal link"):
+        submit_link_choice(store, open_link.token, pair["uid"], "first", typed_name="ana")
 
 
 def test_bad_expired_and_foreign_tokens_are_refused(store, tmp_path):

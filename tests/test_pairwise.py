@@ -103,7 +103,7 @@ def test_a_resumed_run_only_asks_what_is_missing_and_a_rerun_comes_from_the_cach
 
     with pytest.raises(KeyboardInterrupt):
         execute_pairwise_run(store, run_id, progress=stop_after_first_chunk)
-    assert store.pairwise_run(run_id)["status"] == "failed" and fake_llm.count == 64
+    assert store.pairwise_run(run_id)["status"] == "cancelled" and fake_llm.count == 64
     summary = execute_pairwise_run(store, run_id)
     assert (summary.status, summary.replies, fake_llm.count) == ("done", 200, 200)
     again = run_pairwise(store, dataset="d", spec=spec())
@@ -188,3 +188,19 @@ def test_cli_import_run_and_report_json(tmp_path, fake_llm, capsys):
     assert {s["value"] for s in report["slices"]} == {"even", "odd"}
     assert main(["--db", db, "report", "--run", run_id, "--boot", "100"]) == 0
     assert "first_position_win_rate" in capsys.readouterr().out
+
+
+def test_a_pair_without_a_template_variable_gets_an_error_reply_and_the_run_goes_on(store, tmp_path, fake_llm):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    pd.DataFrame([{"input": "q1", "output_a": "x", "output_b": "y", "tone": "formal"}]).to_csv(
+        folder / "with.csv", index=False)
+    pd.DataFrame([{"input": "q2", "output_a": "x", "output_b": "y"}]).to_csv(folder / "without.csv", index=False)
+    import_pairs(store, folder, dataset="d")
+    template = "Tone: {tone}\n[Response A]\n{output_a}\n\n[Response B]\n{output_b}\n\nJudge only.\n{rubric}"
+    summary = run_pairwise(store, dataset="d", spec=spec(template=template))
+    replies = store.pairwise_verdicts(summary.run_id)
+    failed = replies[replies["error"].notna()]
+    assert summary.status == "done" and len(replies) == 4 and len(failed) == 2
+    assert set(failed["pair_id"]) == {"without/1"} and failed["error"].str.contains("cannot render").all()
+    assert fake_llm.count == 2

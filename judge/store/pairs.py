@@ -241,6 +241,13 @@ class PairQueries:
             ).fetchone()
         return dict(zip(keys, row)) if row else None
 
+    def named_pair_link_annotators(self) -> set[str]:
+        """Names bound to a named pairwise link: an open link may not label under them."""
+        with self.db.connect() as con:
+            rows = con.execute("SELECT DISTINCT a.name FROM pair_links k JOIN annotators a ON a.id = k.annotator_id"
+                               ).fetchall()
+        return {name for (name,) in rows}
+
     def revoke_pair_link(self, link_id: int, when) -> None:
         with self.db.connect() as con:
             con.execute("UPDATE pair_links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", [when, link_id])

@@ -23,7 +23,7 @@ def pair_annotate_page(store, token: str) -> None:
                 st.caption("Your name is recorded with every choice you make.")
                 typed = st.text_input("Your name", max_chars=team.MAX_NAME_CHARS, key="annotate.pair_typed")
                 if st.form_submit_button("Start labeling", type="primary"):
-                    st.session_state[NAME_KEY] = team.annotator_name(
+                    st.session_state[NAME_KEY] = pair_links.link_annotator(
                         store, pair_links.open_pair_link(store, token), typed)
                     st.rerun()
             st.stop()
