@@ -180,7 +180,7 @@ def test_cli_import_run_and_report_json(tmp_path, fake_llm, capsys):
     assert main(["--db", db, "pairwise-run", "--dataset", "d", "--model", "openai/gpt-test"]) == 0
     out = capsys.readouterr().out
     run_id = re.search(r"run (\S+)", out).group(1)
-    assert "40 replies, 0 failed" in out
+    assert "about 40 calls (0 reused from earlier runs)" in out and "40 replies, 0 failed" in out
     assert main(["--db", db, "report", "--run", run_id, "--json", "--boot", "100", "--slice", "topic"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["agreement"]["accuracy"]["value"] == 1.0

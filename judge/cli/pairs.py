@@ -59,16 +59,19 @@ def _prefer(store, args) -> int:
 
 
 def _pairwise_run(store, args) -> int:
-    from judge.pairwise import execute_pairwise_run, load_pairwise_spec, start_pairwise_run
+    from judge.pairwise import estimate_pairwise_run, execute_pairwise_run, load_pairwise_spec, start_pairwise_run
 
     if args.resume:
         run_id = args.resume
+    elif not args.dataset:
+        raise JudgeError("judge pairwise-run needs --dataset PAIRS (or --resume RUN).")
     else:
         spec = load_pairwise_spec(args.judge, model=args.model)
         if args.one_order:
             spec.orders = ["ab"]
         if args.criterion:
             spec.criterion = args.criterion
+        print(estimate_pairwise_run(store, dataset=args.dataset, spec=spec).describe())
         run_id = start_pairwise_run(store, dataset=args.dataset, spec=spec, name=args.name)
         print(f"run {run_id}")
     summary = execute_pairwise_run(store, run_id, concurrency=args.concurrency)
