@@ -193,7 +193,6 @@ def start_pairwise_run(store, *, dataset: str, spec: PairwiseSpec, model: str | 
     from judge.providers import get_provider
     from judge.runner import code_version
 
-    spec.validate()
     model = model or spec.model
     if not model:
         raise InvalidSpec(f"Pairwise judge '{spec.name}' names no model: pass one such as openai/gpt-4.1-mini.")
@@ -320,12 +319,19 @@ def estimate_pairwise_run(store, *, dataset: str, spec: PairwiseSpec, model: str
 
     model = model or spec.model
     llm_spec = spec.validate().as_judge_spec()
+    base_url = base_url or spec.base_url
+    prompts = []
+    for pair in store.pairs(dataset).to_dict("records"):
+        for order in spec.orders:
+            try:
+                prompts.append(llm_spec.render(_shown_item(pair, order)))
+            except JudgeError:  # recorded as an error reply, never called
+                continue
+    keys = [_cache_key(spec, model, base_url, prompt) for prompt in prompts]
+    hits = store.cached_pairwise_verdicts(keys)
     calls = cached = tokens = 0
-    prompts = [llm_spec.render(_shown_item(pair, order)) for pair in store.pairs(dataset).to_dict("records")
-               for order in spec.orders]
-    hits = store.cached_pairwise_verdicts(_cache_key(spec, model, base_url or spec.base_url, p) for p in prompts)
-    for prompt in prompts:
-        if _cache_key(spec, model, base_url or spec.base_url, prompt) in hits:
+    for prompt, key in zip(prompts, keys):
+        if key in hits:
             cached += 1
         else:
             calls += 1
