@@ -188,6 +188,8 @@ def test_cli_import_run_and_report_json(tmp_path, fake_llm, capsys):
     assert {s["value"] for s in report["slices"]} == {"even", "odd"}
     assert main(["--db", db, "report", "--run", run_id, "--boot", "100"]) == 0
     assert "first_position_win_rate" in capsys.readouterr().out
+    assert main(["--db", db, "pairwise-runs"]) == 0
+    assert f"{run_id}\td\tpairwise_preference\topenai/gpt-test\tdone\t40 replies" in capsys.readouterr().out
 
 
 def test_a_pair_without_a_template_variable_gets_an_error_reply_and_the_run_goes_on(store, tmp_path, fake_llm):

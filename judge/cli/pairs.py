@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from judge.cli.data import _column_map
 from judge.errors import JudgeError
 
@@ -76,6 +78,17 @@ def _pairwise_run(store, args) -> int:
         print(f"run {run_id}")
     summary = execute_pairwise_run(store, run_id, concurrency=args.concurrency)
     print(summary.describe())
+    return 0
+
+
+def _pairwise_runs(store, args) -> int:
+    runs = store.pairwise_runs(args.dataset)
+    if runs.empty:
+        print("no pairwise runs yet: judge pairwise-run --dataset PAIRS --model provider/model")
+    for row in runs.itertuples():
+        cost = "-" if pd.isna(row.cost_usd) else f"${row.cost_usd:,.4f}"
+        print(f"{row.id}\t{row.dataset_name}\t{row.spec_name}\t{row.model or row.source}\t{row.status}\t"
+              f"{row.replies} replies\t{row.failed} failed\t{cost}")
     return 0
 
 
@@ -192,6 +205,10 @@ def register(sub) -> None:
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted pairwise run")
     p.set_defaults(handler=_pairwise_run)
+
+    p = sub.add_parser("pairwise-runs", help="list pairwise runs")
+    p.add_argument("--dataset", help="only the runs on this pair dataset")
+    p.set_defaults(handler=_pairwise_runs)
 
     p = sub.add_parser("import-pairwise-run", help="store pairwise choices made elsewhere as a pairwise run")
     p.add_argument("file")
