@@ -25,7 +25,7 @@ import pandas as pd
 
 from judge.config import MAX_CELL_CHARS
 from judge.criteria import check_criterion_name, is_blank, is_missing
-from judge.errors import ImportFailed, JudgeError
+from judge.errors import ImportFailed, JudgeError, NotFound
 
 CHOICES = ("a", "b", "tie")
 ORDERS = ("ab", "ba")
@@ -282,6 +282,8 @@ def record_preference(store, pair_uid_: str, annotator: str, choice: Any, *, cri
         check_order(shown)
     if is_blank(annotator):
         raise InvalidPreference("A preference needs the annotator's name.")
+    if not store.has_pair(pair_uid_):
+        raise NotFound(f"No pair {pair_uid_}: preferences are given on imported pairs (judge pairs lists them).")
     row = pd.DataFrame([{"pair_uid": pair_uid_, "annotator": annotator.strip(), "criterion":
                          check_criterion_name(criterion), "choice": choice, "shown_order": shown,
                          "critique": None if is_blank(critique) else critique.strip()}])

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from judge.errors import ImportFailed, JudgeError
+from judge.errors import ImportFailed, JudgeError, NotFound
 from judge.importing import import_file
 from judge.pairs import (
     InvalidPreference, coerce_choice, import_pairs, pairs_from_versions, record_preference, shown_order,
@@ -125,6 +125,8 @@ def test_preferences_are_append_only_and_validated(store, tmp_path):
         record_preference(store, uid, "maya", "c")
     with pytest.raises(InvalidPreference, match="shown order"):
         record_preference(store, uid, "maya", "a", shown="ba-ab")
+    with pytest.raises(NotFound, match="No pair nope"):
+        record_preference(store, "nope", "maya", "a")
     assert coerce_choice(2) == "b" and coerce_choice("model_a") == "a" and coerce_choice("") is None
 
 

@@ -51,6 +51,10 @@ class PairQueries:
         frame["metadata"] = [json.loads(m) if isinstance(m, str) else (m or {}) for m in frame["metadata"]]
         return frame
 
+    def has_pair(self, uid: str) -> bool:
+        with self.db.connect() as con:
+            return con.execute("SELECT count(*) FROM pairs WHERE uid = ?", [uid]).fetchone()[0] > 0
+
     def pair_datasets(self) -> pd.DataFrame:
         """Pair datasets with their pair, preference and run counts."""
         with self.db.connect() as con:
