@@ -9,7 +9,7 @@ from judge.pairwise import (estimate_pairwise_run, load_pairwise_spec, run_pairw
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.pairwise_view import pair_upload, report_figures, verdict_table
+from judge.ui.pairwise_view import pair_upload, report_figures, verdict_table, versions_form
 
 st.title("Pairwise judge")
 st.caption("Which of two outputs is better: every pair is judged in both orders, and a verdict counts only when "
@@ -19,6 +19,8 @@ with errors_shown():
     store = get_store()
     with st.expander("Import pairs", icon=":material/upload:", expanded=not len(read("pair_datasets"))):
         pair_upload(store)
+        st.caption("Or pair two versions of an imported dataset (the same items, two app versions):")
+        versions_form(store, read("datasets"))
     datasets = read("pair_datasets")
     if not len(datasets):
         st.stop()

@@ -90,3 +90,19 @@ def test_pairwise_judge_page_runs_both_orders_in_the_background_and_reports(db, 
     figures = at.dataframe[1].value
     assert "position consistency" in set(figures["figure"]) and "accuracy (both orders)" in set(figures["figure"])
     assert len(at.dataframe[2].value) == 30  # one row per pair
+
+
+def test_pairwise_judge_page_forms_pairs_from_two_versions(db, tmp_path):
+    from judge.importing import import_file
+
+    store = Store(db)
+    for version, answers in ((1, ["old a", "old b"]), (2, ["new a", "new b"])):
+        pd.DataFrame({"id": ["1", "2"], "input": ["q1", "q2"], "output": answers}).to_csv(
+            tmp_path / f"v{version}.csv", index=False)
+        import_file(store, tmp_path / f"v{version}.csv", dataset="app")
+    at = open_page("pages/pairwise_judge.py")
+    next(b for b in at.button if b.label == "Form pairs").click().run()
+    assert not at.exception, at.exception
+    assert "app v1 vs v2: 2 pairs (2 new)" in markdown(at)
+    pairs = store.pairs("app v1 vs v2")
+    assert list(pairs["output_a"]) == ["old a", "old b"] and list(pairs["output_b"]) == ["new a", "new b"]

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from judge.pairs import import_pairs
+from judge.pairs import import_pairs, pairs_from_versions
 from judge.ui.charts import interval_chart
 from judge.ui.uploads import dataset_name_from, saved_upload
 
@@ -30,6 +30,22 @@ def pair_upload(store) -> None:
         result = import_pairs(store, saved_upload(upload.name, upload.getvalue()), dataset=name)
         st.success(f"{result.dataset}: {result.pairs} pairs ({result.new_pairs} new), {result.preferences} "
                    "preferences", icon=":material/check:")
+        for warning in result.warnings:
+            st.warning(warning, icon=":material/warning:")
+
+
+def versions_form(store, datasets: pd.DataFrame) -> None:
+    """Form pairs from two versions of an imported dataset: the same item ids, A = the first version's output."""
+    if not len(datasets):
+        return
+    left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
+    name = left.selectbox("Dataset", list(datasets["name"]), key="pairwise_judge.versions_dataset")
+    latest = int(datasets.loc[datasets["name"] == name, "version"].iloc[0])
+    first = mid.number_input("Version A", 1, latest, max(1, latest - 1), key="pairwise_judge.version_a")
+    second = right.number_input("Version B", 1, latest, latest, key="pairwise_judge.version_b")
+    if st.button("Form pairs", icon=":material/join_inner:", disabled=first == second):
+        result = pairs_from_versions(store, name, int(first), int(second))
+        st.success(f"{result.dataset}: {result.pairs} pairs ({result.new_pairs} new)", icon=":material/check:")
         for warning in result.warnings:
             st.warning(warning, icon=":material/warning:")
 
