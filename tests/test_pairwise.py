@@ -206,3 +206,40 @@ def test_a_pair_without_a_template_variable_gets_an_error_reply_and_the_run_goes
     assert summary.status == "done" and len(replies) == 4 and len(failed) == 2
     assert set(failed["pair_id"]) == {"without/1"} and failed["error"].str.contains("cannot render").all()
     assert fake_llm.count == 2
+
+
+def test_the_human_ceiling_is_agreement_between_people(store, tmp_path):
+    from judge.metrics import krippendorff_alpha
+    from judge.pairs import record_preference
+
+    import_pairs(store, pair_file(tmp_path / "p.csv", 6), dataset="d")
+    uids = list(store.pairs("d")["uid"])
+    choices = {"li": ["a", "b", "a", "tie", "b", "a"], "omar": ["a", "b", "b", "tie", "b", None]}
+    for who, picked in choices.items():
+        for uid, choice in zip(uids, picked):
+            if choice:
+                record_preference(store, uid, who, choice)
+    run_id = import_pairwise_run(store, _choices_file(tmp_path, store), dataset="d")
+    ceiling = pairwise_report(store, run_id, n_boot=200)["human_ceiling"]
+    # The file's preferences are 'imported's: every pair has imported and li, five also omar. By hand: the
+    # share of same choices over every two people on a pair; alpha from the krippendorff package.
+    prefs = store.preferences("d")
+    same = total = 0
+    for _, group in prefs.groupby("pair_uid"):
+        picks = list(group["choice"])
+        for i in range(len(picks)):
+            for j in range(i + 1, len(picks)):
+                total += 1
+                same += picks[i] == picks[j]
+    assert ceiling["pairwise_agreement"]["value"] == pytest.approx(same / total)
+    table = prefs.pivot_table(index="annotator", columns="pair_uid", values="choice", aggfunc="first")
+    coded = table.apply(lambda col: col.map({"a": 0, "b": 1, "tie": 2})).to_numpy(dtype=float)
+    assert ceiling["krippendorff_alpha"]["value"] == pytest.approx(
+        krippendorff_alpha(coded, level_of_measurement="nominal", value_domain=(0, 1, 2)))
+
+
+def _choices_file(tmp_path, store):
+    pairs = store.pairs("d")
+    pd.DataFrame({"pair_id": pairs["pair_id"], "choice_ab": "a", "choice_ba": "a"}).to_csv(
+        tmp_path / "choices.csv", index=False)
+    return tmp_path / "choices.csv"

@@ -117,9 +117,12 @@ def pairwise_report(store, args) -> int:
     print(_table(rows, ["agreement with people", "value [95% CI]", "n"]) + "\n")
     rows = [[name, show(fig), fig["n"]] for name, fig in report["position"].items()]
     print(_table(rows, ["position bias", "value [95% CI]", "n"]))
+    ceiling = report["human_ceiling"]
+    print(f"\nPeople with each other (the ceiling): Krippendorff's alpha {show(ceiling['krippendorff_alpha'])}, "
+          f"same choice {show(ceiling['pairwise_agreement'])}")
     stats = report["run_stats"]
     cost = "-" if stats["cost_usd"] is None else f"${stats['cost_usd']:.4f}"
-    print(f"\nPairs {stats['pairs']}, replies {stats['replies']}, failed {stats['failed']}, cost {cost}")
+    print(f"Pairs {stats['pairs']}, replies {stats['replies']}, failed {stats['failed']}, cost {cost}")
     if args.slice:
         print()
         print(_table([[s["value"], s["pairs"], show(s["accuracy"]), show(s["kappa"])] for s in report["slices"]],

@@ -9,6 +9,8 @@
 - Position: consistency is the share of pairs whose choice survives the swap (the same choice in both
   orders); the first-position win rate is the share of decisive replies (not ties) that chose the output
   shown first (0.5 = no position bias); the tie rate is the share of pair verdicts that are a tie.
+- The ceiling: how far people agree with each other (Krippendorff's alpha over a/b/tie on pairs compared by
+  two or more people), the figure a judge cannot be expected to beat.
 - The human preference of a pair is the most common current choice of its annotators on the run's
   criterion; an even split between choices is a tie.
 """
@@ -100,6 +102,32 @@ def position_figures(frame: pd.DataFrame) -> dict[str, Any]:
     return figures
 
 
+def human_ceiling(store, dataset: str, criterion: str, *, n_boot: int, seed: int) -> dict[str, Any]:
+    """How far people agree with each other on the pairs two or more of them compared: the judge's ceiling.
+
+    Krippendorff's alpha (nominal, over a/b/tie) with a bootstrap over pairs, and the share of annotator
+    pairs on a pair that made the same choice.
+    """
+    prefs = store.preferences(dataset, criterion=criterion)
+    codes = prefs.assign(code=prefs["choice"].map({c: i for i, c in enumerate(CHOICES)}))
+    value_counts = np.array([[int((group["code"] == c).sum()) for c in range(3)]
+                             for _, group in codes.groupby("pair_uid") if len(group) >= 2], dtype=np.int64)
+    if not len(value_counts):
+        undefined = {"value": None, "ci": None, "n": 0, "undefined": "no pair was compared by two people"}
+        return {"krippendorff_alpha": undefined, "pairwise_agreement": undefined}
+    reliability = codes.pivot_table(index="annotator", columns="pair_uid", values="code", aggfunc="first")
+    agree = int((value_counts * (value_counts - 1) / 2).sum())
+    comparisons = int((value_counts.sum(axis=1) * (value_counts.sum(axis=1) - 1) / 2).sum())
+    try:
+        alpha = M.krippendorff_alpha(reliability.to_numpy(dtype=float), level_of_measurement="nominal",
+                                     value_domain=(0, 1, 2))
+        draws = M.krippendorff_bootstrap(value_counts, n_boot, seed=seed, level_of_measurement="nominal")
+        alpha_figure = {"value": alpha, "ci": M.percentile_interval(draws), "n": len(value_counts)}
+    except M.UndefinedMetric as exc:
+        alpha_figure = {"value": None, "ci": None, "n": len(value_counts), "undefined": exc.reason}
+    return {"krippendorff_alpha": alpha_figure, "pairwise_agreement": proportion(agree, comparisons)}
+
+
 def pairwise_frame(store, run_id: str) -> tuple[dict[str, Any], pd.DataFrame]:
     """(run, one row per pair: each order's choice, the verdict, the human preference)."""
     run = store.pairwise_run(run_id)
@@ -124,6 +152,7 @@ def pairwise_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0,
                    "human_ties": int((frame["human"] == "tie").sum())},
         "agreement": agreement_figures(frame, n_boot=n_boot, seed=seed),
         "position": position_figures(frame),
+        "human_ceiling": human_ceiling(store, run["dataset_name"], run["criterion"], n_boot=n_boot, seed=seed),
         "run_stats": {"pairs": int(run["total_pairs"]), "replies": int(run["done"]), "failed": int(run["failed"]),
                       "cached": int(run["cached"]),
                       "cost_usd": None if run["cost_usd"] is None or pd.isna(run["cost_usd"]) else float(run["cost_usd"])},
