@@ -40,7 +40,10 @@ with errors_shown():
             st.metric("Kendall tau, judge vs human ranking", f"{tau['value']:.2f}",
                       help=f"95% interval {tau['ci'][0]:.2f} to {tau['ci'][1]:.2f} over {tau['n']} pairs")
     st.plotly_chart(rating_chart(result["ranking"]))
-    left, right = st.columns(2)
-    left.plotly_chart(matrix_heatmap(result["win_rate_matrix"], result["systems"], title="Observed win rate"))
-    right.plotly_chart(matrix_heatmap(result["p_better"], result["systems"],
-                                      title="P(row system is stronger than column)"))
+    observed, model, stronger = st.tabs(["Observed win rate", "P(beats) in one match", "P(stronger)"])
+    observed.plotly_chart(matrix_heatmap(result["win_rate_matrix"], result["systems"],
+                                         title="Share of matches the row system won (ties half)"))
+    model.plotly_chart(matrix_heatmap(result["p_win"], result["systems"],
+                                      title="Bradley-Terry probability that the row system wins one match"))
+    stronger.plotly_chart(matrix_heatmap(result["p_better"], result["systems"],
+                                         title="Share of resamples in which the row system is stronger"))

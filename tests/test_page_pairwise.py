@@ -68,7 +68,7 @@ def test_rankings_page_shows_the_human_ranking(db, tmp_path):
     at = open_page("pages/rankings.py")
     frame = at.dataframe[0].value
     assert list(frame["system"]) == ["v3", "v2", "v1"]
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4  # ratings, observed win rates, P(beats), P(stronger)
 
 
 def test_pairwise_judge_page_runs_both_orders_in_the_background_and_reports(db, tmp_path, fake_llm):
