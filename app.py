@@ -14,6 +14,7 @@ PAGES = {
         st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
         st.Page("pages/datasets.py", title="Datasets", icon=":material/table:"),
         st.Page("pages/label.py", title="Label", icon=":material/edit_note:"),
+        st.Page("pages/pairwise.py", title="Pairwise", icon=":material/compare:"),
     ],
     "Team": [
         st.Page("pages/team.py", title="Team labeling", icon=":material/groups:"),
@@ -21,11 +22,13 @@ PAGES = {
     "Judge": [
         st.Page("pages/judges.py", title="Judges", icon=":material/gavel:"),
         st.Page("pages/run.py", title="Run", icon=":material/play_circle:"),
+        st.Page("pages/pairwise_judge.py", title="Pairwise judge", icon=":material/join_inner:"),
     ],
     "Align": [
         st.Page("pages/report.py", title="Report", icon=":material/fact_check:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
+        st.Page("pages/rankings.py", title="Rankings", icon=":material/leaderboard:"),
         st.Page("pages/improve.py", title="Improve", icon=":material/tune:"),
     ],
     "Settings": [

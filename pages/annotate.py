@@ -7,11 +7,13 @@ the next click, and progress lives in the store (another device resumes at the s
 import streamlit as st
 
 from judge import team
+from judge.pair_links import is_pair_link
 from judge.ui import errors_shown, get_store
 from judge.ui.plain import plain
 from judge.ui.auth import annotator_token, route_through_app, signed_in_email
 from judge.ui.item_view import show_item
 from judge.ui.label_form import SAVE_SHORTCUT, SKIP_SHORTCUT, label_form
+from judge.ui.pair_annotate import pair_annotate_page
 
 NAME_KEY, SKIPPED_KEY = "annotate.name", "annotate.skipped"
 
@@ -22,6 +24,10 @@ if not token:
     st.stop()
 
 store = get_store()
+if is_pair_link(store, token):  # a pairwise labeling link: pairs side by side instead of items
+    with errors_shown():
+        pair_annotate_page(store, token)
+    st.stop()
 with errors_shown():
     brief = team.task_brief(store, token)
 

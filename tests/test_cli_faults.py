@@ -84,7 +84,7 @@ def test_a_store_cut_in_half_is_a_clear_error(tmp_path, capsys):
 
 def test_the_jsonl_error_names_the_character_once(tmp_path, store):
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"output": "fine"}\n{"output": "cut\n', encoding="utf-8")
+    path.write_text('{"output": "fine"}\n{"output": "cut', encoding="utf-8")  # the file ends mid-string
     with pytest.raises(ImportFailed) as caught:
         import_file(store, path, dataset="d")
     message = str(caught.value)

@@ -26,7 +26,7 @@ def test_upload_an_xlsx_sheet_with_a_label_map_and_see_why_each_role(db, tmp_pat
     at.text_input(key=next(t.key for t in at.text_input if t.label.startswith("Label map"))).input(
         "Consistent=pass,Benign=pass,Questionable=fail,Unwanted=fail")  # sent with the form's submit
     button(at, "Import").click().run()
-    assert "Imported **3 items** and **3 labels** as `faith` version 1" in markdown(at), markdown(at)
+    assert "Imported **3 items** and **3 labels** as faith version 1" in markdown(at), markdown(at)
     store = Store(db)
     assert store.items(store.dataset("faith")["id"])["output"].tolist()[0] == "A CAT SAT."
     assert store.dataset("faith")["column_map"]["label_map"]["values"]["Unwanted"] is False

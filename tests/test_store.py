@@ -19,7 +19,8 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     tables = store.tables()
     assert sorted(tables) == sorted([
         "annotators", "baselines", "batch_units", "criteria", "dataset_items", "datasets", "fewshot_marks", "items",
-        "judge_specs", "labels", "model_prices", "rubrics", "run_batches", "runs", "schema_migrations",
+        "judge_specs", "labels", "model_prices", "pair_links", "pair_tasks", "pairs", "pairwise_runs",
+        "pairwise_verdicts", "preferences", "rubrics", "run_batches", "runs", "schema_migrations",
         "task_items", "task_links", "tasks", "verdicts",
     ])
     assert tables["labels"] == [
@@ -48,6 +49,26 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
         "id", "task_id", "annotator_id", "token_hash", "created_at", "expires_at", "revoked_at",
     ]
     assert tables["runs"][-1] == "notice"  # 0004_faults
+    assert tables["pairs"] == [
+        "uid", "dataset_name", "pair_id", "input", "output_a", "output_b", "system_a", "system_b", "context",
+        "reference", "metadata", "position", "source_file", "created_at",
+    ]
+    assert tables["pair_tasks"] == ["id", "name", "dataset_name", "criterion", "instructions", "created_at",
+                                    "closed_at"]
+    assert tables["pair_links"] == ["id", "pair_task_id", "annotator_id", "token_hash", "created_at", "expires_at",
+                                    "revoked_at"]
+    assert tables["preferences"] == [
+        "id", "pair_uid", "annotator_id", "criterion", "choice", "shown_order", "critique", "source", "created_at",
+    ]
+    assert tables["pairwise_runs"] == [
+        "id", "name", "dataset_name", "spec_name", "spec_body", "criterion", "model", "base_url", "orders",
+        "source", "status", "total_pairs", "template_hash", "code_version", "error", "created_at", "finished_at",
+    ]
+    assert tables["pairwise_verdicts"] == [
+        "run_id", "pair_uid", "shown_order", "score", "choice", "reasoning", "raw_reply", "prompt",
+        "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cache_key", "cached",
+        "error", "created_at",
+    ]
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path):

@@ -62,6 +62,10 @@ def _figure_rows(group: dict[str, Any]) -> list[list[Any]]:
 
 # -- handlers ------------------------------------------------------------------------------------------------
 def _report(store, args) -> int:
+    if store.is_pairwise_run(args.run):
+        from judge.cli.pairs import pairwise_report
+
+        return pairwise_report(store, args)
     report = agreement_report(store, args.run, n_boot=args.boot, seed=args.seed)
     if args.slice:
         report["slices"] = agreement_by_slice(store, args.run, args.slice, n_boot=args.boot, seed=args.seed)

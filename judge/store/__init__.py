@@ -20,6 +20,7 @@ from judge.store.criteria import CriteriaQueries
 from judge.store.datasets import DatasetQueries
 from judge.store.info import InfoQueries
 from judge.store.labels import LabelQueries
+from judge.store.pairs import PairQueries
 from judge.store.reports import ReportQueries
 from judge.store.runs import RunQueries
 from judge.store.schema import MIGRATIONS
@@ -28,7 +29,7 @@ from judge.store.tasks import TaskQueries
 
 
 class Store(DatasetQueries, CriteriaQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries,
-            InfoQueries, BatchQueries):
+            InfoQueries, BatchQueries, PairQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):

@@ -344,4 +344,111 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN notice VARCHAR;
         """,
     ),
+    (
+        "0006_pairwise",
+        """
+        CREATE SEQUENCE preference_ids START 1;
+
+        -- A pair: one input, two outputs (A and B, e.g. two app versions or models) to choose between.
+        -- uid = hash(dataset name, pair id, input, both outputs, both system names, context, reference).
+        CREATE TABLE pairs (
+            uid          VARCHAR PRIMARY KEY,
+            dataset_name VARCHAR NOT NULL,
+            pair_id      VARCHAR NOT NULL,
+            input        VARCHAR,
+            output_a     VARCHAR NOT NULL,
+            output_b     VARCHAR NOT NULL,
+            system_a     VARCHAR,
+            system_b     VARCHAR,
+            context      VARCHAR,
+            reference    VARCHAR,
+            metadata     JSON,
+            position     INTEGER NOT NULL,
+            source_file  VARCHAR,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- Append-only: a person's preference on one criterion of a pair; the latest per (pair, annotator,
+        -- criterion) is current. shown_order records which output the person saw first ('ab' or 'ba').
+        CREATE TABLE preferences (
+            id           BIGINT PRIMARY KEY DEFAULT nextval('preference_ids'),
+            pair_uid     VARCHAR NOT NULL,
+            annotator_id INTEGER NOT NULL,
+            criterion    VARCHAR NOT NULL,
+            choice       VARCHAR NOT NULL CHECK (choice IN ('a', 'b', 'tie')),
+            shown_order  VARCHAR CHECK (shown_order IN ('ab', 'ba')),
+            critique     VARCHAR,
+            source       VARCHAR NOT NULL DEFAULT 'ui',
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+
+        -- A pairwise judge run (or choices imported from elsewhere: source = 'import'), with its spec body.
+        CREATE TABLE pairwise_runs (
+            id            VARCHAR PRIMARY KEY,
+            name          VARCHAR,
+            dataset_name  VARCHAR NOT NULL,
+            spec_name     VARCHAR,
+            spec_body     JSON,
+            criterion     VARCHAR NOT NULL,
+            model         VARCHAR,
+            base_url      VARCHAR,
+            orders        JSON NOT NULL,
+            source        VARCHAR NOT NULL DEFAULT 'judge',
+            status        VARCHAR NOT NULL DEFAULT 'pending',
+            total_pairs   INTEGER NOT NULL,
+            template_hash VARCHAR,
+            code_version  VARCHAR,
+            error         VARCHAR,
+            created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            finished_at   TIMESTAMP
+        );
+
+        -- One reply per (run, pair, shown order). choice is in the pair's terms (a/b/tie), whatever slot the
+        -- output was shown in; a failed call has error set and choice NULL.
+        CREATE TABLE pairwise_verdicts (
+            run_id          VARCHAR NOT NULL,
+            pair_uid        VARCHAR NOT NULL,
+            shown_order     VARCHAR NOT NULL CHECK (shown_order IN ('ab', 'ba')),
+            score           TINYINT CHECK (score BETWEEN 1 AND 5),
+            choice          VARCHAR CHECK (choice IN ('a', 'b', 'tie')),
+            reasoning       VARCHAR,
+            raw_reply       VARCHAR,
+            prompt          VARCHAR,
+            model_reported  VARCHAR,
+            input_tokens    INTEGER,
+            output_tokens   INTEGER,
+            latency_ms      DOUBLE,
+            cost_usd        DOUBLE,
+            cache_key       VARCHAR,
+            cached          BOOLEAN NOT NULL DEFAULT false,
+            error           VARCHAR,
+            created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (run_id, pair_uid, shown_order)
+        );
+        CREATE INDEX pairwise_verdicts_cache_key ON pairwise_verdicts (cache_key);
+
+        -- Pairwise labeling through links: a task is one pair dataset and criterion; a link's token is stored
+        -- only as its SHA-256, like task_links. annotator_id NULL = an open link.
+        CREATE SEQUENCE pair_task_ids START 1;
+        CREATE SEQUENCE pair_link_ids START 1;
+        CREATE TABLE pair_tasks (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('pair_task_ids'),
+            name         VARCHAR NOT NULL,
+            dataset_name VARCHAR NOT NULL,
+            criterion    VARCHAR NOT NULL,
+            instructions VARCHAR,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            closed_at    TIMESTAMP
+        );
+        CREATE TABLE pair_links (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('pair_link_ids'),
+            pair_task_id INTEGER NOT NULL,
+            annotator_id INTEGER,
+            token_hash   VARCHAR NOT NULL UNIQUE,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            expires_at   TIMESTAMP NOT NULL,
+            revoked_at   TIMESTAMP
+        );
+        """,
+    ),
 ]

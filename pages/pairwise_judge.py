@@ -1,0 +1,53 @@
+"""Pairwise judge: import pairs, judge each pair in both orders with an LLM, and see how far it agrees with
+people and how much the slot an output sits in sways it."""
+
+import streamlit as st
+
+from judge.builtin_specs import DEFAULT_MODEL
+from judge.pairwise import (estimate_pairwise_run, load_pairwise_spec, run_pairwise_in_background,
+                            start_pairwise_run)
+from judge.reports.pairwise import pairwise_frame, pairwise_report
+from judge.ui import computed, errors_shown, get_store, read
+from judge.ui.judges import secrets
+from judge.ui.pairwise_view import pair_upload, report_figures, verdict_table, versions_form
+
+st.title("Pairwise judge")
+st.caption("Which of two outputs is better: every pair is judged in both orders, and a verdict counts only when "
+           "both orders agree (else it is a tie).")
+
+with errors_shown():
+    store = get_store()
+    with st.expander("Import pairs", icon=":material/upload:", expanded=not len(read("pair_datasets"))):
+        pair_upload(store)
+        st.caption("Or pair two versions of an imported dataset (the same items, two app versions):")
+        versions_form(store, read("datasets"))
+    datasets = read("pair_datasets")
+    if not len(datasets):
+        st.stop()
+    dataset = st.selectbox("Pair dataset", list(datasets["name"]), key="pairwise_judge.dataset")
+
+    left, right = st.columns(2, gap="large")
+    model = left.text_input("Model", value=DEFAULT_MODEL, key="pairwise_judge.model").strip()
+    criterion = left.text_input("Criterion", value="preference", key="pairwise_judge.criterion").strip()
+    both = right.checkbox("Both orders (recommended)", value=True, key="pairwise_judge.both")
+    rule = right.radio("When the two orders disagree", ["tie", "inconsistent"], horizontal=True,
+                       key="pairwise_judge.rule")
+    spec = load_pairwise_spec(model=model)
+    spec.orders, spec.on_disagreement, spec.criterion = (["ab", "ba"] if both else ["ab"]), rule, criterion
+    st.caption(estimate_pairwise_run(store, dataset=dataset, spec=spec).describe())
+    if st.button("Start pairwise run", icon=":material/play_arrow:", type="primary"):
+        run_id = start_pairwise_run(store, dataset=dataset, spec=spec, secrets=secrets())
+        run_pairwise_in_background(store, run_id, secrets=secrets())
+        st.session_state["pairwise_judge.run"] = run_id
+        st.toast(f"Started {run_id}", icon=":material/play_circle:")
+
+    runs = read("pairwise_runs", dataset)
+    if not len(runs):
+        st.info("No pairwise runs on this dataset yet.", icon=":material/info:")
+        st.stop()
+    st.dataframe(runs, hide_index=True)
+    ids = list(runs["id"])
+    wanted = st.session_state.get("pairwise_judge.run")
+    run_id = st.selectbox("Report of run", ids, index=ids.index(wanted) if wanted in ids else 0)
+    report_figures(computed(pairwise_report, run_id))
+    verdict_table(computed(pairwise_frame, run_id)[1])

@@ -1,0 +1,49 @@
+"""Rankings: systems (app versions, models) ranked by a Bradley-Terry fit over pairwise verdicts or people's
+preferences, with 95% intervals, the win-rate matrix and the probability that each beats each other."""
+
+import pandas as pd
+import streamlit as st
+
+from judge.ranking import rank
+from judge.ui import computed, errors_shown, read
+from judge.ui.ranking_charts import matrix_heatmap, rating_chart
+
+st.title("Rankings")
+st.caption("Which system is better, with how much certainty: a Bradley-Terry model over every pairwise "
+           "verdict (ties count half), intervals from 1,000 bootstrap resamples of the matches.")
+
+with errors_shown():
+    datasets = read("pair_datasets")
+    if not len(datasets):
+        st.info("No pairs yet: import some with `judge import-pairs FILE --dataset NAME`.", icon=":material/info:")
+        st.stop()
+    dataset = st.selectbox("Pair dataset", list(datasets["name"]), key="rankings.dataset")
+    runs = read("pairwise_runs", dataset)
+    sources = ["Human preferences"] + [f"{r.id} · {r.spec_name} ({r.model or r.source})" for r in runs.itertuples()]
+    source = st.radio("Rank from", sources, horizontal=True, key="rankings.source")
+    if source == sources[0]:
+        result = computed(rank, dataset=dataset, human=True)
+    else:
+        run_id = source.split(" · ")[0]
+        result = computed(rank, runs=[run_id], compare_human=True)
+
+    st.subheader(f"From {result['source']}", anchor=False)
+    table = pd.DataFrame([{"rank": r["rank"], "system": r["system"], "rating": round(r["rating"]),
+                           "95% interval": f"{r['rating_ci'][0]:.0f} - {r['rating_ci'][1]:.0f}",
+                           "matches": r["matches"], "win rate": r["win_rate"]} for r in result["ranking"]])
+    st.dataframe(table, hide_index=True, column_config={"win rate": st.column_config.NumberColumn(format="percent")})
+    tau = result.get("kendall_tau")
+    if tau is not None:
+        if tau["value"] is None:
+            st.caption(f"Judge vs human ranking: {tau['undefined']}.")
+        else:
+            st.metric("Kendall tau, judge vs human ranking", f"{tau['value']:.2f}",
+                      help=f"95% interval {tau['ci'][0]:.2f} to {tau['ci'][1]:.2f} over {tau['n']} pairs")
+    st.plotly_chart(rating_chart(result["ranking"]))
+    observed, model, stronger = st.tabs(["Observed win rate", "P(beats) in one match", "P(stronger)"])
+    observed.plotly_chart(matrix_heatmap(result["win_rate_matrix"], result["systems"],
+                                         title="Share of matches the row system won (ties half)"))
+    model.plotly_chart(matrix_heatmap(result["p_win"], result["systems"],
+                                      title="Bradley-Terry probability that the row system wins one match"))
+    stronger.plotly_chart(matrix_heatmap(result["p_better"], result["systems"],
+                                         title="Share of resamples in which the row system is stronger"))

@@ -1,0 +1,108 @@
+"""The Pairwise and Rankings pages in Streamlit's AppTest on a temporary store seeded through the Python API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+from judge.pairs import import_pairs
+from judge.store import Store
+from tests.test_pages_data import APP, HOSTILE, markdown, texts
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "judge.duckdb"
+    monkeypatch.setenv("JUDGE_DB", str(path))
+    address = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield path
+    config.set_option("server.address", address)
+
+
+def seed(db, tmp_path) -> Store:
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(30):
+        a, b = rng.choice(["v1", "v2", "v3"], size=2, replace=False)
+        rows.append({"id": f"m{k}", "input": f"task {k}", "output_a": HOSTILE if k == 0 else f"{a} answer {k}",
+                     "output_b": f"{b} answer {k}", "system_a": a, "system_b": b,
+                     "preference": "a" if max(a, b) == a else "b"})
+    pd.DataFrame(rows).to_csv(tmp_path / "arena.csv", index=False)
+    store = Store(db)
+    import_pairs(store, tmp_path / "arena.csv", dataset="arena")
+    return store
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_pairwise_page_records_the_choice_in_the_shown_order(db, tmp_path):
+    store = seed(db, tmp_path)
+    at = open_page("pages/pairwise.py", annotator="maya", pairs="arena")
+    assert "Pair 1 of 30" in markdown(at)
+    assert HOSTILE in texts(at)  # outputs are literal text
+    first_shown = texts(at)[1]
+    next(b for b in at.button if b.label == "Response 1 is better").click().run()
+    assert not at.exception, at.exception
+    prefs = store.preferences("arena", annotator="maya")
+    assert len(prefs) == 1
+    pair = store.pairs("arena").set_index("uid").loc[prefs.loc[0, "pair_uid"]]
+    chosen = pair["output_a"] if prefs.loc[0, "choice"] == "a" else pair["output_b"]
+    assert chosen == first_shown and prefs.loc[0, "shown_order"] in ("ab", "ba")
+    assert "Pair 2 of 30" in markdown(at)
+
+
+def test_rankings_page_shows_the_human_ranking(db, tmp_path):
+    seed(db, tmp_path)
+    at = open_page("pages/rankings.py")
+    frame = at.dataframe[0].value
+    assert list(frame["system"]) == ["v3", "v2", "v1"]
+    assert len(at.get("plotly_chart")) == 4  # ratings, observed win rates, P(beats), P(stronger)
+
+
+def test_pairwise_judge_page_runs_both_orders_in_the_background_and_reports(db, tmp_path, fake_llm):
+    import time
+
+    store = seed(db, tmp_path)
+    at = open_page("pages/pairwise_judge.py")
+    next(t for t in at.text_input if t.label == "Model").set_value("openai/gpt-test").run()
+    assert "about 60 calls (0 reused from earlier runs)" in markdown(at)
+    next(b for b in at.button if b.label == "Start pairwise run").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while store.pairwise_runs("arena").iloc[0]["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run = store.pairwise_run(store.pairwise_runs("arena").iloc[0]["id"])
+    assert (run["status"], run["done"], run["orders"]) == ("done", 60, ["ab", "ba"])
+    at.run()
+    assert not at.exception, at.exception
+    figures = at.dataframe[1].value
+    assert "position consistency" in set(figures["figure"]) and "accuracy (both orders)" in set(figures["figure"])
+    assert len(at.dataframe[2].value) == 30  # one row per pair
+
+
+def test_pairwise_judge_page_forms_pairs_from_two_versions(db, tmp_path):
+    from judge.importing import import_file
+
+    store = Store(db)
+    for version, answers in ((1, ["old a", "old b"]), (2, ["new a", "new b"])):
+        pd.DataFrame({"id": ["1", "2"], "input": ["q1", "q2"], "output": answers}).to_csv(
+            tmp_path / f"v{version}.csv", index=False)
+        import_file(store, tmp_path / f"v{version}.csv", dataset="app")
+    at = open_page("pages/pairwise_judge.py")
+    next(b for b in at.button if b.label == "Form pairs").click().run()
+    assert not at.exception, at.exception
+    assert "app v1 vs v2: 2 pairs (2 new)" in markdown(at)
+    pairs = store.pairs("app v1 vs v2")
+    assert list(pairs["output_a"]) == ["old a", "old b"] and list(pairs["output_b"]) == ["new a", "new b"]
