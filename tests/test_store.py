@@ -24,7 +24,7 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     ])
     assert tables["labels"] == [
         "id", "item_uid", "annotator_id", "kind", "score", "passed", "critique", "rubric_id", "task_id",
-        "source", "created_at", "criterion_id", "effective_passed",
+        "source", "created_at", "criterion_id", "effective_passed", "sample_design", "sample_share",
     ]
     assert tables["criteria"] == ["id", "dataset_name", "name", "scale", "rubric_name", "position", "created_at"]
     assert tables["runs"][-4:] == ["criterion", "spec_body", "pass_threshold", "rubric_id"]

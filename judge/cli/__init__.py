@@ -12,7 +12,7 @@ import sys
 
 from judge.errors import JudgeError
 
-COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve")
+COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve", "sampling")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from judge import metrics as M
+from judge.label_next import design_weights
 from judge.reports.figures import (
     figure, joint_table, pass_figures, pass_tables, proportion, score_figures, score_tables, undefined,
 )
 from judge.reports.passrate import true_pass_rate
+from judge.reports.weighted import WEIGHTED_NOTE, effective_size, weighted_agreement_figures
 
 LABEL_RULE = ("labels of the run's criterion only, given under the rubric version the run recorded (labels "
               "without a recorded version count); latest label per annotator; an adjudication wins, else the "
@@ -87,7 +89,11 @@ def labels_hash(both: pd.DataFrame, rubric_version: int | None = None) -> str:
 
 
 def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """Score and pass/fail agreement of paired labels, every figure with its bootstrap interval."""
+    """Score and pass/fail agreement of paired labels, every figure with its bootstrap interval; items a
+    label-next strategy drew non-uniformly are weighted by 1 / their inclusion probability."""
+    weights = design_weights(both)
+    if weights is not None:
+        return weighted_agreement_figures(both, weights, n_boot=n_boot, seed=seed)
     hs, js = floats(both["human_score"]), floats(both["judge_score"])
     hp, jp = floats(both["human_passed"]), floats(both["judge_passed"])
     joint = joint_table(hs, js, hp, jp)
@@ -142,17 +148,29 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
             "other_rubric_versions": other_versions,
             "annotators_per_item": annotators_per_item(both),
             "hash": labels_hash(both, run.get("rubric_version")),
+            "sample": sample_summary(both),
         },
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
         "pass_rate": true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot,
-                                    seed=seed, boot_tables=figures["_boot_pass_tables"], labeled_among_judged=True),
+                                    seed=seed, boot_tables=figures["_boot_pass_tables"],
+                                    labeled_among_judged=not figures.get("weighted")),
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
         "human_ceiling": _ceiling(annotators, pass_fail=run.get("scale") == "pass/fail", n_boot=n_boot, seed=seed),
         "per_annotator": per_annotator(annotators, verdicts, examples, n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
+
+
+def sample_summary(both: pd.DataFrame) -> dict[str, Any]:
+    """Whether the figures come from a weighted sample (label-next designs), with its effective size."""
+    weights = design_weights(both)
+    drawn = int(both["sample_design"].notna().sum()) if "sample_design" in both.columns else 0
+    if weights is None:
+        return {"weighted": False, "items_from_designs": drawn, "effective_items": len(both), "note": None}
+    return {"weighted": True, "items_from_designs": drawn, "effective_items": round(effective_size(weights), 1),
+            "note": WEIGHTED_NOTE}
 
 
 def annotators_per_item(both: pd.DataFrame) -> dict[str, int]:

@@ -22,12 +22,15 @@ from judge.store._db import register_frame
 
 # Parameters: dataset id, criterion id, rubric id (twice). quantile_disc(x, 0.5) is the lower median;
 # pass/fail is a pass only when passes outnumber failures. arg_max_null keeps a latest label's NULL fields
-# NULL. With a rubric id, labels given under another version of the rubric are left out (a label with no
+# NULL. An item's sample design and share are those of the first label drawn under a design (label-next). With a rubric id, labels given under another version of the rubric are left out (a label with no
 # recorded version counts).
 _HUMANS = """
 WITH latest AS (
     SELECT l.item_uid, l.annotator_id, l.kind, max(l.id) AS id, arg_max_null(l.score, l.id) AS score,
-           arg_max_null(l.effective_passed, l.id) AS passed
+           arg_max_null(l.effective_passed, l.id) AS passed,
+           min(l.id) FILTER (WHERE l.sample_design IS NOT NULL) AS design_label_id,
+           arg_min(l.sample_design, l.id) FILTER (WHERE l.sample_design IS NOT NULL) AS sample_design,
+           arg_min(l.sample_share, l.id) FILTER (WHERE l.sample_design IS NOT NULL) AS sample_share
     FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
     WHERE l.criterion_id = ? AND (?::INTEGER IS NULL OR l.rubric_id IS NULL OR l.rubric_id = ?)
     GROUP BY l.item_uid, l.annotator_id, l.kind
@@ -40,7 +43,9 @@ WITH latest AS (
                          THEN count_if(passed AND kind = 'label') > count_if(NOT passed AND kind = 'label') END
            ) AS human_passed,
            count_if(kind = 'adjudication') > 0 AS adjudicated,
-           count_if(kind = 'label') AS annotators
+           count_if(kind = 'label') AS annotators,
+           arg_min(sample_design, design_label_id) AS sample_design,
+           arg_min(sample_share, design_label_id) AS sample_share
     FROM latest GROUP BY item_uid
 )"""
 

@@ -286,4 +286,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHERE d.id = tasks.dataset_id);
         """,
     ),
+    (
+        "0007_label_next",
+        """
+        -- Labels on items a strategy suggested (judge label-next) record the sampling design they were drawn
+        -- under (JSON: strategy, seed, runs, dataset version, criterion) and the item's share of that design's
+        -- size measure, so reports weight each by 1 / inclusion probability (judge.label_next). NULL: the item
+        -- was not drawn by a design and counts as itself only.
+        ALTER TABLE labels ADD COLUMN sample_design VARCHAR;
+        ALTER TABLE labels ADD COLUMN sample_share DOUBLE;
+        """,
+    ),
 ]
