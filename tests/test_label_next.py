@@ -10,6 +10,7 @@ import pytest
 
 from judge.cli import main
 from judge.errors import JudgeError
+from judge.metrics import wilson_interval
 from judge.label_next import (
     STRATEGIES, Design, StrategyUnavailable, design_queue, design_weights, record_label, suggest,
 )
@@ -102,8 +103,14 @@ def test_a_report_on_a_weighted_sample_uses_the_hajek_estimate_and_says_so(store
     judge_pass = np.array([scores[int(s.item_id[1:])] >= 4 for s in batch])
     expected_tpr = (weights * (human_pass & judge_pass)).sum() / (weights * human_pass).sum()
     assert report["pass_fail"]["tpr"]["value"] == pytest.approx(expected_tpr)
-    assert report["pass_fail"]["tpr"]["n"] == round(effective_size(weights) * human_pass @ weights / weights.sum())
-    assert report["pass_rate"]["corrected"]["value"] is not None
+    # its interval rests on an effective size: R (1 - R) / linearized variance, at most the 16 labeled passes
+    among = human_pass.astype(float)
+    variance = np.sum(np.square(weights * among * (judge_pass - expected_tpr))) / (weights @ among) ** 2
+    size = min(expected_tpr * (1 - expected_tpr) / variance, among.sum())
+    assert report["pass_fail"]["tpr"]["n"] == int(size)
+    assert report["pass_fail"]["tpr"]["ci"] == pytest.approx(wilson_interval(expected_tpr * size, size))
+    assert report["labels"]["sample"]["effective_items"] == pytest.approx(effective_size(weights), abs=0.05)
+    assert report["pass_rate"]["corrected"]["method"] == "wilson, post-stratified by judge verdict"
 
 
 def test_labels_outside_a_design_weigh_one_and_plain_samples_stay_unweighted(store, tmp_path):

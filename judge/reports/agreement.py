@@ -23,7 +23,9 @@ from judge.reports.figures import (
     figure, joint_table, pass_figures, pass_tables, proportion, score_figures, score_tables, undefined,
 )
 from judge.reports.passrate import true_pass_rate
-from judge.reports.weighted import WEIGHTED_NOTE, effective_size, weighted_agreement_figures
+from judge.reports.weighted import (
+    WEIGHTED_NOTE, effective_size, weighted_agreement_figures, weighted_corrected_pass_rate,
+)
 
 LABEL_RULE = ("labels of the run's criterion only, given under the rubric version the run recorded (labels "
               "without a recorded version count); latest label per annotator; an adjudication wins, else the "
@@ -152,15 +154,25 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
         },
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
-        "pass_rate": true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot,
-                                    seed=seed, boot_tables=figures["_boot_pass_tables"],
-                                    labeled_among_judged=not figures.get("weighted")),
+        "pass_rate": pass_rate(both, figures, judged, n_boot=n_boot, seed=seed),
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
         "human_ceiling": _ceiling(annotators, pass_fail=run.get("scale") == "pass/fail", n_boot=n_boot, seed=seed),
         "per_annotator": per_annotator(annotators, verdicts, examples, n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
+
+
+def pass_rate(both: pd.DataFrame, figures: dict[str, Any], judged: dict[str, Any], *, n_boot: int,
+              seed: int) -> dict[str, Any]:
+    """Observed and corrected pass rate; from a weighted sample the corrected rate is post-stratified by the
+    judge's verdict (judge.reports.weighted), the design-correct estimate."""
+    rate = true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot, seed=seed,
+                          boot_tables=figures["_boot_pass_tables"], labeled_among_judged=not figures.get("weighted"))
+    if figures.get("weighted") and judged["judged"]:
+        rate["corrected"] = weighted_corrected_pass_rate(both, design_weights(both), judged["judged"],
+                                                         judged["passed"])
+    return rate
 
 
 def sample_summary(both: pd.DataFrame) -> dict[str, Any]:

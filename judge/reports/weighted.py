@@ -1,11 +1,19 @@
 """Agreement figures from a weighted sample: items a strategy drew non-uniformly (judge.label_next).
 
-Each labeled item weighs 1 / its inclusion probability, so the weighted human x judge table estimates the
-table of the whole dataset version (Hajek's ratio estimator: every figure of a table, TPR, TNR, kappa, is a
-ratio of weighted totals). The uncertainty of a weighted sample is that of a smaller plain sample: the table
-is scaled to Kish's effective sample size n_eff = (sum w)^2 / sum w^2, and the intervals are then drawn from
-it exactly as for a plain sample (Wilson for proportions, Dirichlet draws for the rest). With equal weights
-n_eff = n and the figures are the plain ones. bench/label_next.py measures the coverage this gives.
+Each labeled item weighs w_i = 1 / its inclusion probability, so weighted shares estimate those of the whole
+dataset version (Hajek's ratio estimator R = sum w y / sum w x: TPR, TNR and every other share of a class).
+- Shares (TPR, TNR, precision, agreement): the linearized variance of the ratio,
+  V = sum w_i^2 (y_i - R x_i)^2 / (sum w_i x_i)^2 (with-replacement, so a plain random sample gets exactly
+  its plain Wilson interval), gives the share's effective size n = R (1 - R) / V, never more than the
+  labeled items of the class, and the interval is Wilson on it (Kish's effective size when R is 0 or 1).
+- The corrected pass rate: post-stratified by the judge's verdict, whose split over every judged item is
+  known: theta = p_obs * P(person passes | judge passes) + (1 - p_obs) * P(person passes | judge fails), each
+  a weighted share (the prediction-powered form: the judge's verdicts on all items, corrected by the
+  labeled ones); its variance is the sum of the two shares' variances times p_obs^2 and (1 - p_obs)^2, and
+  the interval Wilson on the effective size theta (1 - theta) / V.
+- Kappa, MCC, F1 and the 1-5 table figures: the weighted table scaled to Kish's effective sample size
+  (sum w)^2 / sum w^2, then Dirichlet draws as for a plain sample (conservative when weights follow strata).
+bench/label_next.py measures the coverage this gives.
 """
 
 from __future__ import annotations
@@ -45,12 +53,54 @@ def _table_figure(vectorized, table: np.ndarray, draws: np.ndarray, n: float) ->
     return figure(point, vectorized(draws), round(n), method=DIRICHLET)
 
 
-def _share(successes: float, n: float, what: str) -> dict[str, Any]:
-    def point() -> float:
-        if n <= 0:
-            raise M.UndefinedMetric(f"no {what}")
-        return successes / n
-    return proportion(point, successes, n)
+def ratio_share(weights: np.ndarray, hits: np.ndarray, among: np.ndarray) -> tuple[float, float, float] | None:
+    """(R, its linearized variance, effective size) of the weighted share of `hits` among `among` items."""
+    weights, hits, among = (np.asarray(a, dtype=float) for a in (weights, hits, among))
+    total = float(np.sum(weights * among))
+    if total <= 0:
+        return None
+    share = float(np.sum(weights * hits * among)) / total
+    variance = float(np.sum(np.square(weights * (hits * among - share * among)))) / total**2
+    kish = total**2 / float(np.sum(np.square(weights * among)))
+    size = share * (1 - share) / variance if variance > 0 and 0 < share < 1 else kish
+    return share, variance, min(size, float(np.sum(among)))  # never more information than labeled items
+
+
+def _share(weights: np.ndarray, hits: np.ndarray, among: np.ndarray, what: str) -> dict[str, Any]:
+    measured = ratio_share(weights, hits, among)
+    if measured is None:
+        return figure(lambda: _no(what), None, 0)
+    share, _, size = measured
+    return proportion(lambda: share, share * size, size)
+
+
+def weighted_corrected_pass_rate(both: pd.DataFrame, weights: np.ndarray, n_judged: int,
+                                 n_judged_passed: int) -> dict[str, Any]:
+    """The true pass rate post-stratified by the judge's verdict (see the module doc), with its interval."""
+    human, judge = _passes(both)
+    decided = ~np.isnan(human) & ~np.isnan(judge)
+    p_observed = n_judged_passed / n_judged if n_judged else float("nan")
+    passed = ratio_share(weights, human == 1, decided & (judge == 1))
+    failed = ratio_share(weights, human == 1, decided & (judge == 0))
+    needed = [name for name, part, share in (("judge passes", passed, p_observed), ("judge failures", failed,
+                                                                                    1 - p_observed))
+              if part is None and share > 0]
+    if not n_judged or needed:
+        return figure(lambda: _no(f"labeled {' or '.join(needed) or 'items'}"), None, int(decided.sum()))
+    parts = [(p_observed, passed), (1 - p_observed, failed)]
+    theta = sum(share * part[0] for share, part in parts if part is not None)
+    variance = sum(share**2 * part[1] for share, part in parts if part is not None)
+    size = min(theta * (1 - theta) / variance if variance > 0 and 0 < theta < 1 else np.inf, float(decided.sum()))
+    return proportion(lambda: theta, theta * size, size) | {"method": "wilson, post-stratified by judge verdict"}
+
+
+def _passes(both: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(both[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+                 for c in ("human_passed", "judge_passed"))
+
+
+def _no(what: str) -> float:
+    raise M.UndefinedMetric(f"no {what}")
 
 
 def weighted_agreement_figures(both: pd.DataFrame, weights: np.ndarray, *, n_boot: int,
@@ -61,9 +111,10 @@ def weighted_agreement_figures(both: pd.DataFrame, weights: np.ndarray, *, n_boo
     n_scores, n_pass = float(scores.sum()), float(passes.sum())
     score_draws = M.dirichlet_tables(scores, n_boot, prior=M.SCORE_TABLE_PRIOR, seed=[seed, 4])
     out_scores: dict[str, Any] = {"n": round(n_scores)}
-    out_scores["exact_agreement"] = _share(float(np.trace(scores)), n_scores, "scored item")
-    out_scores["within_one_agreement"] = _share(float(sum(np.trace(scores, k) for k in (-1, 0, 1))), n_scores,
-                                                "scored item")
+    hs, js = (both[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan) for c in ("human_score", "judge_score"))
+    scored = ~np.isnan(hs) & ~np.isnan(js)
+    out_scores["exact_agreement"] = _share(weights, hs == js, scored, "scored item")
+    out_scores["within_one_agreement"] = _share(weights, np.abs(hs - js) <= 1, scored, "scored item")
     for name, vectorized in {
         "quadratic_kappa": lambda t: M.kappa_from_tables(t, weights="quadratic"),
         "linear_kappa": lambda t: M.kappa_from_tables(t, weights="linear"),
@@ -74,14 +125,17 @@ def weighted_agreement_figures(both: pd.DataFrame, weights: np.ndarray, *, n_boo
                             else figure(_no_items, None, 0))
     out_scores["confusion_matrix"] = np.round(scores, 2).tolist()
 
-    (tn, fp), (fn, tp) = passes
+    human, judge = _passes(both)
+    decided = ~np.isnan(human) & ~np.isnan(judge)
     pass_draws = M.dirichlet_tables(passes, n_boot, seed=[seed, 3])
     out_pass: dict[str, Any] = {"n": round(n_pass)}
-    for name, successes, count, what in (("tpr", tp, tp + fn, "human pass"), ("tnr", tn, tn + fp, "human failure"),
-                                         ("failure_precision", tn, tn + fn, "judge failure"),
-                                         ("failure_recall", tn, tn + fp, "human failure"),
-                                         ("false_failure_rate", fn, tp + fn, "human pass")):
-        out_pass[name] = _share(float(successes), float(count), what)
+    for name, hits, among, what in (
+            ("tpr", judge == 1, decided & (human == 1), "human pass"),
+            ("tnr", judge == 0, decided & (human == 0), "human failure"),
+            ("failure_precision", human == 0, decided & (judge == 0), "judge failure"),
+            ("failure_recall", judge == 0, decided & (human == 0), "human failure"),
+            ("false_failure_rate", judge == 0, decided & (human == 1), "human pass")):
+        out_pass[name] = _share(weights, hits, among, what)
     for name in ("kappa", "failure_f1", "mcc"):
         metric = lambda t, name=name: M.pass_fail_rates_from_tables(t)[name]  # noqa: E731
         out_pass[name] = _table_figure(metric, passes, pass_draws, n_pass) if n_pass else figure(_no_items, None, 0)
