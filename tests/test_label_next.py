@@ -4,6 +4,7 @@ their design, and reports that weight them (design-correct figures, said on the 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,35 @@ def test_cli_label_next_and_label_with_its_design(store, tmp_path, capsys):
     assert main([*base, "label", "--dataset", "qa", "--item", "q1", "--annotator", "ana", "--score", "2",
                  "--design", "not json"]) == 2
     assert "--design must be" in capsys.readouterr().err
+
+
+def test_label_page_orders_the_queue_by_a_strategy_and_records_the_design(store, tmp_path, monkeypatch):
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    ds = _dataset(store, tmp_path)
+    judge_run(store, ds, _judge_scores())
+    expected = [s.item_uid for s in suggest(store, "qa", n=5, strategy="stratified", seed=4)]
+    monkeypatch.setenv("JUDGE_DB", str(store.path))
+    address = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+        for key, value in {"annotator": "bob", "dataset": "qa", "strategy": "stratified", "seed": "4",
+                           "size": "5"}.items():
+            at.query_params[key] = value
+        at.run()
+        at.switch_page("pages/label.py").run()
+        assert not at.exception, at.exception
+        assert at.session_state["label.queue"] == expected
+        shown = "\n".join(str(c.value) for c in at.caption)
+        assert "Suggested: stratified" in shown and "inclusion probability" in shown
+        first = expected[0]
+        at.radio(key=f"label.{first}.overall.score").set_value(2)
+        next(b for b in at.button if b.label == "Save and next").click().run()
+        assert not at.exception, at.exception
+    finally:
+        config.set_option("server.address", address)
+    with store.db.connect() as con:
+        uid, design = con.execute("SELECT item_uid, sample_design FROM labels").fetchone()
+    assert uid == first and json.loads(design)["strategy"] == "stratified"
