@@ -178,3 +178,24 @@ def test_label_page_orders_the_queue_by_a_strategy_and_records_the_design(store,
     with store.db.connect() as con:
         uid, design = con.execute("SELECT item_uid, sample_design FROM labels").fetchone()
     assert uid == first and json.loads(design)["strategy"] == "stratified"
+
+
+def test_an_annotator_link_asks_for_a_strategy_task_in_its_order_and_records_the_design(store, tmp_path, capsys):
+    from judge import team
+
+    ds = _dataset(store, tmp_path)
+    judge_run(store, ds, _judge_scores())
+    expected = [s.item_uid for s in suggest(store, "qa", n=6, strategy="uncertain", seed=5)]
+    assert main(["--db", str(store.path), "task", "create", "--name", "unsure ones", "--dataset", "qa",
+                 "--sample", "6", "--seed", "5", "--strategy", "uncertain"]) == 0
+    task_id = int(capsys.readouterr().out.split()[1].rstrip(":"))
+    assert store.task_items(task_id)["uid"].tolist() == expected
+    link = team.create_link(store, task_id, annotator="ana")
+    seen = []
+    while (item := team.next_item(store, link.token)) is not None:
+        seen.append(item["uid"])
+        team.submit_label(store, link.token, item["uid"], score=3)
+    assert seen == expected
+    with store.db.connect() as con:
+        rows = con.execute("SELECT count(*), count(DISTINCT sample_design), min(sample_share) FROM labels").fetchone()
+    assert rows[0] == 6 and rows[1] == 1 and rows[2] > 0

@@ -44,6 +44,21 @@ class SamplingQueries:
             ).fetchall()
         return {uid for (uid,) in rows}
 
+    def set_task_design(self, task_id: int, design_key: str, shares: dict[str, float]) -> None:
+        """Record the design a task's items were drawn under, and each item's share of it."""
+        with self.db.connect() as con:
+            con.execute("UPDATE tasks SET sample_design = ? WHERE id = ?", [design_key, task_id])
+            con.executemany("UPDATE task_items SET sample_share = ? WHERE task_id = ? AND item_uid = ?",
+                            [(share, task_id, uid) for uid, share in shares.items()])
+
+    def task_item_design(self, task_id: int, item_uid: str) -> dict:
+        """`add_grades` options for an item of a task drawn by a design ({} for a task without one)."""
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT t.sample_design, ti.sample_share FROM tasks t JOIN task_items ti ON ti.task_id = t.id "
+                "WHERE t.id = ? AND ti.item_uid = ? AND t.sample_design IS NOT NULL", [task_id, item_uid]).fetchone()
+        return {"sample_design": row[0], "sample_share": row[1]} if row else {}
+
     def design_label_count(self, design_key: str) -> int:
         """Items labeled so far under a sampling design: the sample size its inclusion probabilities use."""
         with self.db.connect() as con:

@@ -295,6 +295,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- was not drawn by a design and counts as itself only.
         ALTER TABLE labels ADD COLUMN sample_design VARCHAR;
         ALTER TABLE labels ADD COLUMN sample_share DOUBLE;
+
+        -- A labeling task whose items a strategy chose keeps that design and each item's share, so labels
+        -- given through its links record them too, and its links ask for the items in the design's order.
+        ALTER TABLE tasks ADD COLUMN sample_design VARCHAR;
+        ALTER TABLE task_items ADD COLUMN sample_share DOUBLE;
         """,
     ),
 ]
