@@ -85,7 +85,7 @@ def test_labeled_items_leave_the_queue_and_the_design_sample_grows(store, tmp_pa
     assert latest["item_uid"].isin([s.item_uid for s in first]).all()
 
 
-def test_a_report_on_a_weighted_sample_uses_the_hajek_estimate_and_says_so(store, tmp_path):
+def test_a_report_on_a_weighted_sample_uses_the_hajek_estimate_and_says_so(store, tmp_path, capsys):
     ds = _dataset(store, tmp_path)
     scores = _judge_scores()
     run = judge_run(store, ds, scores)
@@ -112,6 +112,8 @@ def test_a_report_on_a_weighted_sample_uses_the_hajek_estimate_and_says_so(store
     assert report["pass_fail"]["tpr"]["ci"] == pytest.approx(wilson_interval(expected_tpr * size, size))
     assert report["labels"]["sample"]["effective_items"] == pytest.approx(effective_size(weights), abs=0.05)
     assert report["pass_rate"]["corrected"]["method"] == "wilson, post-stratified by judge verdict"
+    assert main(["--db", str(store.path), "report", "--run", run, "--boot", "50"]) == 0
+    assert "Figures from a weighted sample: 24 labeled items" in capsys.readouterr().out
 
 
 def test_labels_outside_a_design_weigh_one_and_plain_samples_stay_unweighted(store, tmp_path):

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from judge.errors import JudgeError
+from judge.reports.weighted import sample_sentence
 from judge.reports import (
     agreement_by_slice, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card,
     reference_agreement, trend, write_card,
@@ -75,6 +76,9 @@ def _report(store, args) -> int:
     print(f"Criterion {criterion['name']} ({criterion['scale']}{rubric}): {labels['items']} labeled items "
           f"({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} few-shot examples left out), "
           f"judge pass threshold {labels['pass_threshold']}; 95% intervals over {report['n_boot']} resamples\n")
+    weighted = sample_sentence(labels.get("sample"))
+    if weighted:
+        print(weighted + "\n")
     pass_table = _table(_figure_rows(report["pass_fail"]), ["pass/fail", "value [95% CI]", "n"]) + "\n"
     if criterion["scale"] == "pass/fail":  # people graded pass/fail: those figures are the ones that exist
         print(pass_table)

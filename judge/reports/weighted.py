@@ -29,6 +29,15 @@ from judge.reports.figures import DIRICHLET, figure, joint_table, pass_tables, p
 WEIGHTED_NOTE = "weighted sample: items drawn by a label-next strategy weigh 1 / their inclusion probability"
 
 
+def sample_sentence(sample: dict[str, Any] | None) -> str | None:
+    """What a report says under its figures when they come from a weighted sample (None otherwise)."""
+    if not sample or not sample.get("weighted"):
+        return None
+    return (f"Figures from a weighted sample: {sample['items_from_designs']} labeled items were drawn by a "
+            "label-next strategy and weigh 1 / their inclusion probability (effective size "
+            f"{sample['effective_items']:g}); intervals are design-corrected.")
+
+
 def effective_size(weights: np.ndarray) -> float:
     """Kish's effective sample size of weighted items."""
     weights = np.asarray(weights, dtype=float)
