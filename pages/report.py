@@ -38,6 +38,8 @@ with errors_shown():
                f"left out); the judge passes at {used['pass_threshold']}.")
     if sample_sentence(used.get("sample")):
         st.info(sample_sentence(used["sample"]), icon=":material/balance:")
+    if used.get("review", {}).get("note"):
+        st.caption(f":material/rate_review: {used['review']['note'].capitalize()}")
     if not used["items"]:
         st.warning("No labeled item in this run's dataset yet: label some on the Label page, or open a run on a "
                    "labeled dataset.", icon=":material/warning:")

@@ -62,7 +62,8 @@ def _figure_rows(group: dict[str, Any]) -> list[list[Any]]:
 
 # -- handlers ------------------------------------------------------------------------------------------------
 def _report(store, args) -> int:
-    report = agreement_report(store, args.run, n_boot=args.boot, seed=args.seed)
+    report = agreement_report(store, args.run, n_boot=args.boot, seed=args.seed,
+                              include_review=args.include_review)
     if args.slice:
         report["slices"] = agreement_by_slice(store, args.run, args.slice, n_boot=args.boot, seed=args.seed)
     if args.json:
@@ -76,9 +77,9 @@ def _report(store, args) -> int:
     print(f"Criterion {criterion['name']} ({criterion['scale']}{rubric}): {labels['items']} labeled items "
           f"({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} few-shot examples left out), "
           f"judge pass threshold {labels['pass_threshold']}; 95% intervals over {report['n_boot']} resamples\n")
-    weighted = sample_sentence(labels.get("sample"))
-    if weighted:
-        print(weighted + "\n")
+    for note in (sample_sentence(labels.get("sample")), (labels.get("review") or {}).get("note")):
+        if note:
+            print(note[0].upper() + note[1:] + "\n")
     pass_table = _table(_figure_rows(report["pass_fail"]), ["pass/fail", "value [95% CI]", "n"]) + "\n"
     if criterion["scale"] == "pass/fail":  # people graded pass/fail: those figures are the ones that exist
         print(pass_table)
@@ -251,6 +252,8 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="agreement of one run with the human labels")
     p.add_argument("--run", required=True, help="run id")
     p.add_argument("--slice", help="also show agreement per value of this metadata column, worst first")
+    p.add_argument("--include-review", action="store_true",
+                   help="count review labels (given while seeing the judge's answer) in every figure")
     _bootstrap_options(p)
     p.set_defaults(handler=_report)
 

@@ -68,11 +68,12 @@ def criterion_summary(run: dict[str, Any]) -> dict[str, Any]:
             "primary": "pass_fail.kappa" if pass_fail else "scores.quadratic_kappa"}
 
 
-def paired_labels(store, run: dict[str, Any]) -> tuple[pd.DataFrame, int]:
+def paired_labels(store, run: dict[str, Any], *, include_review: bool = False) -> tuple[pd.DataFrame, int]:
     """(items both labeled on the run's criterion and judged, minus the judge's few-shot examples; how many
-    examples were left out)."""
+    examples were left out). Review labels (judge-first review) count only with `include_review`."""
     both = store.paired_item_labels(run["id"], run["dataset_id"], run.get("criterion_id"),
-                                    pass_threshold(run["spec"]), rubric_id=run.get("rubric_id"))
+                                    pass_threshold(run["spec"]), rubric_id=run.get("rubric_id"),
+                                    include_review=include_review)
     examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
     if not examples:
         return both, 0
@@ -124,11 +125,14 @@ def score_mean(counts, *, n_boot: int, seed: int) -> dict[str, Any]:
     return figure(mean, M.mean_from_counts(boot), int(counts.sum()))
 
 
-def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README)."""
+def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0,
+                     include_review: bool = False) -> dict[str, Any]:
+    """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README).
+    Review labels (given while seeing the judge's answer) are left out and counted, unless `include_review`."""
     with store.transaction():  # every read in one turn on the store; the arithmetic runs after it is released
         run = store.report_run(run_id)
-        both, left_out = paired_labels(store, run)
+        both, left_out = paired_labels(store, run, include_review=include_review)
+        reviews = store.review_label_count(run["dataset_id"], run.get("criterion_id"))
         examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
         judged = store.judge_summary(run_id, pass_threshold(run["spec"]), exclude=examples)
         stats = store.run_stats(run_id)
@@ -151,6 +155,7 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
             "annotators_per_item": annotators_per_item(both),
             "hash": labels_hash(both, run.get("rubric_version")),
             "sample": sample_summary(both),
+            "review": review_summary(reviews, include_review),
         },
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
@@ -173,6 +178,19 @@ def pass_rate(both: pd.DataFrame, figures: dict[str, Any], judged: dict[str, Any
         rate["corrected"] = weighted_corrected_pass_rate(both, design_weights(both), judged["judged"],
                                                          judged["passed"])
     return rate
+
+
+def review_summary(reviews: int, included: bool) -> dict[str, Any]:
+    """How many review labels (judge-first review) exist on the criterion, and whether the figures use them."""
+    if not reviews:
+        note = None
+    elif included:
+        note = (f"includes {reviews} review labels, given while seeing the judge's answer (they lean towards "
+                "it, so agreement reads high)")
+    else:
+        note = (f"{reviews} review labels left out: given while seeing the judge's answer, they lean towards it "
+                "(include them with --include-review)")
+    return {"labels": reviews, "included": included and reviews > 0, "note": note}
 
 
 def sample_summary(both: pd.DataFrame) -> dict[str, Any]:

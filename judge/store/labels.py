@@ -11,7 +11,7 @@ from judge.criteria import DEFAULT_CRITERION, SCALE_PASS_FAIL, SCALE_SCORE, Crit
 from judge.errors import JudgeError, NotFound
 from judge.store._db import register_frame
 
-LABEL_KINDS = ("label", "adjudication")
+LABEL_KINDS = ("label", "adjudication", "review")  # review: given while seeing the judge's answer
 _LABEL_COLUMNS = ("item_uid", "annotator", "criterion_id", "score", "passed", "effective_passed", "critique",
                   "rubric_id")
 

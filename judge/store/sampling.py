@@ -59,6 +59,14 @@ class SamplingQueries:
                 "WHERE t.id = ? AND ti.item_uid = ? AND t.sample_design IS NOT NULL", [task_id, item_uid]).fetchone()
         return {"sample_design": row[0], "sample_share": row[1]} if row else {}
 
+    def review_label_count(self, dataset_id: int, criterion_id: int | None) -> int:
+        """Current review labels (per item and annotator) on a criterion in a dataset version."""
+        with self.db.connect() as con:
+            return int(con.execute(
+                "SELECT count(DISTINCT (l.item_uid, l.annotator_id)) FROM labels l JOIN dataset_items di "
+                "ON di.item_uid = l.item_uid AND di.dataset_id = ? WHERE l.criterion_id = ? AND l.kind = 'review'",
+                [dataset_id, criterion_id]).fetchone()[0])
+
     def design_label_count(self, design_key: str) -> int:
         """Items labeled so far under a sampling design: the sample size its inclusion probabilities use."""
         with self.db.connect() as con:
