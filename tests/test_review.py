@@ -70,3 +70,47 @@ def test_spreadsheet_round_trip_and_corrections_become_fewshot_examples(store, r
     latest = store.spec_record(spec["name"], 2)
     assert "Misses the second half" in str(latest)
     assert corrections_to_fewshot(store, run, pd.DataFrame()) is None
+
+
+def _open_review(store, monkeypatch, **query):
+    """The Review page in AppTest, served on loopback (owner pages open); returns it and the address to restore."""
+    from pathlib import Path
+
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("JUDGE_DB", str(store.path))
+    address = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/review.py").run()
+    assert not at.exception, at.exception
+    return at, address
+
+
+def test_review_page_accepts_corrects_and_turns_corrections_into_examples(store, reviewed_run, monkeypatch):
+    from streamlit import config
+
+    _, run = reviewed_run
+    at, address = _open_review(store, monkeypatch, annotator="ana")
+    try:
+        at.number_input(key="review.n").set_value(4).run()
+        batch = at.session_state["review.batch"]
+        assert len(batch) == 4
+        first = batch["item_uid"].iloc[0]
+        at.selectbox(key=f"review.{first}.score").select("1")
+        at.selectbox(key=f"review.{first}.passed").select("fail")
+        next(b for b in at.button if b.label == "Save review").click().run()
+        assert "critique" in "\n".join(e.value for e in at.error), "a correction without a critique is refused"
+        at.text_input(key=f"review.{first}.critique").input("States the wrong year.")
+        next(b for b in at.button if b.label == "Save review").click().run()
+        assert not at.exception, at.exception
+        assert "3 verdicts accepted, 1 corrected." in "\n".join(s.value for s in at.success)
+        next(b for b in at.button if b.label.startswith("Turn the corrections")).click().run()
+        assert "Saved version 2 of the judge" in "\n".join(s.value for s in at.success)
+    finally:
+        config.set_option("server.address", address)
+    assert store.fewshot_items(store.report_run(run)["spec_name"]) == [first]

@@ -35,11 +35,11 @@ class SamplingQueries:
             ).df()
 
     def labeled_on_criterion(self, dataset_id: int, criterion_id: int) -> set[str]:
-        """Items of the dataset version that anyone has labeled on the criterion."""
+        """Items of the dataset version that anyone has labeled or reviewed on the criterion."""
         with self.db.connect() as con:
             rows = con.execute(
                 "SELECT DISTINCT l.item_uid FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid "
-                "AND di.dataset_id = ? WHERE l.criterion_id = ? AND l.kind = 'label'",
+                "AND di.dataset_id = ? WHERE l.criterion_id = ? AND l.kind IN ('label', 'review')",
                 [dataset_id, criterion_id],
             ).fetchall()
         return {uid for (uid,) in rows}
