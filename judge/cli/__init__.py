@@ -12,7 +12,7 @@ import sys
 
 from judge.errors import JudgeError
 
-COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve", "sampling", "review")
+COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve", "sampling", "review", "teacher")
 
 
 def build_parser() -> argparse.ArgumentParser:
