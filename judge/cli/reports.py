@@ -204,8 +204,14 @@ def _gate(store, args) -> int:
         if baseline is None:
             raise JudgeError("No --baseline given and none pinned; pin one with judge baseline --judge NAME --run RUN.")
     result = gate(store, args.run, baseline, n_boot=args.boot, seed=args.seed)
+    audit = None
+    if args.require_audit:
+        from judge.audit import audit_status
+
+        audit = audit_status(store, args.run, min_labels=args.audit_min_labels,
+                             min_agreement=args.audit_min_agreement, n_boot=args.boot, seed=args.seed)
     if args.json:
-        _print_json(result.to_dict())
+        _print_json(result.to_dict() | ({"audit": audit} if audit else {}))
     else:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -215,7 +221,11 @@ def _gate(store, args) -> int:
                      ["figure", f"baseline {baseline}", f"run {args.run}", "run - baseline", "p (one-sided)",
                       "verdict"]))
         print("gate: " + ("passed" if result.passed else f"FAILED ({', '.join(result.regressions)} regressed)"))
-    return 0 if result.passed else 1
+        if audit:
+            print(f"audit: {'passed' if audit['passed'] else 'FAILED'} ({audit['labeled_new_items']} labeled of "
+                  f"{audit['new_items']} items new in {audit['dataset']} v{audit['dataset_version']}"
+                  + (f"; {audit['reason']}" if audit["reason"] else "") + ")")
+    return 0 if result.passed and (audit is None or audit["passed"]) else 1
 
 
 def _card(store, args) -> int:
@@ -284,6 +294,10 @@ def register(sub) -> None:
     p = sub.add_parser("gate", help="exit 1 when a run is significantly worse than the baseline (for CI)")
     p.add_argument("--run", required=True)
     p.add_argument("--baseline", help="baseline run id (default: the judge's pinned baseline)")
+    p.add_argument("--require-audit", action="store_true",
+                   help="also fail unless the judge's agreement was checked on the items new in this dataset version")
+    p.add_argument("--audit-min-labels", type=int, default=20, help="labels the audit needs (default 20)")
+    p.add_argument("--audit-min-agreement", type=float, help="minimum primary agreement figure on the audit")
     _bootstrap_options(p)
     p.set_defaults(handler=_gate)
 

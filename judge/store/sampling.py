@@ -72,3 +72,17 @@ class SamplingQueries:
         with self.db.connect() as con:
             return int(con.execute("SELECT count(DISTINCT item_uid) FROM labels WHERE sample_design = ?",
                                    [design_key]).fetchone()[0])
+
+    def new_item_uids(self, dataset_id: int) -> set[str]:
+        """Items of a dataset version that its previous version did not have (all of them for version 1)."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                """
+                SELECT di.item_uid FROM dataset_items di JOIN datasets d ON d.id = di.dataset_id
+                WHERE di.dataset_id = ? AND NOT EXISTS (
+                    SELECT 1 FROM dataset_items prev JOIN datasets p ON p.id = prev.dataset_id
+                    WHERE p.name = d.name AND p.version = d.version - 1 AND prev.item_uid = di.item_uid)
+                """,
+                [dataset_id],
+            ).fetchall()
+        return {uid for (uid,) in rows}
