@@ -49,3 +49,25 @@ def audit_status(store, run_id: str, *, min_labels: int = DEFAULT_AUDIT_LABELS,
     return {"dataset": run["dataset"], "dataset_version": run["dataset_version"], "new_items": len(new),
             "labeled_new_items": len(audited), "figure": f"{section}.{name}", "agreement": agreement,
             "min_labels": min_labels, "min_agreement": min_agreement, "passed": reason is None, "reason": reason}
+
+
+def agreement_by_version(store, judge: str, *, criterion: str | None = None, n_boot: int = 1000,
+                         seed: int = 0) -> list[dict[str, Any]]:
+    """Per run of a judge (oldest first): its dataset and app version, and its agreement with people on that
+    version's labeled items and on the items new in it, each with its interval: drift shows as a falling row."""
+    from judge.reports.agreement import agreement_figures, paired_labels
+
+    rows = []
+    for record in store.spec_runs(judge, criterion).to_dict("records"):
+        with store.transaction():
+            run = store.report_run(record["id"])
+            both, _ = paired_labels(store, run)
+            new = store.new_item_uids(run["dataset_id"])
+        section, name = ("pass_fail", "kappa") if run.get("scale") == "pass/fail" else ("scores", "quadratic_kappa")
+        fresh = both[both["item_uid"].isin(new)].reset_index(drop=True)
+        rows.append({"run": run["id"], "dataset": run["dataset"], "dataset_version": run["dataset_version"],
+                     "app_version": record["version_tag"], "figure": f"{section}.{name}",
+                     "labeled": len(both), "agreement": agreement_figures(both, n_boot=n_boot, seed=seed)[section][name],
+                     "labeled_new": len(fresh),
+                     "agreement_new": agreement_figures(fresh, n_boot=n_boot, seed=seed)[section][name]})
+    return rows

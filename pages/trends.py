@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from judge.ui import errors_shown, get_store, read
+from judge.audit import agreement_by_version
+from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.charts import trend_figure
 from judge.ui.nav import page_link
-from judge.ui.reports import report
+from judge.ui.reports import report, version_agreement_table
 from judge.ui.run_labels import busiest_judge, run_labels
 
 st.title("Trends")
@@ -41,6 +42,12 @@ with errors_shown():
         labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
         st.error(f"Worse than the baseline ({result['regression_test']}): " + "; ".join(labels.values()),
                  icon=":material/trending_down:")
+
+    st.subheader("Agreement with people per version")
+    st.caption("Drift shows here first: the judge's agreement on each version's labeled items, and on the items "
+               "new in that version (label a random audit sample of them with `judge label-next --strategy random`).")
+    st.dataframe(version_agreement_table(computed(agreement_by_version, judge_name, criterion=criterion)),
+                 hide_index=True, width="stretch")
 
     st.subheader("Baseline")
     labels = run_labels(runs[runs["spec_name"] == judge_name], compact=True)

@@ -38,3 +38,28 @@ def test_gate_requires_an_audit_of_the_new_version(store, tmp_path, capsys):
     assert printed["audit"]["passed"] and printed["audit"]["labeled_new_items"] == 20
     assert code == (0 if printed["passed"] else 1)  # now only a regression can fail the gate
     assert not audit_status(store, run2, min_agreement=1.01, n_boot=100)["passed"]
+
+
+def test_trends_shows_agreement_per_version_and_on_its_new_items(store, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from judge.audit import agreement_by_version
+
+    scores = [4 if i % 3 else 2 for i in range(N)]
+    v1 = labeled_dataset(store, tmp_path, {"ana": scores})
+    judge_run(store, v1, scores, version_tag="1.0")
+    v2 = labeled_dataset(store, tmp_path, {"ana": scores[:10] + [None] * (N - 10)}, answer="new answer")
+    judge_run(store, v2, [5] * N, version_tag="2.0")  # the judge now passes everything: drift
+    rows = agreement_by_version(store, "helpful", n_boot=100)
+    assert [(r["app_version"], r["labeled"], r["labeled_new"]) for r in rows] == [("1.0", N, N), ("2.0", 10, 10)]
+    assert rows[0]["agreement"]["value"] == 1.0 and rows[1]["agreement"]["value"] < 0.5
+    assert rows[1]["agreement"]["ci"] is not None
+
+    monkeypatch.setenv("JUDGE_DB", str(store.path))
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "pages" / "trends.py"), default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert table["app version"].tolist() == ["1.0", "2.0"] and table["labeled new"].tolist() == [N, 10]
