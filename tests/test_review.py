@@ -114,3 +114,14 @@ def test_review_page_accepts_corrects_and_turns_corrections_into_examples(store,
     finally:
         config.set_option("server.address", address)
     assert store.fewshot_items(store.report_run(run)["spec_name"]) == [first]
+
+
+def test_the_terminal_flow_accepts_with_enter_and_corrects_with_a_grade(store, reviewed_run, monkeypatch, capsys):
+    _, run = reviewed_run
+    answers = iter(["", "1", "Invents a date.", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    assert main(["--db", str(store.path), "review", "--run", run, "--n", "3", "--annotator", "cy"]) == 0
+    assert "2 verdicts accepted, 1 corrected" in capsys.readouterr().out
+    with store.db.connect() as con:
+        rows = con.execute("SELECT score, critique FROM labels WHERE kind = 'review' ORDER BY id").fetchall()
+    assert len(rows) == 3 and rows[1] == (1, "Invents a date.")

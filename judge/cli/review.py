@@ -53,6 +53,7 @@ def _review(store, args) -> int:
 
 def _interactive(batch):
     """Ask about each item in the terminal: Enter accepts the judge's verdict, else type the grade."""
+    batch = batch.astype({"score": object, "passed": object, "critique": object})  # typed grades are text
     for index, row in batch.iterrows():
         print(f"\n[{index + 1}/{len(batch)}] item {row['item_id']} ({row['reason']})\n{row['output']}")
         print(f"judge: score {row['judge_score']}, {'pass' if row['judge_passed'] else 'fail'}: "
