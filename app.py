@@ -30,6 +30,7 @@ PAGES = {
         st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
         st.Page("pages/rankings.py", title="Rankings", icon=":material/leaderboard:"),
         st.Page("pages/improve.py", title="Improve", icon=":material/tune:"),
+        st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
     ],
     "Settings": [
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),

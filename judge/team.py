@@ -94,8 +94,10 @@ def create_task(
     filter: dict[str, Any] | None = None,
     due_date: date | str | None = None,
     criteria: list[str] | None = None,
+    strategy: str | None = None,
 ) -> int:
-    """A labeling task over a dataset version, or over a filtered, seeded random sample of it.
+    """A labeling task over a dataset version, or over a filtered, seeded random sample of it, or over the
+    items a label-next `strategy` suggests (sample_size of them, default 20, ranked on the first criterion).
 
     `criteria` names the criteria its annotators grade, all on one screen (default: every criterion of the
     dataset). `overlap` is how many distinct annotators should label each item (2+ lets agreement be
@@ -122,6 +124,9 @@ def create_task(
     if rubric and len(graded) > 1:
         raise InvalidInput("A rubric can be pinned only for a task that grades one criterion.")
     rubric_id = store.rubric(rubric)["id"] if rubric else None
+    if strategy:
+        return _strategy_task(store, ds, graded, name, strategy, rubric_id=rubric_id, instructions=instructions,
+                              sample_size=sample_size, seed=seed, overlap=int(overlap), due_date=due_date)
     uids = store.items(ds["id"], metadata=filter)["uid"].tolist()
     if sample_size is not None and int(sample_size) < len(uids):
         picked = np.random.default_rng(seed).choice(len(uids), size=int(sample_size), replace=False)
@@ -131,6 +136,23 @@ def create_task(
         sample_size=sample_size, seed=seed if sample_size is not None else None, overlap=int(overlap),
         due_date=due_date, criterion_ids=[c.id for c in graded],
     )
+
+
+def _strategy_task(store: Store, ds: dict[str, Any], graded: list[Criterion], name: str, strategy: str, *,
+                   sample_size: int | None, seed: int, **options: Any) -> int:
+    """A task over the items a strategy suggests, in its order, with the design recorded for its labels."""
+    from judge.label_next import DEFAULT_BATCH, suggest
+
+    if ds["version"] != store.dataset(ds["name"])["version"]:
+        raise InvalidInput("A strategy draws from the latest version of a dataset: leave --version out.")
+    with store.transaction():
+        batch = suggest(store, ds["name"], graded[0].name if graded else None, n=sample_size or DEFAULT_BATCH,
+                        strategy=strategy, seed=seed)
+        task_id = store.create_task(name, ds["id"], [s.item_uid for s in batch], sample_size=len(batch), seed=seed,
+                                    criterion_ids=[c.id for c in graded], **options)
+        if batch:
+            store.set_task_design(task_id, batch[0].design, {s.item_uid: s.share for s in batch})
+    return task_id
 
 
 def task_criteria(store: Store, task: dict[str, Any]) -> list[Criterion]:
@@ -336,7 +358,7 @@ def submit_grades(
             raise AccessDenied(f"This task does not grade {', '.join(unknown)}.")
         return store.add_grades(
             item_uid, who, cleaned, rubric_ids={name: criteria[name].rubric_id for name in cleaned},
-            task_id=access.task_id, source=f"link:{access.link_id}",
+            task_id=access.task_id, source=f"link:{access.link_id}", **store.task_item_design(access.task_id, item_uid),
         )
 
 

@@ -8,6 +8,7 @@ from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import annotator_badge, ask_annotator
 from judge.ui.item_view import show_item
 from judge.ui.label_form import label_form
+from judge.ui.label_strategy import drawn_under, strategy_choice, suggested_queue, suggestion_note
 from judge.ui.nav import page_link
 from judge.ui.plain import plain
 from judge.ui.queue_options import queue_options
@@ -35,13 +36,19 @@ with errors_shown():
 
     dataset = read("dataset", dataset_name)
     metadata_filter, seed, size = queue_options(read("metadata_columns", dataset["id"]))
-    items = read("items", dataset["id"], metadata=metadata_filter or None)
+    strategy, ranked_on = strategy_choice([c.name for c in read("criteria", dataset_name)])
+    # a strategy's design draws from the whole dataset version, so its queue ignores the metadata filter
+    items = read("items", dataset["id"], metadata=(metadata_filter or None) if not strategy else None)
     mine = read("latest_labels", dataset["id"], annotator=annotator)
 
-    queue_key = (dataset["id"], annotator, tuple(sorted(metadata_filter.items())), seed, size)
+    queue_key = (dataset["id"], annotator, tuple(sorted(metadata_filter.items())), seed, size, strategy, ranked_on)
     if st.session_state.get("label.queue_key") != queue_key:
         st.session_state["label.queue_key"] = queue_key
-        st.session_state["label.queue"] = label_queue(items, mine, seed=seed, size=size)
+        suggested = (suggested_queue(get_store(), dataset_name, ranked_on, strategy, seed=seed, size=size)
+                     if strategy else {})
+        st.session_state["label.suggested"] = suggested
+        st.session_state["label.queue"] = list(suggested) if strategy else label_queue(items, mine, seed=seed,
+                                                                                         size=size)
         st.session_state["label.index"] = 0
     queue: list[str] = st.session_state["label.queue"]
     index: int = st.session_state["label.index"]
@@ -82,6 +89,7 @@ with errors_shown():
         status = "labeled by you, editing adds a new version" if previous else "not labeled by you yet"
         st.markdown(f"#### Item {index + 1} of {len(queue)}")
         st.caption(f"id {plain(item['item_id'])} · {status}")
+        suggestion_note(st.session_state["label.suggested"].get(uid))
         show_item(item)
     with form_col:
         result = label_form(f"label.{uid}", criteria, previous, can_go_back=index > 0)
@@ -98,7 +106,8 @@ with errors_shown():
 
     if result is not None:
         if result.action == "save":
-            get_store().add_grades(uid, annotator, result.grades)
+            get_store().add_grades(uid, annotator, result.grades,
+                                   **drawn_under(st.session_state["label.suggested"].get(uid)))
             st.toast(f"Saved item {item['item_id']}", icon=":material/check:")
             crossed = next_milestone(dataset_labeled)
             if crossed and not len(history) and dataset_labeled + 1 == crossed[0]:

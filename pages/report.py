@@ -8,6 +8,7 @@ from judge.ui.charts import confusion_heatmap, score_distributions
 from judge.ui.label_form import grade_inputs
 from judge.ui.nav import page_link
 from judge.ui.reports import all_figures_table, figure_text, grade_text, interval_text, report, takes_fewshot
+from judge.reports.weighted import sample_sentence
 from judge.ui.run_labels import run_labels
 
 st.title("Agreement report")
@@ -35,6 +36,10 @@ with errors_shown():
     st.caption(f"Measured on criterion **{criterion['name']}** ({criterion['scale']}{rubric}): {used['items']} "
                f"labeled items ({used['adjudicated']} adjudicated, {used['excluded_fewshot']} few-shot examples "
                f"left out); the judge passes at {used['pass_threshold']}.")
+    if sample_sentence(used.get("sample")):
+        st.info(sample_sentence(used["sample"]), icon=":material/balance:")
+    if used.get("review", {}).get("note"):
+        st.caption(f":material/rate_review: {used['review']['note'].capitalize()}")
     if not used["items"]:
         st.warning("No labeled item in this run's dataset yet: label some on the Label page, or open a run on a "
                    "labeled dataset.", icon=":material/warning:")

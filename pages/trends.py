@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from judge.audit import agreement_by_version
 from judge.reports import pin_baseline
-from judge.ui import errors_shown, get_store, read
+from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.charts import trend_figure
 from judge.ui.nav import page_link
 from judge.ui.plain import plain
-from judge.ui.reports import report
+from judge.ui.reports import report, version_agreement_table
 from judge.ui.run_labels import busiest_judge, run_labels
 
 st.title("Trends")
@@ -43,6 +44,12 @@ with errors_shown():
         labels = run_labels(runs[runs["id"].isin(result["regressions"])], compact=True)
         st.error(f"Worse than the baseline ({result['regression_test']}): " + "; ".join(map(plain, labels.values())),
                  icon=":material/trending_down:")
+
+    st.subheader("Agreement with people per version")
+    st.caption("Drift shows here first: the judge's agreement on each version's labeled items, and on the items "
+               "new in that version (label a random audit sample of them with `judge label-next --strategy random`).")
+    st.dataframe(version_agreement_table(computed(agreement_by_version, judge_name, criterion=criterion)),
+                 hide_index=True, width="stretch")
 
     st.subheader("Baseline")
     labels = run_labels(runs[runs["spec_name"] == judge_name], compact=True)

@@ -25,11 +25,12 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     ])
     assert tables["labels"] == [
         "id", "item_uid", "annotator_id", "kind", "score", "passed", "critique", "rubric_id", "task_id",
-        "source", "created_at", "criterion_id", "effective_passed",
+        "source", "created_at", "criterion_id", "effective_passed", "sample_design", "sample_share",
     ]
     assert tables["criteria"] == ["id", "dataset_name", "name", "scale", "rubric_name", "position", "created_at"]
     assert {"criterion", "spec_body", "pass_threshold", "rubric_id"} <= set(tables["runs"])
-    assert tables["tasks"][-1] == "criterion_ids"
+    assert tables["tasks"][-2:] == ["criterion_ids", "sample_design"]
+    assert tables["task_items"][-1] == "sample_share"
     assert tables["items"] == ["uid", "dataset_name", "item_id", "input", "output", "context", "reference"]
     assert tables["verdicts"] == [
         "run_id", "item_uid", "sample", "score", "weighted_score", "passed", "reasoning", "raw_reply",

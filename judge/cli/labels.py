@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     label.add_argument("--criterion", help="the criterion graded (default: the dataset's only one)")
     label.add_argument("--final", action="store_true",
                        help="record the owner's final (adjudicated) label for the item")
+    label.add_argument("--design", help="the design JSON `judge label-next` printed: the item was drawn by it, "
+                                        "and the report weights the label by its inclusion probability")
     label.set_defaults(handler=_label)
 
     history = sub.add_parser("history", help="every label an item was given, newest first")
@@ -75,8 +77,14 @@ def _item_uid(store, args) -> str:
 def _label(store, args) -> int:
     kind = "adjudication" if args.final else "label"
     uid = _item_uid(store, args)
-    label_id = store.add_label(uid, args.annotator, score=args.score, passed=args.passed,
-                               critique=args.critique, criterion=args.criterion, source="cli", kind=kind)
+    drawn = {}
+    if args.design:
+        from judge.label_next import drawn_under
+
+        drawn = drawn_under(store, args.design, uid)
+    label_id = store.add_grades(uid, args.annotator, {args.criterion: {"score": args.score, "passed": args.passed,
+                                                                       "critique": args.critique}},
+                                source="cli", kind=kind, **drawn)[0]
     criterion = store.item_criterion(uid, args.criterion).name
     print(f"label {label_id} saved ({kind} by {args.annotator} on item {args.item}, criterion {criterion})")
     return 0

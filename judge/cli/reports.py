@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from judge.errors import JudgeError
+from judge.reports.weighted import sample_sentence
 from judge.reports import (
     agreement_by_slice, agreement_report, compare_runs, gate, human_agreement, import_run, judge_card,
     pin_baseline, reference_agreement, trend, write_card,
@@ -66,7 +67,8 @@ def _report(store, args) -> int:
         from judge.cli.pairs import pairwise_report
 
         return pairwise_report(store, args)
-    report = agreement_report(store, args.run, n_boot=args.boot, seed=args.seed)
+    report = agreement_report(store, args.run, n_boot=args.boot, seed=args.seed,
+                              include_review=args.include_review)
     if args.slice:
         report["slices"] = agreement_by_slice(store, args.run, args.slice, n_boot=args.boot, seed=args.seed)
     if args.json:
@@ -80,6 +82,9 @@ def _report(store, args) -> int:
     print(f"Criterion {criterion['name']} ({criterion['scale']}{rubric}): {labels['items']} labeled items "
           f"({labels['adjudicated']} adjudicated, {labels['excluded_fewshot']} few-shot examples left out), "
           f"judge pass threshold {labels['pass_threshold']}; 95% intervals over {report['n_boot']} resamples\n")
+    for note in (sample_sentence(labels.get("sample")), (labels.get("review") or {}).get("note")):
+        if note:
+            print(note[0].upper() + note[1:] + "\n")
     pass_table = _table(_figure_rows(report["pass_fail"]), ["pass/fail", "value [95% CI]", "n"]) + "\n"
     if criterion["scale"] == "pass/fail":  # people graded pass/fail: those figures are the ones that exist
         print(pass_table)
@@ -204,8 +209,14 @@ def _gate(store, args) -> int:
         if baseline is None:
             raise JudgeError("No --baseline given and none pinned; pin one with judge baseline --judge NAME --run RUN.")
     result = gate(store, args.run, baseline, n_boot=args.boot, seed=args.seed, allowance=args.allow_failures)
+    audit = None
+    if args.require_audit:
+        from judge.audit import audit_status
+
+        audit = audit_status(store, args.run, min_labels=args.audit_min_labels,
+                             min_agreement=args.audit_min_agreement, n_boot=args.boot, seed=args.seed)
     if args.json:
-        _print_json(result.to_dict())
+        _print_json(result.to_dict() | ({"audit": audit} if audit else {}))
     else:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -217,7 +228,11 @@ def _gate(store, args) -> int:
         reasons = [f"{', '.join(result.regressions)} regressed"] if result.regressions else []
         reasons += [result.incomplete] if result.incomplete else []
         print("gate: " + ("passed" if result.passed else f"FAILED ({'; '.join(reasons)})"))
-    return 0 if result.passed else 1
+        if audit:
+            print(f"audit: {'passed' if audit['passed'] else 'FAILED'} ({audit['labeled_new_items']} labeled of "
+                  f"{audit['new_items']} items new in {audit['dataset']} v{audit['dataset_version']}"
+                  + (f"; {audit['reason']}" if audit["reason"] else "") + ")")
+    return 0 if result.passed and (audit is None or audit["passed"]) else 1
 
 
 def _card(store, args) -> int:
@@ -254,6 +269,8 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="agreement of one run with the human labels")
     p.add_argument("--run", required=True, help="run id")
     p.add_argument("--slice", help="also show agreement per value of this metadata column, worst first")
+    p.add_argument("--include-review", action="store_true",
+                   help="count review labels (given while seeing the judge's answer) in every figure")
     _bootstrap_options(p)
     p.set_defaults(handler=_report)
 
@@ -289,6 +306,10 @@ def register(sub) -> None:
     p.add_argument("--allow-failures", default=DEFAULT_ALLOWANCE, metavar="N|P%",
                    help=f"failed or missing verdicts accepted in the run (default {DEFAULT_ALLOWANCE}); "
                         "beyond that the gate fails")
+    p.add_argument("--require-audit", action="store_true",
+                   help="also fail unless the judge's agreement was checked on the items new in this dataset version")
+    p.add_argument("--audit-min-labels", type=int, default=20, help="labels the audit needs (default 20)")
+    p.add_argument("--audit-min-agreement", type=float, help="minimum primary agreement figure on the audit")
     _bootstrap_options(p)
     p.set_defaults(handler=_gate)
 

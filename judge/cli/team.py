@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--filter", action="append", default=[], metavar="COLUMN=VALUE",
                         help="keep items whose metadata column equals VALUE (repeatable)")
     create.add_argument("--due", help="due date, YYYY-MM-DD")
+    create.add_argument("--strategy", choices=("random", "suspicion", "uncertain", "disagreement", "stratified"),
+                        help="label the items this label-next strategy suggests (--sample of them, default 20)")
     create.set_defaults(handler=_task_create)
 
     task.add_parser("list", help="list tasks").set_defaults(handler=_task_list)
@@ -86,7 +88,7 @@ def _task_create(store, args) -> int:
     task_id = team.create_task(
         store, name=args.name, dataset=args.dataset, version=args.version, rubric=args.rubric,
         instructions=instructions, overlap=args.overlap, sample_size=args.sample_size, seed=args.seed,
-        filter=_parse_filters(args.filter), due_date=args.due,
+        filter=_parse_filters(args.filter), due_date=args.due, strategy=args.strategy,
     )
     items = len(store.task_items(task_id))
     print(f"task {task_id}: {items} items, overlap {args.overlap}. Next: judge link create {task_id} --annotator NAME")

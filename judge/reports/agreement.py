@@ -18,10 +18,14 @@ import numpy as np
 import pandas as pd
 
 from judge import metrics as M
+from judge.label_next import design_weights
 from judge.reports.figures import (
     figure, joint_table, pass_figures, pass_tables, proportion, score_figures, score_tables, undefined,
 )
 from judge.reports.passrate import true_pass_rate
+from judge.reports.weighted import (
+    WEIGHTED_NOTE, effective_size, weighted_agreement_figures, weighted_corrected_pass_rate,
+)
 
 LABEL_RULE = ("labels of the run's criterion only, given under the rubric version the run recorded (labels "
               "without a recorded version count); latest label per annotator; an adjudication wins, else the "
@@ -64,11 +68,12 @@ def criterion_summary(run: dict[str, Any]) -> dict[str, Any]:
             "primary": "pass_fail.kappa" if pass_fail else "scores.quadratic_kappa"}
 
 
-def paired_labels(store, run: dict[str, Any]) -> tuple[pd.DataFrame, int]:
+def paired_labels(store, run: dict[str, Any], *, include_review: bool = False) -> tuple[pd.DataFrame, int]:
     """(items both labeled on the run's criterion and judged, minus the judge's few-shot examples; how many
-    examples were left out)."""
+    examples were left out). Review labels (judge-first review) count only with `include_review`."""
     both = store.paired_item_labels(run["id"], run["dataset_id"], run.get("criterion_id"),
-                                    pass_threshold(run["spec"]), rubric_id=run.get("rubric_id"))
+                                    pass_threshold(run["spec"]), rubric_id=run.get("rubric_id"),
+                                    include_review=include_review)
     examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
     if not examples:
         return both, 0
@@ -87,7 +92,11 @@ def labels_hash(both: pd.DataFrame, rubric_version: int | None = None) -> str:
 
 
 def agreement_figures(both: pd.DataFrame, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """Score and pass/fail agreement of paired labels, every figure with its bootstrap interval."""
+    """Score and pass/fail agreement of paired labels, every figure with its bootstrap interval; items a
+    label-next strategy drew non-uniformly are weighted by 1 / their inclusion probability."""
+    weights = design_weights(both)
+    if weights is not None:
+        return weighted_agreement_figures(both, weights, n_boot=n_boot, seed=seed)
     hs, js = floats(both["human_score"]), floats(both["judge_score"])
     hp, jp = floats(both["human_passed"]), floats(both["judge_passed"])
     joint = joint_table(hs, js, hp, jp)
@@ -116,11 +125,14 @@ def score_mean(counts, *, n_boot: int, seed: int) -> dict[str, Any]:
     return figure(mean, M.mean_from_counts(boot), int(counts.sum()))
 
 
-def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README)."""
+def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0,
+                     include_review: bool = False) -> dict[str, Any]:
+    """Everything known about how far a run agrees with people, JSON-ready (keys documented in the README).
+    Review labels (given while seeing the judge's answer) are left out and counted, unless `include_review`."""
     with store.transaction():  # every read in one turn on the store; the arithmetic runs after it is released
         run = store.report_run(run_id)
-        both, left_out = paired_labels(store, run)
+        both, left_out = paired_labels(store, run, include_review=include_review)
+        reviews = store.review_label_count(run["dataset_id"], run.get("criterion_id"))
         examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
         judged = store.judge_summary(run_id, pass_threshold(run["spec"]), exclude=examples)
         stats = store.run_stats(run_id)
@@ -142,17 +154,53 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0) -
             "other_rubric_versions": other_versions,
             "annotators_per_item": annotators_per_item(both),
             "hash": labels_hash(both, run.get("rubric_version")),
+            "sample": sample_summary(both),
+            "review": review_summary(reviews, include_review),
         },
         "scores": figures["scores"],
         "pass_fail": figures["pass_fail"],
-        "pass_rate": true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot,
-                                    seed=seed, boot_tables=figures["_boot_pass_tables"], labeled_among_judged=True),
+        "pass_rate": pass_rate(both, figures, judged, n_boot=n_boot, seed=seed),
         "mean_score": score_mean(judged["score_counts"], n_boot=n_boot, seed=seed),
         "reference": _reference_subset(run, both, n_boot=n_boot, seed=seed),
         "human_ceiling": _ceiling(annotators, pass_fail=run.get("scale") == "pass/fail", n_boot=n_boot, seed=seed),
         "per_annotator": per_annotator(annotators, verdicts, examples, n_boot=n_boot, seed=seed),
         "run_stats": _run_stats(stats),
     }
+
+
+def pass_rate(both: pd.DataFrame, figures: dict[str, Any], judged: dict[str, Any], *, n_boot: int,
+              seed: int) -> dict[str, Any]:
+    """Observed and corrected pass rate; from a weighted sample the corrected rate is post-stratified by the
+    judge's verdict (judge.reports.weighted), the design-correct estimate."""
+    rate = true_pass_rate(figures["_pass_table"], judged["judged"], judged["passed"], n_boot=n_boot, seed=seed,
+                          boot_tables=figures["_boot_pass_tables"], labeled_among_judged=not figures.get("weighted"))
+    if figures.get("weighted") and judged["judged"]:
+        rate["corrected"] = weighted_corrected_pass_rate(both, design_weights(both), judged["judged"],
+                                                         judged["passed"])
+    return rate
+
+
+def review_summary(reviews: int, included: bool) -> dict[str, Any]:
+    """How many review labels (judge-first review) exist on the criterion, and whether the figures use them."""
+    if not reviews:
+        note = None
+    elif included:
+        note = (f"includes {reviews} review labels, given while seeing the judge's answer (they lean towards "
+                "it, so agreement reads high)")
+    else:
+        note = (f"{reviews} review labels left out: given while seeing the judge's answer, they lean towards it "
+                "(include them with --include-review)")
+    return {"labels": reviews, "included": included and reviews > 0, "note": note}
+
+
+def sample_summary(both: pd.DataFrame) -> dict[str, Any]:
+    """Whether the figures come from a weighted sample (label-next designs), with its effective size."""
+    weights = design_weights(both)
+    drawn = int(both["sample_design"].notna().sum()) if "sample_design" in both.columns else 0
+    if weights is None:
+        return {"weighted": False, "items_from_designs": drawn, "effective_items": len(both), "note": None}
+    return {"weighted": True, "items_from_designs": drawn, "effective_items": round(effective_size(weights), 1),
+            "note": WEIGHTED_NOTE}
 
 
 def annotators_per_item(both: pd.DataFrame) -> dict[str, int]:

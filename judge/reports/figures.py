@@ -70,15 +70,16 @@ def proportion(value: Callable[[], float], successes: float, n: float) -> dict[s
                   method=WILSON)
 
 
-def joint_table(human_score, judge_score, human_passed, judge_passed) -> np.ndarray:
-    """Counts per (human score, judge score, human pass, judge pass) cell, NaN/None counted as missing (0)."""
+def joint_table(human_score, judge_score, human_passed, judge_passed, *, weights=None) -> np.ndarray:
+    """Counts per (human score, judge score, human pass, judge pass) cell, NaN/None counted as missing (0);
+    with `weights`, each item counts by its weight (a weighted sample, judge.reports.weighted)."""
     hs = _codes(human_score, offset=0)
     js = _codes(judge_score, offset=0)
     hp = _codes(human_passed, offset=1)
     jp = _codes(judge_passed, offset=1)
     code = ((hs * SCORE_LEVELS + js) * PASS_LEVELS + hp) * PASS_LEVELS + jp
     size = SCORE_LEVELS * SCORE_LEVELS * PASS_LEVELS * PASS_LEVELS
-    return np.bincount(code, minlength=size).reshape(SCORE_LEVELS, SCORE_LEVELS, PASS_LEVELS, PASS_LEVELS)
+    return np.bincount(code, weights=weights, minlength=size).reshape(SCORE_LEVELS, SCORE_LEVELS, PASS_LEVELS, PASS_LEVELS)
 
 
 def _codes(values, *, offset: int) -> np.ndarray:

@@ -23,13 +23,14 @@ from judge.store.labels import LabelQueries
 from judge.store.pairs import PairQueries
 from judge.store.reports import ReportQueries
 from judge.store.runs import RunQueries
+from judge.store.sampling import SamplingQueries
 from judge.store.schema import MIGRATIONS
 from judge.store.specs import SpecQueries
 from judge.store.tasks import TaskQueries
 
 
 class Store(DatasetQueries, CriteriaQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries,
-            InfoQueries, BatchQueries, PairQueries):
+            InfoQueries, BatchQueries, PairQueries, SamplingQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):

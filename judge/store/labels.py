@@ -12,7 +12,7 @@ from judge.errors import JudgeError, NotFound
 from judge.store._db import register_frame
 from judge.names import name_problem
 
-LABEL_KINDS = ("label", "adjudication")
+LABEL_KINDS = ("label", "adjudication", "review")  # review: given while seeing the judge's answer
 _LABEL_COLUMNS = ("item_uid", "annotator", "criterion_id", "score", "passed", "effective_passed", "critique",
                   "rubric_id")
 
@@ -136,13 +136,17 @@ class LabelQueries:
         task_id: int | None = None,
         source: str = "ui",
         kind: str = "label",
+        sample_design: str | None = None,
+        sample_share: float | None = None,
     ) -> list[int]:
         """Append one person's grades of one item on several criteria, all in one transaction.
 
         `grades` maps a criterion name (None: the dataset's only criterion) to {score, passed, critique}.
         Each is validated for its criterion's scale and its pass/fail resolved by the one rule
         (judge.criteria.resolve_pass) under the rubric version it is given under: `rubric_ids` names that
-        version per criterion (a task's), else the criterion's current rubric. Returns the label ids.
+        version per criterion (a task's), else the criterion's current rubric. `sample_design` and
+        `sample_share` record the design a strategy drew the item under (judge.label_next), so reports can
+        weight it by its inclusion probability. Returns the label ids.
         """
         if kind not in LABEL_KINDS:
             raise JudgeError(f"A label kind is one of {LABEL_KINDS}, not {kind!r}.")
@@ -161,9 +165,10 @@ class LabelQueries:
             annotator_id = self.annotator_id(annotator)
             return [con.execute(
                 "INSERT INTO labels (item_uid, annotator_id, kind, criterion_id, score, passed, effective_passed, "
-                "critique, rubric_id, task_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "critique, rubric_id, task_id, source, sample_design, sample_share) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [item_uid, annotator_id, kind, criterion_id, grade.score, grade.passed, grade.effective_passed,
-                 grade.critique, rubric_id, task_id, source],
+                 grade.critique, rubric_id, task_id, source, sample_design, sample_share],
             ).fetchall()[0][0] for criterion_id, grade, rubric_id in rows]
 
     def latest_labels(self, dataset_id: int, *, annotator: str | None = None, kind: str = "label",

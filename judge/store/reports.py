@@ -20,17 +20,23 @@ import pandas as pd
 from judge.errors import NotFound
 from judge.store._db import register_frame
 
-# Parameters: dataset id, criterion id, rubric id (twice). quantile_disc(x, 0.5) is the lower median;
+# Parameters: dataset id, criterion id, rubric id (twice), whether review labels count (judge-first review:
+# given while seeing the judge's answer, so left out of agreement by default; included, they count as labels). quantile_disc(x, 0.5) is the lower median;
 # pass/fail is a pass only when passes outnumber failures. arg_max_null keeps a latest label's NULL fields
-# NULL. With a rubric id, labels given under another version of the rubric are left out (a label with no
+# NULL. An item's sample design and share are those of the first label drawn under a design (label-next). With a rubric id, labels given under another version of the rubric are left out (a label with no
 # recorded version counts).
 _HUMANS = """
 WITH latest AS (
-    SELECT l.item_uid, l.annotator_id, l.kind, max(l.id) AS id, arg_max_null(l.score, l.id) AS score,
-           arg_max_null(l.effective_passed, l.id) AS passed
+    SELECT l.item_uid, l.annotator_id, CASE WHEN l.kind = 'review' THEN 'label' ELSE l.kind END AS kind,
+           max(l.id) AS id, arg_max_null(l.score, l.id) AS score,
+           arg_max_null(l.effective_passed, l.id) AS passed,
+           min(l.id) FILTER (WHERE l.sample_design IS NOT NULL) AS design_label_id,
+           arg_min(l.sample_design, l.id) FILTER (WHERE l.sample_design IS NOT NULL) AS sample_design,
+           arg_min(l.sample_share, l.id) FILTER (WHERE l.sample_design IS NOT NULL) AS sample_share
     FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid AND di.dataset_id = ?
     WHERE l.criterion_id = ? AND (?::INTEGER IS NULL OR l.rubric_id IS NULL OR l.rubric_id = ?)
-    GROUP BY l.item_uid, l.annotator_id, l.kind
+      AND (l.kind <> 'review' OR ?::BOOLEAN)
+    GROUP BY l.item_uid, l.annotator_id, 3
 ), humans AS (
     SELECT item_uid,
            coalesce(arg_max_null(score, id) FILTER (WHERE kind = 'adjudication'),
@@ -40,7 +46,9 @@ WITH latest AS (
                          THEN count_if(passed AND kind = 'label') > count_if(NOT passed AND kind = 'label') END
            ) AS human_passed,
            count_if(kind = 'adjudication') > 0 AS adjudicated,
-           count_if(kind = 'label') AS annotators
+           count_if(kind = 'label') AS annotators,
+           arg_min(sample_design, design_label_id) AS sample_design,
+           arg_min(sample_share, design_label_id) AS sample_share
     FROM latest GROUP BY item_uid
 )"""
 
@@ -147,15 +155,16 @@ class ReportQueries:
         return {"score_counts": counts, "judged": sum(r[3] for r in rows), "passed": sum(r[2] for r in rows)}
 
     def human_item_labels(self, dataset_id: int, criterion_id: int | None, *,
-                          rubric_id: int | None = None) -> pd.DataFrame:
+                          rubric_id: int | None = None, include_review: bool = False) -> pd.DataFrame:
         """One row per item of a dataset version labeled on a criterion: the human score and pass/fail
         (with `rubric_id`, from labels given under that rubric version only)."""
         with self.db.connect() as con:
             return con.execute(f"{_HUMANS} SELECT * FROM humans",
-                               [dataset_id, criterion_id, rubric_id, rubric_id]).df()
+                               [dataset_id, criterion_id, rubric_id, rubric_id, include_review]).df()
 
     def paired_item_labels(self, run_id: str, dataset_id: int, criterion_id: int | None,
-                           pass_threshold: int, *, rubric_id: int | None = None) -> pd.DataFrame:
+                           pass_threshold: int, *, rubric_id: int | None = None,
+                           include_review: bool = False) -> pd.DataFrame:
         """Items both labeled on the criterion and judged: human and judge score and pass/fail, and whether
         the item has a reference (with `rubric_id`, labels under that rubric version only)."""
         with self.db.connect() as con:
@@ -165,7 +174,7 @@ class ReportQueries:
                 SELECT h.*, j.judge_score, j.judge_passed, coalesce(trim(i.reference), '') <> '' AS has_reference
                 FROM humans h JOIN judged j ON j.item_uid = h.item_uid JOIN items i ON i.uid = h.item_uid
                 """,
-                [dataset_id, criterion_id, rubric_id, rubric_id, pass_threshold, run_id],
+                [dataset_id, criterion_id, rubric_id, rubric_id, include_review, pass_threshold, run_id],
             ).df()
 
     def run_stats(self, run_id: str) -> dict[str, Any]:
@@ -209,7 +218,8 @@ class ReportQueries:
                          h.item_uid
                 LIMIT ?
                 """,
-                [dataset_id, criterion_id, rubric_id, rubric_id, pass_threshold, run_id, criterion_id, run_id, limit],
+                [dataset_id, criterion_id, rubric_id, rubric_id, False, pass_threshold, run_id, criterion_id, run_id,
+                 limit],
             ).df()
 
     def annotator_labels(self, dataset_id: int, criterion_id: int | None, *,

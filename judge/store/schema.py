@@ -451,4 +451,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0007_label_next",
+        """
+        -- Labels on items a strategy suggested (judge label-next) record the sampling design they were drawn
+        -- under (JSON: strategy, seed, runs, dataset version, criterion) and the item's share of that design's
+        -- size measure, so reports weight each by 1 / inclusion probability (judge.label_next). NULL: the item
+        -- was not drawn by a design and counts as itself only.
+        ALTER TABLE labels ADD COLUMN sample_design VARCHAR;
+        ALTER TABLE labels ADD COLUMN sample_share DOUBLE;
+
+        -- A labeling task whose items a strategy chose keeps that design and each item's share, so labels
+        -- given through its links record them too, and its links ask for the items in the design's order.
+        ALTER TABLE tasks ADD COLUMN sample_design VARCHAR;
+        ALTER TABLE task_items ADD COLUMN sample_share DOUBLE;
+        """,
+    ),
 ]

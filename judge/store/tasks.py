@@ -101,7 +101,7 @@ class TaskQueries:
 
         Items still short of `overlap` distinct annotators come first; within each group the order is a
         per-annotator shuffle (md5 of name and uid), stable across sessions and devices, that spreads
-        annotators over different items so overlap fills evenly.
+        annotators over different items so overlap fills evenly; a task a strategy chose keeps its order.
         """
         with self.db.connect() as con:
             rows = con.execute(
@@ -116,7 +116,8 @@ class TaskQueries:
                 SELECT ti.item_uid
                 FROM task_items ti LEFT JOIN done ON done.item_uid = ti.item_uid
                 WHERE ti.task_id = ? AND NOT coalesce(done.mine, false)
-                ORDER BY coalesce(done.annotators, 0) >= ?, md5(? || ti.item_uid)
+                ORDER BY coalesce(done.annotators, 0) >= ?,
+                         CASE WHEN ti.sample_share IS NOT NULL THEN ti.position END, md5(? || ti.item_uid)
                 """,
                 [annotator, task_id, task_id, overlap, annotator],
             ).fetchall()

@@ -115,3 +115,13 @@ def all_figures_table(result: dict[str, Any]) -> pd.DataFrame:
             rows.append({"Figure": title, "Value": figure_text(fig, percent=percent),
                          "95% interval": interval_text(fig, percent=percent)})
     return pd.DataFrame(rows)
+
+
+def version_agreement_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """`judge.audit.agreement_by_version` as a table a person reads: version, items, figure and interval."""
+    return pd.DataFrame([{
+        "dataset": f"{r['dataset']} v{r['dataset_version']}", "app version": r["app_version"] or "",
+        "labeled": r["labeled"], r["figure"]: figure_text(r["agreement"]), "interval": interval_text(r["agreement"]),
+        "labeled new": r["labeled_new"], "on new items": figure_text(r["agreement_new"]),
+        "interval (new)": interval_text(r["agreement_new"]),
+    } for r in rows])

@@ -1,0 +1,185 @@
+"""Which item to label next, measured: labels needed to +-0.05 and its coverage, and judge errors found.
+
+Populations (../shared/data, skipped when absent): SummEval consistency, HANNA coherence and USR overall
+(Topical-Chat + PersonaChat), each as pass/fail: a person passes an item when the mean rating, rounded
+half up, reaches THRESHOLDS[name]. Judges are simulated from the data: judge A (the one measured) scores
+the human mean plus normal noise (sd NOISE_SD on the 1-5 scale), judge B (the second run that
+`disagreement` and `suspicion` read) the same with its own noise; a judge passes when its rounded score
+reaches the threshold, and its unrounded score is the log-probability weighted score `uncertain` reads.
+
+Per seed (a new pair of judges and a new queue per strategy; the population stays the dataset):
+(a) labels needed until the 95% intervals of TPR, TNR and the corrected pass rate (the report's own code:
+    agreement_figures and pass_rate, weighted by 1/pi for non-uniform designs) are all narrower than
+    +-0.05, searched on a grid of 20 labels; and how often each interval covers the truth of the whole
+    dataset, at that stopping point and at a fixed 200 labels;
+(b) judge errors (judge A's pass/fail differs from the person's) among the first 20 labels.
+Targets (issue 11): the best strategy needs >= 25% fewer labels than random for (a) at coverage 93-97%,
+and finds >= 2x the errors per 20 labels for (b).
+Run: .venv/bin/python bench/label_next.py [--seeds 100] [--boot 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from judge.label_next import STRATEGIES, item_table, priorities, queue_order, shares  # noqa: E402
+from judge.reports.agreement import agreement_figures, pass_rate  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+NOISE_SD = 0.7
+HALF_WIDTH = 0.05
+STEP = 20
+FIXED_LABELS = 200
+THRESHOLDS = {"summeval consistency": 4, "hanna coherence": 3, "usr overall": 4}
+
+
+def populations() -> dict[str, np.ndarray]:
+    """Mean human rating per item of each dataset present."""
+    found = {}
+    summeval = DATA / "summeval" / "summeval.jsonl"
+    if summeval.exists():
+        found["summeval consistency"] = pd.read_json(summeval, lines=True)["consistency"].to_numpy(float)
+    hanna = DATA / "hanna" / "hanna.jsonl"
+    if hanna.exists():
+        found["hanna coherence"] = pd.read_json(hanna, lines=True)["coherence"].to_numpy(float)
+    usr = [DATA / "usr_dialogue" / f for f in ("topical_chat.json", "persona_chat.json")]
+    if all(p.exists() for p in usr):
+        found["usr overall"] = np.concatenate([pd.DataFrame(json.loads(p.read_text()))["overall"].to_numpy(float)
+                                               for p in usr])
+    return found
+
+
+def rounded(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.floor(x + 0.5), 1, 5)
+
+
+def simulate_judges(means: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return (np.clip(means + rng.normal(0, NOISE_SD, len(means)), 1, 5),
+            np.clip(means + rng.normal(0, NOISE_SD, len(means)), 1, 5))
+
+
+def signals_frame(judge_a: np.ndarray, judge_b: np.ndarray, threshold: int) -> pd.DataFrame:
+    """What Store.item_signals returns for two one-sample runs with these scores."""
+    n = len(judge_a)
+    frames = []
+    for run, scores in (("A", judge_a), ("B", judge_b)):
+        frames.append(pd.DataFrame({
+            "item_uid": [f"u{i}" for i in range(n)], "item_id": [f"i{i}" for i in range(n)], "position": range(n),
+            "run_id": run, "judge_score": rounded(scores), "pass_share": (rounded(scores) >= threshold) * 1.0,
+            "samples": 1, "score_spread": 0.0, "weighted_score": scores, "pass_threshold": threshold}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def evaluate(order: np.ndarray, share: np.ndarray, k: int, human: np.ndarray, judge: np.ndarray, *,
+             weighted: bool, n_boot: int, seed: int) -> dict[str, tuple[float, float] | None]:
+    """The report's TPR, TNR and corrected pass rate intervals on the first k items of the queue."""
+    chosen = order[:k]
+    both = pd.DataFrame({"human_score": np.nan, "judge_score": np.nan, "human_passed": human[chosen],
+                         "judge_passed": judge[chosen], "sample_design": "d" if weighted else None,
+                         "sample_share": share[chosen]})
+    figures = agreement_figures(both, n_boot=n_boot, seed=seed)
+    rate = pass_rate(both, figures, {"judged": len(judge), "passed": int(judge.sum())}, n_boot=n_boot, seed=seed)
+    return {"tpr": figures["pass_fail"]["tpr"]["ci"], "tnr": figures["pass_fail"]["tnr"]["ci"],
+            "corrected": rate["corrected"]["ci"]}
+
+
+def narrow(intervals: dict) -> bool:
+    return all(ci is not None and (ci[1] - ci[0]) / 2 <= HALF_WIDTH for ci in intervals.values())
+
+
+def covers(intervals: dict, truth: dict) -> dict[str, bool]:
+    return {k: ci is not None and ci[0] <= truth[k] <= ci[1] for k, ci in intervals.items()}
+
+
+def labels_needed(evaluate_at, n: int) -> tuple[int | None, dict | None]:
+    """Fewest labels (multiple of STEP) whose intervals are all narrow: doubling, then bisection."""
+    low, high = 0, STEP
+    while high < n and not narrow(evaluate_at(high)):
+        low, high = high, min(2 * high, n)
+    last = evaluate_at(high)
+    if not narrow(last):
+        return None, None
+    while high - low > STEP:
+        middle = (low + high) // 2 // STEP * STEP
+        if middle <= low:
+            break
+        if narrow(evaluate_at(middle)):
+            high = middle
+        else:
+            low = middle
+    return high, evaluate_at(high)
+
+
+def replicate(means: np.ndarray, threshold: int, strategy: str, seed: int, n_boot: int) -> dict:
+    rng = np.random.default_rng([seed, 17])
+    judge_a, judge_b = simulate_judges(means, rng)
+    human = rounded(means) >= threshold
+    judge = rounded(judge_a) >= threshold
+    truth = {"tpr": judge[human].mean(), "tnr": (~judge[~human]).mean(), "corrected": human.mean()}
+    items = item_table(signals_frame(judge_a, judge_b, threshold))   # one row per item, in dataset order
+    share = shares(priorities(items, strategy))
+    order = queue_order(share, seed)
+    weighted = strategy != "random"
+    cache: dict[int, dict] = {}
+
+    def at(k: int) -> dict:
+        if k not in cache:
+            cache[k] = evaluate(order, share, k, human, judge, weighted=weighted, n_boot=n_boot, seed=seed)
+        return cache[k]
+
+    needed, final = labels_needed(at, len(means))
+    fixed = at(min(FIXED_LABELS, len(means)))
+    first = order[:STEP]
+    return {"needed": needed, "covered_at_stop": covers(final, truth) if final else None,
+            "covered_fixed": covers(fixed, truth), "errors_per_20": int((human[first] != judge[first]).sum())}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--boot", type=int, default=400)
+    args = parser.parse_args()
+    found = populations()
+    if not found:
+        print(f"skipped: no public data in {DATA}")
+        return 0
+    started = time.perf_counter()
+    for name, means in found.items():
+        threshold = THRESHOLDS[name]
+        human = rounded(means) >= threshold
+        print(f"\n== {name}: {len(means)} items, {human.mean():.0%} pass (rounded mean >= {threshold}), "
+              f"judge = human mean + N(0, {NOISE_SD}), {args.seeds} seeds")
+        print(f"{'strategy':<13} {'labels to +-0.05':>17} {'vs random':>9} {'reached':>8} "
+              f"{'cover@stop':>10} {'cover@200':>10} {'errors/20':>9} {'vs random':>9}")
+        results = {s: [replicate(means, threshold, s, seed, args.boot) for seed in range(args.seeds)]
+                   for s in STRATEGIES}
+        base_needed = base_errors = None
+        for strategy, rows in results.items():
+            reached = [r for r in rows if r["needed"] is not None]
+            # a replicate that never reaches the target counts as needing every item
+            needed = np.mean([r["needed"] if r["needed"] is not None else len(means) for r in rows])
+            stop_cover = np.mean([np.mean(list(r["covered_at_stop"].values())) for r in reached]) if reached else math.nan
+            fixed_cover = np.mean([np.mean(list(r["covered_fixed"].values())) for r in rows])
+            errors = np.mean([r["errors_per_20"] for r in rows])
+            if strategy == "random":
+                base_needed, base_errors = needed, errors
+            print(f"{strategy:<13} {needed:>17.0f} {needed / base_needed - 1:>+9.0%} {len(reached) / len(rows):>8.0%} "
+                  f"{stop_cover:>10.3f} {fixed_cover:>10.3f} {errors:>9.2f} {errors / base_errors:>8.1f}x")
+    print(f"\n(coverage: share of TPR, TNR and corrected-pass-rate intervals holding the dataset's true value; "
+          f"{time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
