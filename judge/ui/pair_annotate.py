@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from judge import pair_links, team
-from judge.ui.annotator import _plain
+from judge.ui.plain import plain
 from judge.ui.auth import signed_in_email
 from judge.ui.pair_form import FIRST_SHORTCUT, SECOND_SHORTCUT, SKIP_SHORTCUT, TIE_SHORTCUT, preference_form, show_pair
 
@@ -19,7 +19,7 @@ def pair_annotate_page(store, token: str) -> None:
         name = signed_in_email() or st.session_state.get(NAME_KEY)
         if not name:
             with st.form("annotate.pair_who", width=440):
-                st.markdown(f"**{_plain(brief['name'])}**")
+                st.markdown(f"**{plain(brief['name'])}**")
                 st.caption("Your name is recorded with every choice you make.")
                 typed = st.text_input("Your name", max_chars=team.MAX_NAME_CHARS, key="annotate.pair_typed")
                 if st.form_submit_button("Start labeling", type="primary"):
@@ -27,8 +27,8 @@ def pair_annotate_page(store, token: str) -> None:
                         store, pair_links.open_pair_link(store, token), typed)
                     st.rerun()
             st.stop()
-    st.title(_plain(brief["name"]), anchor=False)
-    st.caption(f":material/person: {_plain(name)}  ·  which response is better on {_plain(brief['criterion'])}")
+    st.title(plain(brief["name"]), anchor=False)
+    st.caption(f":material/person: {plain(name)}  ·  which response is better on {plain(brief['criterion'])}")
     if brief["instructions"]:
         with st.expander("Instructions", expanded=True, icon=":material/description:"):
             st.text(brief["instructions"])
