@@ -325,21 +325,9 @@ def kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: int = 
     both = current.merge(candidate, on="item_uid", suffixes=("_a", "_b"))
     both = both.dropna(subset=["human_score_a", "judge_score_a", "judge_score_b"])
     human, a, b = (both[c].to_numpy(dtype=np.int64) for c in ("human_score_a", "judge_score_a", "judge_score_b"))
-    if len(human) < 2:
-        return {**undefined("fewer than two items scored by both", len(human)), "share_better": None}
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(human), size=(n_boot, len(human)))
-    offsets = 25 * np.arange(n_boot)[:, None]
-
-    def tables(judge: np.ndarray) -> np.ndarray:
-        codes = (human - 1) * 5 + (judge - 1)
-        return np.bincount((codes[picks] + offsets).ravel(), minlength=25 * n_boot).reshape(n_boot, 5, 5)
-
-    gains = M.kappa_from_tables(tables(b), weights="quadratic") - M.kappa_from_tables(tables(a), weights="quadratic")
-    out = figure(lambda: M.weighted_kappa(human, b) - M.weighted_kappa(human, a), gains, len(human))
-    valid = gains[~np.isnan(gains)]
-    out["share_better"] = float((valid > 0).mean()) if valid.size else None
-    return out
+    return _paired_gain(human - 1, a - 1, b - 1, classes=5, weights="quadratic", n_boot=n_boot, seed=seed,
+                        point=lambda: M.weighted_kappa(human, b) - M.weighted_kappa(human, a),
+                        too_few="fewer than two items scored by both")
 
 
 def pass_kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: int = 1000,
@@ -350,19 +338,30 @@ def pass_kappa_gain(current: pd.DataFrame, candidate: pd.DataFrame, *, n_boot: i
     both = both.dropna(subset=["human_passed_a", "judge_passed_a", "judge_passed_b"])
     human, a, b = (both[c].astype(bool).to_numpy(dtype=np.int64)
                    for c in ("human_passed_a", "judge_passed_a", "judge_passed_b"))
+    return _paired_gain(human, a, b, classes=2, weights=None, n_boot=n_boot, seed=seed,
+                        point=lambda: M.pass_fail_kappa(human.astype(bool), b.astype(bool))
+                        - M.pass_fail_kappa(human.astype(bool), a.astype(bool)),
+                        too_few="fewer than two items judged by both")
+
+
+def _paired_gain(human: np.ndarray, a: np.ndarray, b: np.ndarray, *, classes: int, weights: str | None,
+                 n_boot: int, seed: int, point: Callable[[], float], too_few: str) -> dict[str, Any]:
+    """Kappa(human, b) - kappa(human, a) over 0-based class codes, resampling items jointly for both judges,
+    with `share_better`: the share of resamples where b wins."""
     if len(human) < 2:
-        return {**undefined("fewer than two items judged by both", len(human)), "share_better": None}
+        return {**undefined(too_few, len(human)), "share_better": None}
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(human), size=(n_boot, len(human)))
-    offsets = 4 * np.arange(n_boot)[:, None]
+    cells = classes * classes
+    offsets = cells * np.arange(n_boot)[:, None]
 
     def tables(judge: np.ndarray) -> np.ndarray:
-        codes = human * 2 + judge
-        return np.bincount((codes[picks] + offsets).ravel(), minlength=4 * n_boot).reshape(n_boot, 2, 2)
+        codes = human * classes + judge
+        return np.bincount((codes[picks] + offsets).ravel(), minlength=cells * n_boot).reshape(
+            n_boot, classes, classes)
 
-    gains = M.kappa_from_tables(tables(b)) - M.kappa_from_tables(tables(a))
-    out = figure(lambda: M.pass_fail_kappa(human.astype(bool), b.astype(bool))
-                 - M.pass_fail_kappa(human.astype(bool), a.astype(bool)), gains, len(human))
+    gains = M.kappa_from_tables(tables(b), weights=weights) - M.kappa_from_tables(tables(a), weights=weights)
+    out = figure(point, gains, len(human))
     valid = gains[~np.isnan(gains)]
     out["share_better"] = float((valid > 0).mean()) if valid.size else None
     return out

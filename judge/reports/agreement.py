@@ -68,13 +68,16 @@ def criterion_summary(run: dict[str, Any]) -> dict[str, Any]:
             "primary": "pass_fail.kappa" if pass_fail else "scores.quadratic_kappa"}
 
 
-def paired_labels(store, run: dict[str, Any], *, include_review: bool = False) -> tuple[pd.DataFrame, int]:
+def paired_labels(store, run: dict[str, Any], *, include_review: bool = False,
+                  examples: set[str] | None = None) -> tuple[pd.DataFrame, int]:
     """(items both labeled on the run's criterion and judged, minus the judge's few-shot examples; how many
-    examples were left out). Review labels (judge-first review) count only with `include_review`."""
+    examples were left out). Review labels (judge-first review) count only with `include_review`.
+    `examples` passes the few-shot items when the caller has them already (fewshot_uids)."""
     both = store.paired_item_labels(run["id"], run["dataset_id"], run.get("criterion_id"),
                                     pass_threshold(run["spec"]), rubric_id=run.get("rubric_id"),
                                     include_review=include_review)
-    examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
+    if examples is None:
+        examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
     if not examples:
         return both, 0
     seen = both["item_uid"].isin(examples)
@@ -131,9 +134,9 @@ def agreement_report(store, run_id: str, *, n_boot: int = 1000, seed: int = 0,
     Review labels (given while seeing the judge's answer) are left out and counted, unless `include_review`."""
     with store.transaction():  # every read in one turn on the store; the arithmetic runs after it is released
         run = store.report_run(run_id)
-        both, left_out = paired_labels(store, run, include_review=include_review)
-        reviews = store.review_label_count(run["dataset_id"], run.get("criterion_id"))
         examples = fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"])
+        both, left_out = paired_labels(store, run, include_review=include_review, examples=examples)
+        reviews = store.review_label_count(run["dataset_id"], run.get("criterion_id"))
         judged = store.judge_summary(run_id, pass_threshold(run["spec"]), exclude=examples)
         stats = store.run_stats(run_id)
         annotators = store.annotator_labels(run["dataset_id"], run.get("criterion_id"), rubric_id=run.get("rubric_id"))
