@@ -80,7 +80,7 @@ def corrections(store, run_id: str, *, seed: int = 0, tuning_share: float = TUNI
     dataset_id = int(run["dataset_id"])
     split = heldout_split(store, run["dataset"], seed=seed, tuning_share=tuning_share, spec_name=run["spec_name"],
                           criterion=run["criterion"])
-    shown = fewshot_uids(store, run["spec_name"], run["spec"])
+    shown = fewshot_uids(store, run["spec_name"], run["spec"], dataset_id)
     tuning = set(split.tuning) - shown
     both = store.human_item_labels(dataset_id, run["criterion_id"]).merge(
         store.judge_item_scores(run_id, threshold), on="item_uid")

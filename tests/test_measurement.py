@@ -69,3 +69,15 @@ def test_the_judge_is_measured_against_each_annotator_beside_the_consensus(store
     assert rows["alice"]["quadratic_kappa"]["ci"] is not None
     # bob grades one point higher, so the consensus (the lower median of two) is alice's grade on every item
     assert report["scores"]["exact_agreement"]["value"] == 1.0
+
+
+def test_compare_and_corrections_also_leave_out_an_example_known_only_by_content(store, tmp_path):
+    from judge.improve import corrections
+    from judge.reports import compare_runs
+
+    ds = labeled_dataset(store, tmp_path, {"alice": [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]})
+    body = spec(examples=[{"input": "question 0", "output": "answer 0", "score": 1, "reasoning": "bad"}])
+    with_example = judge_run(store, ds, [5] * 10, spec_body=body)
+    other = judge_run(store, ds, [5] * 10, spec_body=spec("other"))
+    assert compare_runs(store, [with_example, other], n_boot=N_BOOT)["excluded_fewshot"] == 1
+    assert store.item_uids(ds["id"])["q0"] not in set(corrections(store, with_example, tuning_share=1.0)["item_uid"])

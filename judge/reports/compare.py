@@ -34,7 +34,7 @@ def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0
     common = sorted(set.intersection(*(set(frame.index) for frame in judged.values())))
     if not common:
         raise JudgeError("These runs share no judged item; compare runs made on the same dataset.")
-    seen = set().union(*(fewshot_uids(store, r["spec_name"], r["spec"]) for r in runs))
+    seen = set().union(*(fewshot_uids(store, r["spec_name"], r["spec"], r["dataset_id"]) for r in runs))
     kept = [uid for uid in common if uid not in seen]
 
     pass_fail = runs[0]["scale"] == "pass/fail"
