@@ -80,14 +80,16 @@ with errors_shown():
         st.subheader("Recent judge runs")
         st.dataframe(
             runs.assign(model=runs["model"].map(model_text))[
-                ["dataset", "spec_name", "model", "version_tag", "status", "done", "total_items", "mean_score",
-                 "created_at"]].head(10),
+                ["dataset", "criterion", "spec_name", "model", "version_tag", "status", "done", "total_items",
+                 "mean_score", "pass_rate", "created_at"]].head(10),
             hide_index=True, width="stretch",
             column_config={
-                "dataset": "Dataset", "spec_name": "Judge",
+                "dataset": "Dataset", "criterion": "Criterion", "spec_name": "Judge",
                 "model": st.column_config.TextColumn("Model", width="medium"), "version_tag": "App version",
                 "status": "Status", "done": "Done", "total_items": "Items",
-                "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f"),
+                "mean_score": st.column_config.NumberColumn("Mean score", format="%.2f",
+                                                            help="Blank for a pass/fail criterion."),
+                "pass_rate": st.column_config.NumberColumn("Pass rate", format="percent"),
                 "created_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
             },
         )

@@ -12,7 +12,7 @@ from judge.reports.weighted import sample_sentence
 from judge.ui.run_labels import run_labels
 
 st.title("Agreement report")
-st.caption("Every figure has a 95% bootstrap interval and its n. Undefined figures say why.")
+st.caption("Every figure has a 95% interval and the n it rests on. Undefined figures say why.")
 
 runs = read("runs")
 if not len(runs):
@@ -83,7 +83,8 @@ with errors_shown():
         st.success("The judge agrees with the people on every labeled item.", icon=":material/check:")
     else:
         table = table.assign(human=[grade_text(s, p) for s, p in zip(table["human_score"], table["human_passed"])],
-                             judge=[grade_text(s, p) for s, p in zip(table["judge_score"], table["judge_passed"])])
+                             judge=[grade_text(s, p) for s, p in zip(table["judge_score"], table["judge_passed"])],
+                             critique=table["critique"].fillna(""))
         st.caption(f"{len(table):,} labeled items where the judge disagrees with the people: a different pass/fail "
                    "first, then the furthest apart.")
         shown = ["item_id", "human", "judge", *([] if pass_fail else ["distance"]), "reasoning", "critique"]

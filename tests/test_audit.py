@@ -62,4 +62,4 @@ def test_trends_shows_agreement_per_version_and_on_its_new_items(store, tmp_path
     app.run()
     assert not app.exception, app.exception
     table = app.dataframe[0].value
-    assert table["app version"].tolist() == ["1.0", "2.0"] and table["labeled new"].tolist() == [N, 10]
+    assert table["App version"].tolist() == ["1.0", "2.0"] and table["Labeled new items"].tolist() == [N, 10]

@@ -120,8 +120,9 @@ def all_figures_table(result: dict[str, Any]) -> pd.DataFrame:
 def version_agreement_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """`judge.audit.agreement_by_version` as a table a person reads: version, items, figure and interval."""
     return pd.DataFrame([{
-        "dataset": f"{r['dataset']} v{r['dataset_version']}", "app version": r["app_version"] or "",
-        "labeled": r["labeled"], r["figure"]: figure_text(r["agreement"]), "interval": interval_text(r["agreement"]),
-        "labeled new": r["labeled_new"], "on new items": figure_text(r["agreement_new"]),
-        "interval (new)": interval_text(r["agreement_new"]),
+        "Dataset": f"{r['dataset']} v{r['dataset_version']}", "App version": r["app_version"] or "",
+        "Figure": FIGURE_NAMES.get(tuple(r["figure"].split(".", 1)), (r["figure"], False))[0],
+        "Labeled items": r["labeled"], "Agreement": figure_text(r["agreement"]),
+        "95% interval": interval_text(r["agreement"]), "Labeled new items": r["labeled_new"],
+        "On new items": figure_text(r["agreement_new"]), "95% interval (new)": interval_text(r["agreement_new"]),
     } for r in rows])
