@@ -4,8 +4,8 @@ people and how much the slot an output sits in sways it."""
 import streamlit as st
 
 from judge.builtin_specs import DEFAULT_MODEL
-from judge.pairwise import (estimate_pairwise_run, load_pairwise_spec, run_pairwise_in_background,
-                            start_pairwise_run)
+from judge.pairwise import (cancel_pairwise_run, estimate_pairwise_run, load_pairwise_spec,
+                            run_pairwise_in_background, start_pairwise_run)
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
@@ -34,9 +34,12 @@ with errors_shown():
                        key="pairwise_judge.rule")
     spec = load_pairwise_spec(model=model)
     spec.orders, spec.on_disagreement, spec.criterion = (["ab", "ba"] if both else ["ab"]), rule, criterion
-    st.caption(estimate_pairwise_run(store, dataset=dataset, spec=spec).describe())
+    estimate = estimate_pairwise_run(store, dataset=dataset, spec=spec)
+    when = st.radio("When", ["Now", "Batch"], horizontal=True, key="pairwise_judge.when",
+                    help="Batch: through the provider's batch API, half the price, results within 24 hours.")
+    st.caption(estimate.describe(batch=when == "Batch"))
     if st.button("Start pairwise run", icon=":material/play_arrow:", type="primary"):
-        run_id = start_pairwise_run(store, dataset=dataset, spec=spec, secrets=secrets())
+        run_id = start_pairwise_run(store, dataset=dataset, spec=spec, secrets=secrets(), batch=when == "Batch")
         run_pairwise_in_background(store, run_id, secrets=secrets())
         st.session_state["pairwise_judge.run"] = run_id
         st.toast(f"Started {run_id}", icon=":material/play_circle:")
@@ -49,5 +52,13 @@ with errors_shown():
     ids = list(runs["id"])
     wanted = st.session_state.get("pairwise_judge.run")
     run_id = st.selectbox("Report of run", ids, index=ids.index(wanted) if wanted in ids else 0)
+    batches = read("run_batches", run_id)
+    if len(batches):
+        st.dataframe(batches[["round", "provider", "batch_id", "status", "requests", "stored", "resent", "canceled"]],
+                     hide_index=True)
+        if batches["status"].isin(["submitting", "submitted"]).any() and st.button(
+                "Cancel batch", icon=":material/cancel:", key="pairwise_judge.cancel"):
+            st.toast(f"Asked the provider to cancel {cancel_pairwise_run(store, run_id, secrets=secrets())} "
+                     "batch(es); what they finished is still collected.", icon=":material/cancel:")
     report_figures(computed(pairwise_report, run_id))
     verdict_table(computed(pairwise_frame, run_id)[1])

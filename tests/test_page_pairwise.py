@@ -106,3 +106,27 @@ def test_pairwise_judge_page_forms_pairs_from_two_versions(db, tmp_path):
     assert "app v1 vs v2: 2 pairs (2 new)" in markdown(at)
     pairs = store.pairs("app v1 vs v2")
     assert list(pairs["output_a"]) == ["old a", "old b"] and list(pairs["output_b"]) == ["new a", "new b"]
+
+
+def test_pairwise_judge_page_starts_a_batch_run_and_lists_its_batches(db, tmp_path, fake_llm):
+    import time
+
+    store = seed(db, tmp_path)
+    at = open_page("pages/pairwise_judge.py")
+    next(t for t in at.text_input if t.label == "Model").set_value("openai/gpt-4.1-mini").run()
+    next(r for r in at.radio if r.label == "When").set_value("Batch").run()
+    assert "batch, 50% cheaper, results within 24 h" in markdown(at)
+    next(b for b in at.button if b.label == "Start pairwise run").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while store.pairwise_runs("arena").iloc[0]["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run = store.pairwise_run(store.pairwise_runs("arena").iloc[0]["id"])
+    assert (run["status"], run["done"], run["batch"]["batch_retry"]) == ("done", 60, "batch")
+    (batch,) = fake_llm.batches.values()
+    assert len(batch.custom_ids) == 60
+    at.run()
+    assert not at.exception, at.exception
+    batches = at.dataframe[1].value
+    assert list(batches["batch_id"]) == [batch.id] and list(batches["stored"]) == [60]
+    assert "position consistency" in set(at.dataframe[2].value["figure"])

@@ -73,11 +73,19 @@ def _pairwise_run(store, args) -> int:
             spec.orders = ["ab"]
         if args.criterion:
             spec.criterion = args.criterion
-        print(estimate_pairwise_run(store, dataset=args.dataset, spec=spec).describe())
-        run_id = start_pairwise_run(store, dataset=args.dataset, spec=spec, name=args.name)
+        print(estimate_pairwise_run(store, dataset=args.dataset, spec=spec).describe(batch=args.batch))
+        run_id = start_pairwise_run(store, dataset=args.dataset, spec=spec, name=args.name, batch=args.batch,
+                                    batch_retry=args.batch_retry, poll_seconds=args.poll)
         print(f"run {run_id}")
-    summary = execute_pairwise_run(store, run_id, concurrency=args.concurrency)
+        if args.batch:
+            print(f"(batch mode: polls until the provider is done; Ctrl-C or a kill loses nothing, "
+                  f"judge pairwise-run --resume {run_id} collects; judge cancel {run_id} cancels)", file=sys.stderr)
+    summary = execute_pairwise_run(store, run_id, concurrency=args.concurrency, poll_seconds=args.poll)
     print(summary.describe())
+    batches = store.run_batches(run_id)
+    if len(batches):
+        print(batches[["round", "provider", "batch_id", "status", "requests", "stored", "resent",
+                       "canceled"]].to_string(index=False))
     return 0
 
 
@@ -206,7 +214,11 @@ def register(sub) -> None:
     p.add_argument("--one-order", action="store_true", help="judge only the A-first order (not recommended)")
     p.add_argument("--name")
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--resume", metavar="RUN", help="finish an interrupted pairwise run")
+    p.add_argument("--resume", metavar="RUN", help="finish an interrupted pairwise run (a batch run: collect it)")
+    p.add_argument("--batch", action="store_true", help="through the provider's batch API: half price, within 24 h")
+    p.add_argument("--batch-retry", choices=["batch", "sync"], default="batch",
+                   help="failed batch units: in a follow-up batch (default) or as direct calls")
+    p.add_argument("--poll", type=float, metavar="SECONDS", help="how often to ask the provider about a batch")
     p.set_defaults(handler=_pairwise_run)
 
     p = sub.add_parser("pairwise-runs", help="list pairwise runs")
