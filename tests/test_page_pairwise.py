@@ -130,3 +130,19 @@ def test_pairwise_judge_page_starts_a_batch_run_and_lists_its_batches(db, tmp_pa
     batches = at.dataframe[1].value
     assert list(batches["batch_id"]) == [batch.id] and list(batches["stored"]) == [60]
     assert "position consistency" in set(at.dataframe[2].value["figure"])
+
+
+def test_the_demo_pairs_give_every_pairwise_page_real_content(db):
+    from judge.demo import DEMO_DIR, DEMO_PAIRS_DIR, load_demo_pairs
+
+    store = Store(db)
+    assert load_demo_pairs(store, DEMO_DIR / DEMO_PAIRS_DIR) == ["support-versions"]
+    at = open_page("pages/pairwise.py", annotator="lena", pairs="support-versions")
+    assert "Pair 1 of 36" in markdown(at) and len(texts(at)) >= 3
+    at = open_page("pages/pairwise_judge.py")
+    assert "position consistency" in set(at.dataframe[1].value["figure"])
+    at = open_page("pages/rankings.py")
+    assert list(at.dataframe[0].value["system"]) == ["v2.0", "v1.2", "v1.1", "v1.0"]
+    at = open_page("pages/report.py")
+    assert at.radio(key="report.kind").value == "Pairwise"
+    assert [m.label for m in at.metric][0] == "Accuracy (a/b/tie)"
