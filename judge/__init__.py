@@ -18,7 +18,7 @@ _EXPORTS = {
     "judge.labelmap": ["LabelMap"],
     "judge.improve": ["automatic_candidates", "corrections", "heldout_split", "promote", "score_candidates"],
     "judge.offline": ["OfflineVerdict", "score_offline"],
-    "judge.pair_links": ["create_pair_link", "create_pair_task"],
+    "judge.pair_links": ["create_pair_link", "create_pair_task", "revoke_pair_link"],
     "judge.pairs": ["import_pairs", "pairs_from_versions", "record_preference"],
     "judge.pairwise": ["PairwiseSpec", "cancel_pairwise_run", "estimate_pairwise_run", "execute_pairwise_run",
                        "import_pairwise_run", "load_pairwise_spec", "run_pairwise", "start_pairwise_run"],

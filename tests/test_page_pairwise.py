@@ -146,3 +146,27 @@ def test_the_demo_pairs_give_every_pairwise_page_real_content(db):
     at = open_page("pages/report.py")
     assert at.radio(key="report.kind").value == "Pairwise"
     assert [m.label for m in at.metric][0] == "Accuracy (a/b/tie)"
+
+
+def test_pairwise_page_makes_a_labeling_task_and_links_and_revokes_them(db, tmp_path):
+    from judge.pair_links import open_pair_link
+    from judge.errors import AccessDenied
+
+    store = seed(db, tmp_path)
+    at = open_page("pages/pairwise.py", annotator="maya", pairs="arena")
+    next(b for b in at.button if b.label == "Create a task on preference").click().run()
+    assert not at.exception, at.exception
+    (task,) = store.pair_tasks().itertuples()
+    assert (task.name, task.dataset_name, task.criterion) == ("Compare arena", "arena", "preference")
+    next(t for t in at.text_input if t.label.startswith("Annotator name")).set_value("ana")
+    next(b for b in at.button if b.label == "Create link").click().run()
+    assert not at.exception, at.exception
+    (url,) = [c.value for c in at.code]
+    token = url.split("token=")[1]
+    assert open_pair_link(store, token).annotator == "ana"
+    links = at.dataframe[0].value
+    assert list(links["annotator"]) == ["ana"] and "token_hash" not in links.columns
+    next(b for b in at.button if b.label == "Revoke").click().run()
+    assert not at.exception, at.exception
+    with pytest.raises(AccessDenied):
+        open_pair_link(store, token)

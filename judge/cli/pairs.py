@@ -179,7 +179,23 @@ def _pair_link(store, args) -> int:
     from judge.pair_links import create_pair_link
 
     link = create_pair_link(store, args.task, annotator=args.annotator, expires_in=timedelta(days=args.days))
-    print(f"{link.url()}\n(shown once; expires {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+    print(f"{link.url(args.base_url)}\n(link {link.link_id}, shown once; expires {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
+def _pair_links(store, args) -> int:
+    if args.revoke is not None:
+        from judge.pair_links import revoke_pair_link
+
+        revoke_pair_link(store, args.revoke)
+        print(f"revoked pairwise labeling link {args.revoke}: it stops working at its next click")
+        return 0
+    links = store.pair_links(args.task)
+    if links.empty:
+        print("no pairwise labeling links yet: judge pair-link TASK [--annotator NAME]")
+    for row in links.itertuples():
+        state = "revoked" if not pd.isna(row.revoked_at) else f"expires {row.expires_at:%Y-%m-%d %H:%M}"
+        print(f"{row.id}\ttask {row.task_id} {row.task}\t{row.dataset_name}\t{row.annotator}\t{state}")
     return 0
 
 
@@ -246,7 +262,13 @@ def register(sub) -> None:
     p.add_argument("task", type=int, help="pairwise task id")
     p.add_argument("--annotator", help="whose link it is (omit for an open link where people type a name)")
     p.add_argument("--days", type=int, default=14, help="days until the link expires (default 14)")
+    p.add_argument("--base-url", help="dashboard URL as annotators reach it (default $JUDGE_BASE_URL or local)")
     p.set_defaults(handler=_pair_link)
+
+    p = sub.add_parser("pair-links", help="list pairwise labeling links (never their tokens), or revoke one")
+    p.add_argument("--task", type=int, help="only the links of this pairwise task")
+    p.add_argument("--revoke", type=int, metavar="LINK", help="revoke this link: it stops working at its next click")
+    p.set_defaults(handler=_pair_links)
 
     p = sub.add_parser("rank", help="Bradley-Terry ranking of systems from pairwise verdicts or preferences")
     p.add_argument("--run", action="append", default=[], help="pairwise run id (repeat to pool runs)")

@@ -260,6 +260,16 @@ class PairQueries:
                                ).fetchall()
         return {name for (name,) in rows}
 
+    def pair_links(self, task_id: int | None = None) -> pd.DataFrame:
+        """Pairwise labeling links (never their tokens), newest first; of one task when given."""
+        where, params = ("WHERE k.pair_task_id = ?", [task_id]) if task_id is not None else ("", [])
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT k.id, k.pair_task_id AS task_id, t.name AS task, t.dataset_name, "
+                "coalesce(a.name, '(open link)') AS annotator, k.created_at, k.expires_at, k.revoked_at "
+                "FROM pair_links k JOIN pair_tasks t ON t.id = k.pair_task_id "
+                f"LEFT JOIN annotators a ON a.id = k.annotator_id {where} ORDER BY k.id DESC", params).df()
+
     def revoke_pair_link(self, link_id: int, when) -> None:
         with self.db.connect() as con:
             con.execute("UPDATE pair_links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", [when, link_id])
