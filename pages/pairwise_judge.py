@@ -9,7 +9,7 @@ from judge.pairwise import (cancel_pairwise_run, estimate_pairwise_run, load_pai
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.pairwise_view import pair_upload, report_figures, verdict_table, versions_form
+from judge.ui.pairwise_view import pair_upload, pairwise_run_upload, report_figures, verdict_table, versions_form
 
 st.title("Pairwise judge")
 st.caption("Which of two outputs is better: every pair is judged in both orders, and a verdict counts only when "
@@ -25,6 +25,10 @@ with errors_shown():
     if not len(datasets):
         st.stop()
     dataset = st.selectbox("Pair dataset", list(datasets["name"]), key="pairwise_judge.dataset")
+    with st.expander("Import a pairwise run made elsewhere", icon=":material/input:"):
+        st.caption("A file of pair ids and an external judge's choices: pair_id and choice (A shown first), or "
+                   "choice_ab and choice_ba (both orders), each a, b or tie in the pair's own terms.")
+        pairwise_run_upload(store, dataset)
 
     left, right = st.columns(2, gap="large")
     model = left.text_input("Model", value=DEFAULT_MODEL, key="pairwise_judge.model").strip()
@@ -52,6 +56,13 @@ with errors_shown():
     ids = list(runs["id"])
     wanted = st.session_state.get("pairwise_judge.run")
     run_id = st.selectbox("Report of run", ids, index=ids.index(wanted) if wanted in ids else 0)
+    picked = runs.set_index("id").loc[run_id]
+    if picked["source"] == "judge" and picked["status"] in ("pending", "failed", "cancelled") and st.button(
+            "Resume run", icon=":material/resume:", key="pairwise_judge.resume",
+            help="Ask only for the replies it has not got (and again for failed ones); a batch run collects "
+                 "what it already sent."):
+        run_pairwise_in_background(store, run_id, secrets=secrets())
+        st.toast(f"Resumed {run_id}", icon=":material/play_circle:")
     batches = read("run_batches", run_id)
     if len(batches):
         st.dataframe(batches[["round", "provider", "batch_id", "status", "requests", "stored", "resent", "canceled"]],

@@ -170,3 +170,62 @@ def test_pairwise_page_makes_a_labeling_task_and_links_and_revokes_them(db, tmp_
     assert not at.exception, at.exception
     with pytest.raises(AccessDenied):
         open_pair_link(store, token)
+
+
+def test_pairwise_judge_page_imports_an_external_run_and_resumes_a_stopped_one(db, tmp_path, fake_llm):
+    import time
+
+    from judge.pairwise import PairwiseSpec, execute_pairwise_run, start_pairwise_run
+
+    store = seed(db, tmp_path)
+    pairs = store.pairs("arena")
+    content = pd.DataFrame({"pair_id": pairs["pair_id"], "choice_ab": "a", "choice_ba": "b"}).to_csv(index=False)
+    at = open_page("pages/pairwise_judge.py")
+    at.file_uploader(key="pairwise_judge.run_file").set_value(("external.csv", content.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label == "Import the run").click().run()
+    assert not at.exception, at.exception
+    (imported,) = store.pairwise_runs("arena").itertuples()
+    assert (imported.source, imported.replies) == ("import", 60)
+    assert f"Imported pairwise run {imported.id} on arena." in markdown(at)
+    assert not [b for b in at.button if b.label == "Resume run"], "an imported run has nothing to resume"
+
+    stopped = start_pairwise_run(store, dataset="arena", spec=PairwiseSpec(name="pref", model="openai/gpt-test"))
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        execute_pairwise_run(store, stopped, progress=stop)
+    assert store.pairwise_run(stopped)["status"] == "cancelled"
+    at.run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Report of run")).set_value(stopped).run()
+    next(b for b in at.button if b.label == "Resume run").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while store.pairwise_run(stopped)["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.pairwise_run(stopped)["done"] == 60 and fake_llm.count == 60
+
+
+def test_rankings_page_pools_several_judge_runs_and_compares_with_people(db, tmp_path):
+    from judge.pairwise import import_pairwise_run
+    from judge.ranking import rank
+
+    store = seed(db, tmp_path)
+    pairs = store.pairs("arena")
+    humans = store.preferences("arena").set_index("pair_id")["choice"]
+    runs = []
+    for name, flip in (("first", 0), ("second", 5)):
+        choices = [("b" if humans[p] == "a" else "a") if i < flip else humans[p] for i, p in enumerate(pairs["pair_id"])]
+        pd.DataFrame({"pair_id": pairs["pair_id"], "choice_ab": choices, "choice_ba": choices}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+        runs.append(import_pairwise_run(store, tmp_path / f"{name}.csv", dataset="arena", name=name))
+    at = open_page("pages/rankings.py")
+    at.radio(key="rankings.source").set_value("Pairwise judge runs").run()
+    at.multiselect(key="rankings.runs").set_value(runs).run()
+    assert not at.exception, at.exception
+    pooled = rank(store, runs=runs, compare_human=True)
+    table = at.dataframe[0].value
+    assert list(table["system"]) == [r["system"] for r in pooled["ranking"]]
+    assert list(table["matches"]) == [r["matches"] for r in pooled["ranking"]] and table["matches"].sum() == 2 * 2 * 30
+    assert at.metric[0].label == "Kendall tau, judge vs human ranking"

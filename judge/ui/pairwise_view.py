@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from judge.pairs import import_pairs, pairs_from_versions
+from judge.pairwise import import_pairwise_run
 from judge.reports.pairwise import pairwise_report, run_choices, slice_columns
 from judge.ui import computed
 from judge.ui.charts import interval_chart
@@ -35,6 +36,16 @@ def pair_upload(store) -> None:
                    "preferences", icon=":material/check:")
         for warning in result.warnings:
             st.warning(warning, icon=":material/warning:")
+
+
+def pairwise_run_upload(store, dataset: str) -> None:
+    """Record an external judge's choices on `dataset` (pair_id, choice or choice_ab and choice_ba) as a run."""
+    upload = st.file_uploader("Choices file", type=["csv", "tsv", "jsonl", "parquet", "json"],
+                              key="pairwise_judge.run_file")
+    if upload is not None and st.button("Import the run", icon=":material/upload:", key="pairwise_judge.run_import"):
+        run_id = import_pairwise_run(store, saved_upload(upload.name, upload.getvalue()), dataset=dataset)
+        st.session_state["pairwise_judge.run"] = run_id
+        st.success(f"Imported pairwise run {run_id} on {dataset}.", icon=":material/check:")
 
 
 def versions_form(store, datasets: pd.DataFrame) -> None:
