@@ -4,12 +4,12 @@ people and how much the slot an output sits in sways it."""
 import streamlit as st
 
 from judge.builtin_specs import DEFAULT_MODEL
-from judge.pairwise import (cancel_pairwise_run, estimate_pairwise_run, load_pairwise_spec,
-                            run_pairwise_in_background, start_pairwise_run)
+from judge.pairwise import cancel_pairwise_run, estimate_pairwise_run, run_pairwise_in_background, start_pairwise_run
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.pairwise_view import pair_upload, pairwise_run_upload, report_figures, verdict_table, versions_form
+from judge.ui.pairwise_view import (pair_upload, pairwise_run_upload, reply_detail, report_figures, spec_form,
+                                    verdict_table, versions_form)
 
 st.title("Pairwise judge")
 st.caption("Which of two outputs is better: every pair is judged in both orders, and a verdict counts only when "
@@ -30,14 +30,7 @@ with errors_shown():
                    "choice_ab and choice_ba (both orders), each a, b or tie in the pair's own terms.")
         pairwise_run_upload(store, dataset)
 
-    left, right = st.columns(2, gap="large")
-    model = left.text_input("Model", value=DEFAULT_MODEL, key="pairwise_judge.model").strip()
-    criterion = left.text_input("Criterion", value="preference", key="pairwise_judge.criterion").strip()
-    both = right.checkbox("Both orders (recommended)", value=True, key="pairwise_judge.both")
-    rule = right.radio("When the two orders disagree", ["tie", "inconsistent"], horizontal=True,
-                       key="pairwise_judge.rule")
-    spec = load_pairwise_spec(model=model)
-    spec.orders, spec.on_disagreement, spec.criterion = (["ab", "ba"] if both else ["ab"]), rule, criterion
+    spec = spec_form(DEFAULT_MODEL)
     estimate = estimate_pairwise_run(store, dataset=dataset, spec=spec)
     when = st.radio("When", ["Now", "Batch"], horizontal=True, key="pairwise_judge.when",
                     help="Batch: through the provider's batch API, half the price, results within 24 hours.")
@@ -73,3 +66,4 @@ with errors_shown():
                      "batch(es); what they finished is still collected.", icon=":material/cancel:")
     report_figures(computed(pairwise_report, run_id))
     verdict_table(computed(pairwise_frame, run_id)[1])
+    reply_detail(read("pairwise_verdicts", run_id))

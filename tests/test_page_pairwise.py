@@ -90,6 +90,8 @@ def test_pairwise_judge_page_runs_both_orders_in_the_background_and_reports(db, 
     figures = at.dataframe[1].value
     assert "position consistency" in set(figures["figure"]) and "accuracy (both orders)" in set(figures["figure"])
     assert len(at.dataframe[2].value) == 30  # one row per pair
+    detail = texts(at)
+    assert detail.count("choice: a") + detail.count("choice: b") + detail.count("choice: tie") == 2
 
 
 def test_pairwise_judge_page_forms_pairs_from_two_versions(db, tmp_path):
@@ -229,3 +231,35 @@ def test_rankings_page_pools_several_judge_runs_and_compares_with_people(db, tmp
     assert list(table["system"]) == [r["system"] for r in pooled["ranking"]]
     assert list(table["matches"]) == [r["matches"] for r in pooled["ranking"]] and table["matches"].sum() == 2 * 2 * 30
     assert at.metric[0].label == "Kendall tau, judge vs human ranking"
+
+
+def test_pairwise_judge_page_runs_an_edited_template_and_says_what_is_wrong_with_a_bad_one(db, tmp_path, fake_llm):
+    import time
+
+    store = seed(db, tmp_path)
+    at = open_page("pages/pairwise_judge.py")
+    next(t for t in at.text_input if t.label == "Model").set_value("openai/gpt-test").run()
+    area = next(t for t in at.text_area if t.label.startswith("Template"))
+    area.set_value("Only {output_a}").run()
+    assert any("must include {output_a} and {output_b}" in e.value for e in at.error)
+    area = next(t for t in at.text_area if t.label.startswith("Template"))
+    area.set_value("Which is kinder?\nFirst: {output_a}\nSecond: {output_b}\n{rubric}").run()
+    next(b for b in at.button if b.label == "Start pairwise run").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while store.pairwise_runs("arena").iloc[0]["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (run_id,) = store.pairwise_runs("arena")["id"]
+    assert store.pairwise_run(run_id)["spec_body"]["template"].startswith("Which is kinder?")
+    assert store.pairwise_verdicts(run_id)["prompt"].str.startswith("Which is kinder?\nFirst: ").all()
+
+
+def test_the_label_page_leads_to_pairwise_labeling_when_there_are_pairs(db, tmp_path):
+    from judge.importing import import_file
+
+    store = seed(db, tmp_path)
+    pd.DataFrame({"id": ["1"], "input": ["q"], "output": ["a"]}).to_csv(tmp_path / "one.csv", index=False)
+    import_file(store, tmp_path / "one.csv", dataset="one")
+    at = open_page("pages/label.py", annotator="maya")
+    links = [element.proto for element in at.get("page_link")]
+    assert any(link.page.endswith("pairwise") and "compare pairs" in link.label for link in links), links

@@ -195,3 +195,21 @@ def test_cli_batch_estimate_and_refusals(store, tmp_path, fake_llm, capsys):
                            batch=True)
     with pytest.raises(JudgeError, match="batch_retry"):
         start_pairwise_run(store, dataset="d", spec=spec("openai/gpt-4.1-mini"), batch=True, batch_retry="later")
+
+
+def test_judge_show_lists_a_pairwise_runs_replies_with_reasonings_and_batches(store, tmp_path, fake_llm, capsys):
+    import json
+
+    _pairs(store, tmp_path, 3)
+    fake_llm.reply_with(biased_judge(0.0))
+    run_id = start_pairwise_run(store, dataset="d", spec=spec("openai/gpt-4.1-mini"), batch=True, poll_seconds=POLL)
+    execute_pairwise_run(store, run_id)
+    db = ["--db", str(store.path)]
+    assert main([*db, "show", run_id]) == 0
+    out = capsys.readouterr().out
+    assert f"pairwise run {run_id}  status done" in out and "replies 6/6" in out and "  batch" in out
+    assert out.count("Only one follows the instruction.") == 6 and list(fake_llm.batches)[0] in out
+    assert main([*db, "show", run_id, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert len(body["replies"]) == 6 and len(body["verdicts"]) == 3 and body["batches"][0]["stored"] == 6
+    assert {r["reasoning"] for r in body["replies"]} == {"Only one follows the instruction."}

@@ -138,6 +138,37 @@ def pairwise_report(store, args) -> int:
     return 0
 
 
+def pairwise_show(store, args) -> int:
+    """`judge show RUN` for a pairwise run: its record, batches, and every reply with its reasoning."""
+    from judge.pairwise import pair_verdicts
+
+    run = store.pairwise_run(args.run)
+    replies = store.pairwise_verdicts(args.run).drop(columns=["metadata"])
+    batches = store.run_batches(args.run)
+    if args.json:
+        _print_json({"run": run, "batches": json.loads(batches.to_json(orient="records", date_format="iso")),
+                     "verdicts": json.loads(pair_verdicts(store, args.run).drop(columns=["metadata"]).to_json(
+                         orient="records")),
+                     "replies": json.loads(replies.to_json(orient="records", date_format="iso"))})
+        return 0
+    cost = "unknown" if run["cost_usd"] is None or pd.isna(run["cost_usd"]) else f"${run['cost_usd']:,.4f}"
+    print(f"pairwise run {run['id']}  status {run['status']}  pairs {run['dataset_name']}  judge {run['spec_name']}  "
+          f"criterion {run['criterion']}  model {run['model'] or run['source']}  orders {', '.join(run['orders'])}"
+          f"{'  batch' if run['batch'] else ''}")
+    print(f"replies {run['done']:,}/{run['total_pairs'] * len(run['orders']):,}  failed {run['failed']:,}  "
+          f"cached {run['cached']:,}  cost {cost}")
+    if run["error"]:
+        print(f"error: {run['error']}")
+    if not batches.empty:
+        print(batches[["round", "batch_id", "status", "provider_status", "requests", "stored", "resent",
+                       "canceled"]].to_string(index=False))
+    if not replies.empty:
+        table = replies[["pair_id", "shown_order", "choice", "error", "reasoning"]].copy()
+        table["reasoning"] = table["reasoning"].fillna("").str.slice(0, 70)
+        print(table.to_string(index=False))
+    return 0
+
+
 def _rank(store, args) -> int:
     from judge.ranking import rank
 

@@ -157,6 +157,10 @@ def _runs(store, args) -> int:
 
 
 def _show(store, args) -> int:
+    if store.is_pairwise_run(args.run):
+        from judge.cli.pairs import pairwise_show
+
+        return pairwise_show(store, args)
     run = store.run(args.run)
     verdicts = store.verdicts(args.run)
     if args.json:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from judge.pairs import import_pairs, pairs_from_versions
-from judge.pairwise import import_pairwise_run
+from judge.pairwise import DEFAULT_TEMPLATE, PairwiseSpec, import_pairwise_run, load_pairwise_spec
 from judge.reports.pairwise import pairwise_report, run_choices, slice_columns
 from judge.ui import computed
 from judge.ui.charts import interval_chart
@@ -22,6 +22,25 @@ FIGURE_TITLES = {
     "first_position_win_rate": "first-position win rate", "tie_rate": "tie rate",
     "inconsistent_rate": "inconsistent rate",
 }
+
+
+def spec_form(default_model: str) -> PairwiseSpec:
+    """The pairwise judge to run: model, criterion, orders, the disagreement rule, and (like `--judge SPEC.json`)
+    the question and prompt template; InvalidSpec says what to fix."""
+    left, right = st.columns(2, gap="large")
+    model = left.text_input("Model", value=default_model, key="pairwise_judge.model").strip()
+    criterion = left.text_input("Criterion", value="preference", key="pairwise_judge.criterion").strip()
+    both = right.checkbox("Both orders (recommended)", value=True, key="pairwise_judge.both")
+    rule = right.radio("When the two orders disagree", ["tie", "inconsistent"], horizontal=True,
+                       key="pairwise_judge.rule")
+    spec = load_pairwise_spec(model=model)
+    with st.expander("Question and prompt template", icon=":material/description:"):
+        spec.criteria = st.text_input("Question to the judge", value=spec.criteria, key="pairwise_judge.question")
+        spec.template = st.text_area("Template: {output_a} and {output_b} are the outputs as shown; also {input}, "
+                                     "{context}, {reference}, {criteria}, {rubric} and metadata columns",
+                                     value=DEFAULT_TEMPLATE, height=320, key="pairwise_judge.template")
+    spec.orders, spec.on_disagreement, spec.criterion = (["ab", "ba"] if both else ["ab"]), rule, criterion
+    return spec.validate()
 
 
 def pair_upload(store) -> None:
@@ -87,6 +106,25 @@ def verdict_table(frame: pd.DataFrame) -> None:
     """One row per pair: each order's choice, the verdict and the human preference (text only)."""
     st.dataframe(frame[["pair_id", "system_a", "system_b", "choice_ab", "choice_ba", "verdict", "human"]],
                  hide_index=True)
+
+
+def reply_detail(replies: pd.DataFrame) -> None:
+    """Both replies of one pair side by side (A shown first, B shown first): choice, reasoning, raw reply, error."""
+    if not len(replies):
+        return
+    pair_id = st.selectbox("Look closer at a pair", list(dict.fromkeys(replies["pair_id"])),
+                           key="pairwise_judge.detail")
+    shown = replies[replies["pair_id"] == pair_id].set_index("shown_order")
+    for column, order in zip(st.columns(2), ("ab", "ba")):
+        column.markdown(f"**{'A' if order == 'ab' else 'B'} shown first**")
+        if order not in shown.index:
+            column.caption("not asked in this order")
+            continue
+        reply = shown.loc[order]
+        column.text(f"choice: {reply['choice'] if isinstance(reply['choice'], str) else '-'}")
+        column.text(reply["reasoning"] if isinstance(reply["reasoning"], str) else "(no reasoning)")
+        if isinstance(reply["error"], str):
+            column.text(f"error: {reply['error']}")
 
 
 # The headline figures of a pairwise run on the Report page: (group, key, title, shown as a percentage).
