@@ -259,8 +259,8 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
 
     A failed reply is not done: each execution drops the run's failed replies first and asks for them again.
     A batch run submits, polls (every `poll_seconds`, else the run's) and collects until every reply is
-    settled; resuming it collects the batches already sent and sends only what is in none; setting `cancel`
-    stops it (status 'cancelled', every collected reply kept).
+    settled; resuming it collects the batches already sent and sends only what is in none. Setting `cancel`
+    stops either kind (status 'cancelled', every stored reply kept; a direct run after its current chunk).
     """
     from judge.runner import judge_items
 
@@ -301,7 +301,9 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
             store.add_pairwise_verdicts(rows)
             if progress is not None:
                 progress(len(done) + start + len(chunk), total)
-        status = "done"
+            if cancel is not None and cancel.is_set():
+                break
+        status = "cancelled" if cancel is not None and cancel.is_set() else "done"
     except KeyboardInterrupt:
         status = "cancelled"
         raise

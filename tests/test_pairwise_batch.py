@@ -213,3 +213,14 @@ def test_judge_show_lists_a_pairwise_runs_replies_with_reasonings_and_batches(st
     body = json.loads(capsys.readouterr().out)
     assert len(body["replies"]) == 6 and len(body["verdicts"]) == 3 and body["batches"][0]["stored"] == 6
     assert {r["reasoning"] for r in body["replies"]} == {"Only one follows the instruction."}
+
+
+def test_a_cancel_event_stops_a_direct_run_after_its_chunk_and_a_resume_finishes_it(store, tmp_path, fake_llm):
+    import threading
+
+    _pairs(store, tmp_path, 40)
+    cancel = threading.Event()
+    run_id = start_pairwise_run(store, dataset="d", spec=spec("openai/gpt-4.1-mini"))
+    summary = execute_pairwise_run(store, run_id, cancel=cancel, progress=lambda done, total: cancel.set())
+    assert (summary.status, summary.replies, fake_llm.count) == ("cancelled", 64, 64)
+    assert execute_pairwise_run(store, run_id).replies == 80 and fake_llm.count == 80
