@@ -261,16 +261,31 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
     A batch run submits, polls (every `poll_seconds`, else the run's) and collects until every reply is
     settled; resuming it collects the batches already sent and sends only what is in none. Setting `cancel`
     stops either kind (status 'cancelled', every stored reply kept; a direct run after its current chunk).
+    RunBusy if another process is executing the run.
     """
-    from judge.runner import judge_items
-
     run = store.pairwise_run(run_id)
     spec = PairwiseSpec.from_dict(run["spec_body"])
     llm_spec = spec.as_judge_spec()
-    store.discard_failed_pairwise_verdicts(run_id)
     if run["batch"]:
         return _execute_batch_run(store, run, spec, secrets=secrets, concurrency=concurrency, progress=progress,
                                   poll_seconds=poll_seconds, cancel=cancel)
+    from judge.pairwise_batch import PairwiseSink
+
+    lock = PairwiseSink(store, run_id)  # the runner's per-run lock: RunBusy while another process executes it
+    try:
+        store.discard_failed_pairwise_verdicts(run_id)
+        return _execute_direct_run(store, run, spec, llm_spec, secrets=secrets, concurrency=concurrency,
+                                   progress=progress, cancel=cancel)
+    finally:
+        lock.close()
+
+
+def _execute_direct_run(store, run: dict[str, Any], spec: PairwiseSpec, llm_spec: JudgeSpec, *,
+                        secrets: Mapping | None, concurrency: int, progress: Callable[[int, int], None] | None,
+                        cancel: threading.Event | None) -> PairwiseSummary:
+    from judge.runner import judge_items
+
+    run_id = run["id"]
     done = store.done_pair_orders(run_id)
     pairs = store.pairs(run["dataset_name"]).to_dict("records")
     todo = [(pair, order) for pair in pairs for order in run["orders"] if (pair["uid"], order) not in done]
@@ -418,6 +433,13 @@ _BACKGROUND: dict[tuple[str, str], threading.Thread] = {}
 _BACKGROUND_LOCK = threading.Lock()
 
 
+def running_here(store, run_id: str) -> bool:
+    """True while a thread of this process executes the pairwise run (a page then offers no Resume)."""
+    with _BACKGROUND_LOCK:
+        thread = _BACKGROUND.get((str(store.path), run_id))
+    return thread is not None and thread.is_alive()
+
+
 def run_pairwise_in_background(store, run_id: str, *, secrets: Mapping | None = None) -> threading.Thread:
     """Execute a pairwise run in a daemon thread of this process (the dashboard's server); its status and
     every reply are in the store, so a page follows it there. One thread per run per store."""
@@ -431,7 +453,7 @@ def run_pairwise_in_background(store, run_id: str, *, secrets: Mapping | None = 
             try:
                 execute_pairwise_run(store, run_id, secrets=secrets)
             except JudgeError:
-                return  # recorded as the run's error by execute_pairwise_run
+                return  # recorded as the run's error by execute_pairwise_run; RunBusy: another process has it
 
         thread = threading.Thread(target=target, name=f"pairwise-run-{run_id}", daemon=True)
         _BACKGROUND[key] = thread

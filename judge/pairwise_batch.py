@@ -132,6 +132,7 @@ def execute_batch(store, run: dict[str, Any], spec, *, secrets: Mapping | None, 
     provider = get_provider(plan.model, base_url=plan.base_url, timeout=plan.timeout, secrets=secrets)
     sink = PairwiseSink(store, run["id"])  # replays what a killed execution journaled, and locks the run
     try:
+        store.discard_failed_pairwise_verdicts(run["id"])
         done = store.pairwise_run(run["id"])
         tracker = Progress(total=plan.total_items, done=done["done"], failed=done["failed"], cached=done["cached"])
         on_progress = None if progress is None else (lambda p: progress(p.done, p.total))

@@ -4,7 +4,8 @@ people and how much the slot an output sits in sways it."""
 import streamlit as st
 
 from judge.builtin_specs import DEFAULT_MODEL
-from judge.pairwise import cancel_pairwise_run, estimate_pairwise_run, run_pairwise_in_background, start_pairwise_run
+from judge.pairwise import (cancel_pairwise_run, estimate_pairwise_run, run_pairwise_in_background, running_here,
+                            start_pairwise_run)
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
@@ -50,10 +51,10 @@ with errors_shown():
     wanted = st.session_state.get("pairwise_judge.run")
     run_id = st.selectbox("Report of run", ids, index=ids.index(wanted) if wanted in ids else 0)
     picked = runs.set_index("id").loc[run_id]
-    if picked["source"] == "judge" and picked["status"] in ("pending", "failed", "cancelled") and st.button(
+    if picked["source"] == "judge" and picked["status"] != "done" and not running_here(store, run_id) and st.button(
             "Resume run", icon=":material/resume:", key="pairwise_judge.resume",
             help="Ask only for the replies it has not got (and again for failed ones); a batch run collects "
-                 "what it already sent."):
+                 "what it already sent. Nothing happens while another process is executing it."):
         run_pairwise_in_background(store, run_id, secrets=secrets())
         st.toast(f"Resumed {run_id}", icon=":material/play_circle:")
     batches = read("run_batches", run_id)

@@ -208,6 +208,17 @@ def test_pairwise_judge_page_imports_an_external_run_and_resumes_a_stopped_one(d
         time.sleep(0.2)
     assert store.pairwise_run(stopped)["done"] == 60 and fake_llm.count == 60
 
+    killed = start_pairwise_run(store, dataset="arena", spec=PairwiseSpec(name="pref", model="openai/gpt-test",
+                                                                         criteria="Kinder?"))
+    store.set_pairwise_run_status(killed, "running")  # as a server that died while executing it leaves it
+    at.run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Report of run")).set_value(killed).run()
+    next(b for b in at.button if b.label == "Resume run").click().run()
+    deadline = time.monotonic() + 60
+    while store.pairwise_run(killed)["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.pairwise_run(killed)["done"] == 60
+
 
 def test_rankings_page_pools_several_judge_runs_and_compares_with_people(db, tmp_path):
     from judge.pairwise import import_pairwise_run

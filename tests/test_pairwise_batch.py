@@ -224,3 +224,21 @@ def test_a_cancel_event_stops_a_direct_run_after_its_chunk_and_a_resume_finishes
     summary = execute_pairwise_run(store, run_id, cancel=cancel, progress=lambda done, total: cancel.set())
     assert (summary.status, summary.replies, fake_llm.count) == ("cancelled", 64, 64)
     assert execute_pairwise_run(store, run_id).replies == 80 and fake_llm.count == 80
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_two_processes_never_execute_one_pairwise_run_at_once(store, tmp_path, fake_llm, batch):
+    from judge.pairwise_batch import PairwiseSink
+    from judge.runner import RunBusy
+
+    _pairs(store, tmp_path, 2)
+    run_id = start_pairwise_run(store, dataset="d", spec=spec("openai/gpt-4.1-mini"), batch=batch, poll_seconds=POLL)
+    store.set_pairwise_run_status(run_id, "running")
+    other = PairwiseSink(store, run_id)  # as another process holds it while executing
+    try:
+        with pytest.raises(RunBusy, match="being executed by another process"):
+            execute_pairwise_run(store, run_id)
+        assert store.pairwise_run(run_id)["status"] == "running" and fake_llm.count == 0 and not fake_llm.batches
+    finally:
+        other.close()
+    assert execute_pairwise_run(store, run_id).replies == 4
