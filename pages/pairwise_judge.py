@@ -4,13 +4,12 @@ people and how much the slot an output sits in sways it."""
 import streamlit as st
 
 from judge.builtin_specs import DEFAULT_MODEL
-from judge.pairwise import (cancel_pairwise_run, estimate_pairwise_run, run_pairwise_in_background, running_here,
-                            start_pairwise_run)
+from judge.pairwise import estimate_pairwise_run, run_pairwise_in_background, running_here, start_pairwise_run
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.pairwise_view import (pair_upload, pairwise_run_upload, reply_detail, report_figures, spec_form,
-                                    verdict_table, versions_form)
+from judge.ui.pairwise_view import (pair_upload, pairwise_run_upload, reply_detail, report_figures, run_status,
+                                    spec_form, verdict_table, versions_form)
 
 st.title("Pairwise judge")
 st.caption("Which of two outputs is better: every pair is judged in both orders, and a verdict counts only when "
@@ -57,14 +56,7 @@ with errors_shown():
                  "what it already sent. Nothing happens while another process is executing it."):
         run_pairwise_in_background(store, run_id, secrets=secrets())
         st.toast(f"Resumed {run_id}", icon=":material/play_circle:")
-    batches = read("run_batches", run_id)
-    if len(batches):
-        st.dataframe(batches[["round", "provider", "batch_id", "status", "requests", "stored", "resent", "canceled"]],
-                     hide_index=True)
-        if batches["status"].isin(["submitting", "submitted"]).any() and st.button(
-                "Cancel batch", icon=":material/cancel:", key="pairwise_judge.cancel"):
-            st.toast(f"Asked the provider to cancel {cancel_pairwise_run(store, run_id, secrets=secrets())} "
-                     "batch(es); what they finished is still collected.", icon=":material/cancel:")
+    run_status(run_id)
     report_figures(computed(pairwise_report, run_id))
     verdict_table(computed(pairwise_frame, run_id)[1])
     reply_detail(read("pairwise_verdicts", run_id))

@@ -131,6 +131,7 @@ def test_pairwise_judge_page_starts_a_batch_run_and_lists_its_batches(db, tmp_pa
     assert not at.exception, at.exception
     batches = at.dataframe[1].value
     assert list(batches["batch_id"]) == [batch.id] and list(batches["stored"]) == [60]
+    assert at.get("progress")[0].proto.text.startswith("done: 60 of 60 replies, 0 failed, 0 from cache, cost $")
     assert "position consistency" in set(at.dataframe[2].value["figure"])
 
 

@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from judge.pairs import import_pairs, pairs_from_versions
-from judge.pairwise import DEFAULT_TEMPLATE, PairwiseSpec, import_pairwise_run, load_pairwise_spec
+from judge.pairwise import DEFAULT_TEMPLATE, PairwiseSpec, cancel_pairwise_run, import_pairwise_run, load_pairwise_spec
 from judge.reports.pairwise import pairwise_report, run_choices, slice_columns
-from judge.ui import computed
+from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.charts import interval_chart
+from judge.ui.judges import secrets
 from judge.ui.reports import figure_text, interval_text
 from judge.ui.uploads import dataset_name_from, saved_upload
 
@@ -100,6 +101,30 @@ def report_figures(report: dict[str, Any], *, key: str = "pairwise_judge") -> No
     st.caption(f"{stats['pairs']} pairs, {stats['replies']} replies ({stats['cached']} from cache, "
                f"{stats['failed']} failed), cost {cost}; {report['labels']['pairs_with_human_preference']} pairs "
                "have a human preference.")
+
+
+@st.fragment(run_every="2s")
+def run_status(run_id: str) -> None:
+    """Follows the run through the store while the page is open: replies so far, failures, cost, its batches
+    (with Cancel batch while the provider still works on one)."""
+    with errors_shown():
+        run = read("pairwise_run", run_id)
+        total = int(run["total_pairs"]) * len(run["orders"])
+        cost = "unknown" if run["cost_usd"] is None or pd.isna(run["cost_usd"]) else f"${run['cost_usd']:,.4f}"
+        st.progress(min(run["done"] / total, 1.0) if total else 1.0,
+                    text=f"{run['status']}: {run['done']:,} of {total:,} replies, {run['failed']:,} failed, "
+                         f"{run['cached']:,} from cache, cost {cost}")
+        if run["error"]:
+            st.error(run["error"], icon=":material/error:")
+        batches = read("run_batches", run_id)
+        if not len(batches):
+            return
+        st.dataframe(batches[["round", "provider", "batch_id", "status", "requests", "stored", "resent", "canceled"]],
+                     hide_index=True)
+        if batches["status"].isin(["submitting", "submitted"]).any() and st.button(
+                "Cancel batch", icon=":material/cancel:", key="pairwise_judge.cancel"):
+            st.toast(f"Asked the provider to cancel {cancel_pairwise_run(get_store(), run_id, secrets=secrets())} "
+                     "batch(es); what they finished is still collected.", icon=":material/cancel:")
 
 
 def verdict_table(frame: pd.DataFrame) -> None:
