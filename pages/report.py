@@ -7,7 +7,7 @@ from judge.ui.annotator import remembered_annotator
 from judge.ui.charts import confusion_heatmap, score_distributions
 from judge.ui.label_form import grade_inputs
 from judge.ui.nav import page_link
-from judge.ui.pairwise_view import pairwise_run_report
+from judge.ui.pairwise_report import pairwise_run_report
 from judge.ui.reports import all_figures_table, figure_text, grade_text, interval_text, report, takes_fewshot
 from judge.reports.weighted import sample_sentence
 from judge.ui.run_labels import run_labels
