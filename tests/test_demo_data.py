@@ -198,11 +198,13 @@ def test_demo_preferences_and_the_pre_recorded_run_name_existing_pairs():
     assert set(judge["choice_ab"]) | set(judge["choice_ba"]) <= {"a", "b", "tie"}
 
 
-def test_load_demo_loads_pairs_preferences_and_a_both_orders_judge_run(store):
+def test_judge_demo_loads_pairs_preferences_and_a_both_orders_judge_run(store, capsys):
+    from judge.cli import main
     from judge.ranking import rank
     from judge.reports.pairwise import pairwise_report
 
-    load_demo(store)
+    assert main(["--db", str(store.path), "demo"]) == 0
+    assert "and pair datasets: support-versions (with a pre-recorded pairwise judge run)" in capsys.readouterr().out
     (row,) = store.pair_datasets().itertuples()
     assert (row.name, row.pairs, row.preferences, row.runs) == ("support-versions", 36, 36 + 58, 1)
     prefs = store.preferences("support-versions")
