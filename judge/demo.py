@@ -8,6 +8,12 @@ answers are graded on two criteria, helpfulness (1-5, the `score` columns) and r
 
 A freshly loaded demo also gets judge runs by offline judges (no key, no network, a few seconds), so the
 Report, Compare, Trends and Improve pages have real content on the first `make run`.
+
+Pairs: every data/demo_pairs/<name>.jsonl is pair dataset <name> (two app versions' answers to the same
+inputs, system names in system_a / system_b, the first annotator's preference inline),
+<name>_preferences.csv holds the other annotators' preferences (pair_id, annotator, preference), and
+<name>_judge.csv a pre-recorded pairwise judge run in both orders (pair_id, choice_ab, choice_ba), imported
+like `judge import-pairwise-run`, so the Pairwise, Pairwise judge, Rankings and Report pages have content too.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from judge.importing import import_file, import_labels, read_table
+from judge.pairs import DEFAULT_PREFERENCE_CRITERION, coerce_choice, import_pairs
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_ANNOTATOR = "maya"
@@ -71,6 +78,8 @@ DEMO_TREND_JUDGE = "json_tree_match"
 DEMO_TREND_DATASETS = ("query-trees",)
 ALL_VERSIONS = "all versions"
 DEMO_DISTILLED = (("support", "helpfulness"), ("support", "resolved"))
+DEMO_PAIRS_DIR = "demo_pairs"
+DEMO_PAIRWISE_RUN_NAME = "demo: pairwise judge, both orders (pre-recorded)"
 
 
 def _dataset_name(items_file: Path) -> str:
@@ -116,7 +125,40 @@ def load_demo(store, *, if_empty: bool = True, directory: Path | None = None) ->
             created.append(name)
     for name in created:
         run_demo_judges(store, name)
+    load_demo_pairs(store, (directory or DEMO_DIR) / DEMO_PAIRS_DIR)
     return loaded
+
+
+def load_demo_pairs(store, directory: Path) -> list[str]:
+    """Import the demo pair datasets with every annotator's preferences and, for a pair dataset that was new,
+    its pre-recorded pairwise judge run; returns the pair dataset names (none when the folder is absent)."""
+    from judge.pairwise import import_pairwise_run
+
+    loaded = []
+    for pairs_file in sorted(directory.glob("*.jsonl")) if directory.is_dir() else ():
+        name = pairs_file.stem.replace("_", "-")
+        with store.transaction():
+            result = import_pairs(store, pairs_file, dataset=name, annotator=DEMO_ANNOTATOR)
+            preferences = pairs_file.with_name(f"{pairs_file.stem}_preferences.csv")
+            if preferences.exists():
+                _add_preferences(store, preferences, name)
+            judge_file = pairs_file.with_name(f"{pairs_file.stem}_judge.csv")
+            if result.new_pairs and judge_file.exists():
+                import_pairwise_run(store, judge_file, dataset=name, name=DEMO_PAIRWISE_RUN_NAME)
+        loaded.append(name)
+    return loaded
+
+
+def _add_preferences(store, path: Path, dataset: str) -> None:
+    """The other annotators' preferences (pair_id, annotator, preference) on the demo's pairs."""
+    import pandas as pd
+
+    uids = store.pairs(dataset).set_index("pair_id")["uid"]
+    frame = pd.read_csv(path, dtype=str)
+    store.add_preferences(pd.DataFrame({
+        "pair_uid": frame["pair_id"].map(uids), "annotator": frame["annotator"],
+        "criterion": DEFAULT_PREFERENCE_CRITERION, "choice": [coerce_choice(c) for c in frame["preference"]],
+        "shown_order": None, "critique": None}), source="demo")
 
 
 def run_demo_judges(store, dataset: str) -> list[str]:

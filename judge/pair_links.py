@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from judge import team
-from judge.errors import AccessDenied
+from judge.errors import AccessDenied, NotFound
 from judge.pairs import DEFAULT_PREFERENCE_CRITERION, pair_queue, save_shown_choice, shown_pair
 
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,128}")
@@ -65,6 +65,9 @@ def create_pair_link(store, task_id: int, *, annotator: str | None = None,
 
 
 def revoke_pair_link(store, link_id: int) -> None:
+    """The link stops working at its next click (every write re-checks it); its history stays."""
+    if link_id not in set(store.pair_links()["id"]):
+        raise NotFound(f"No pairwise labeling link {link_id} (see `judge pair-links`).")
     store.revoke_pair_link(link_id, _now())
 
 

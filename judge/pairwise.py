@@ -15,7 +15,8 @@ verdict of a pair is the winner when both orders agree, else `tie` (or `inconsis
 Calls go through the runner's call path (`judge.runner.judge_items`: rendering, retries with backoff, the
 adaptive rate limit, tolerant parsing with one repair request, cost). A run writes its replies chunk by
 chunk, so it resumes where it stopped, and a reply with the same model, prompt and parameters as an earlier
-one (any pairwise run) is reused from the cache instead of paid for again.
+one (any pairwise run) is reused from the cache instead of paid for again. With `batch=True` the same work
+goes through the provider's batch API at half the price (judge/pairwise_batch.py).
 """
 
 from __future__ import annotations
@@ -188,20 +189,35 @@ def load_pairwise_spec(name_or_path: str | None = None, *, model: str | None = N
 
 # -- runs ----------------------------------------------------------------------------------------------------
 def start_pairwise_run(store, *, dataset: str, spec: PairwiseSpec, model: str | None = None,
-                       base_url: str | None = None, name: str | None = None, secrets: Mapping | None = None) -> str:
-    """Validate the spec, model and key, record the run (with its exact spec body), return its id."""
+                       base_url: str | None = None, name: str | None = None, secrets: Mapping | None = None,
+                       batch: bool = False, batch_retry: str = "batch", poll_seconds: float | None = None) -> str:
+    """Validate the spec, model and key, record the run (with its exact spec body), return its id.
+
+    `batch` sends the replies through the provider's batch API (half price, results within 24 h); failed
+    units are retried in a follow-up batch, or by direct calls with `batch_retry="sync"`; the batches are
+    polled every `poll_seconds` (default: from 1 s backing off to 60 s) by whichever process executes or
+    resumes the run.
+    """
+    from judge.pairwise_batch import BATCH_RETRIES
     from judge.providers import get_provider
     from judge.runner import code_version
 
+    if batch_retry not in BATCH_RETRIES:
+        raise JudgeError(f"batch_retry must be 'batch' or 'sync', not {batch_retry!r}.")
     model = model or spec.model
     if not model:
         raise InvalidSpec(f"Pairwise judge '{spec.name}' names no model: pass one such as openai/gpt-4.1-mini.")
     base_url = base_url or spec.base_url
     pairs = store.pairs(dataset)
     spec.validate(columns=set().union(*(m.keys() for m in pairs["metadata"])))
-    get_provider(model, base_url=base_url, timeout=60.0, secrets=secrets)
+    provider = get_provider(model, base_url=base_url, timeout=60.0, secrets=secrets)
+    if batch:
+        from judge.providers.batches import batch_api
+
+        batch_api(provider)  # an openai-compatible server has none: say so before anything is recorded
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
     store.create_pairwise_run(id=run_id, name=name, dataset_name=dataset, spec_name=spec.name,
+                              batch={"batch_retry": batch_retry, "poll_seconds": poll_seconds} if batch else None,
                               spec_body={**spec.to_dict(), "model": model, "base_url": base_url},
                               criterion=spec.judged_criterion, model=model, base_url=base_url, orders=spec.orders,
                               total_pairs=len(pairs), template_hash=spec.template_hash(),
@@ -237,13 +253,39 @@ class PairwiseSummary:
 
 
 def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, concurrency: int = 8,
-                         progress: Callable[[int, int], None] | None = None) -> PairwiseSummary:
-    """Judge every (pair, shown order) the run has no reply for yet; resumable, cached, chunk by chunk."""
-    from judge.runner import judge_items
+                         progress: Callable[[int, int], None] | None = None, poll_seconds: float | None = None,
+                         cancel: threading.Event | None = None) -> PairwiseSummary:
+    """Judge every (pair, shown order) the run has no reply for yet; resumable, cached, chunk by chunk.
 
+    A failed reply is not done: each execution drops the run's failed replies first and asks for them again.
+    A batch run submits, polls (every `poll_seconds`, else the run's) and collects until every reply is
+    settled; resuming it collects the batches already sent and sends only what is in none. Setting `cancel`
+    stops either kind (status 'cancelled', every stored reply kept; a direct run after its current chunk).
+    RunBusy if another process is executing the run.
+    """
     run = store.pairwise_run(run_id)
     spec = PairwiseSpec.from_dict(run["spec_body"])
     llm_spec = spec.as_judge_spec()
+    if run["batch"]:
+        return _execute_batch_run(store, run, spec, secrets=secrets, concurrency=concurrency, progress=progress,
+                                  poll_seconds=poll_seconds, cancel=cancel)
+    from judge.pairwise_batch import PairwiseSink
+
+    lock = PairwiseSink(store, run_id)  # the runner's per-run lock: RunBusy while another process executes it
+    try:
+        store.discard_failed_pairwise_verdicts(run_id)
+        return _execute_direct_run(store, run, spec, llm_spec, secrets=secrets, concurrency=concurrency,
+                                   progress=progress, cancel=cancel)
+    finally:
+        lock.close()
+
+
+def _execute_direct_run(store, run: dict[str, Any], spec: PairwiseSpec, llm_spec: JudgeSpec, *,
+                        secrets: Mapping | None, concurrency: int, progress: Callable[[int, int], None] | None,
+                        cancel: threading.Event | None) -> PairwiseSummary:
+    from judge.runner import judge_items
+
+    run_id = run["id"]
     done = store.done_pair_orders(run_id)
     pairs = store.pairs(run["dataset_name"]).to_dict("records")
     todo = [(pair, order) for pair in pairs for order in run["orders"] if (pair["uid"], order) not in done]
@@ -274,7 +316,9 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
             store.add_pairwise_verdicts(rows)
             if progress is not None:
                 progress(len(done) + start + len(chunk), total)
-        status = "done"
+            if cancel is not None and cancel.is_set():
+                break
+        status = "cancelled" if cancel is not None and cancel.is_set() else "done"
     except KeyboardInterrupt:
         status = "cancelled"
         raise
@@ -283,9 +327,45 @@ def execute_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None, 
         raise
     finally:
         store.set_pairwise_run_status(run_id, status, error=error)
+    return _summary(store, run_id)
+
+
+def _execute_batch_run(store, run: dict[str, Any], spec: PairwiseSpec, **options: Any) -> PairwiseSummary:
+    from judge.pairwise_batch import execute_batch
+    from judge.runner.sink import RunBusy
+
+    store.set_pairwise_run_status(run["id"], "running")
+    status, error = "failed", None
+    try:
+        status = "cancelled" if execute_batch(store, run, spec, **options) else "done"
+    except RunBusy:  # another process executes it: its status is that process's to set
+        status = None
+        raise
+    except KeyboardInterrupt:
+        status = "cancelled"
+        raise
+    except BaseException as exc:
+        error = str(exc) if isinstance(exc, JudgeError) else f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if status is not None:
+            store.set_pairwise_run_status(run["id"], status, error=error)
+    return _summary(store, run["id"])
+
+
+def _summary(store, run_id: str) -> PairwiseSummary:
     final = store.pairwise_run(run_id)
     return PairwiseSummary(run_id, final["status"], final["done"], final["failed"], final["cached"],
                            final["cost_usd"])
+
+
+def cancel_pairwise_run(store, run_id: str, *, secrets: Mapping | None = None) -> int:
+    """Cancel a pairwise batch run's open provider batches (what they finished is still collected, by the
+    process polling them or by the next resume); returns how many batches were asked to cancel."""
+    from judge.pairwise_batch import cancel_batch
+
+    run = store.pairwise_run(run_id)
+    return cancel_batch(store, run, secrets=secrets) if run["batch"] else 0
 
 
 def _reply_row(run_id: str, uid: str, order: str, key: str, reply: dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +378,8 @@ def _reply_row(run_id: str, uid: str, order: str, key: str, reply: dict[str, Any
 
 
 def _copied(run_id: str, uid: str, order: str, hit: dict[str, Any]) -> dict[str, Any]:
-    return {**hit, "run_id": run_id, "pair_uid": uid, "shown_order": order, "cached": True, "cost_usd": 0.0}
+    return {**hit, "run_id": run_id, "pair_uid": uid, "shown_order": order, "cached": True, "cost_usd": 0.0,
+            "batch_id": None}
 
 
 @dataclass(frozen=True)
@@ -306,16 +387,22 @@ class PairwiseEstimate:
     calls: int
     cached: int
     est_cost_usd: float | None
+    batch_cost_usd: float | None = None
 
-    def describe(self) -> str:
-        cost = "cost unknown (no price for this model)" if self.est_cost_usd is None else f"about ${self.est_cost_usd:,.2f}"
+    def describe(self, *, batch: bool = False) -> str:
+        if self.est_cost_usd is None:
+            cost = "cost unknown (no price for this model)"
+        elif batch:
+            cost = f"batch, 50% cheaper, results within 24 h: about ${self.batch_cost_usd:,.2f}"
+        else:
+            cost = f"about ${self.est_cost_usd:,.2f}"
         return f"about {self.calls:,} calls ({self.cached:,} reused from earlier runs), {cost}"
 
 
 def estimate_pairwise_run(store, *, dataset: str, spec: PairwiseSpec, model: str | None = None,
                           base_url: str | None = None) -> PairwiseEstimate:
     """Calls a run would make (both orders of every pair, less cache hits) and their cost, before it starts."""
-    from judge.pricing import estimate_tokens, model_price
+    from judge.pricing import BATCH_DISCOUNT, estimate_tokens, model_price
 
     model = model or spec.model
     llm_spec = spec.validate().as_judge_spec()
@@ -339,11 +426,18 @@ def estimate_pairwise_run(store, *, dataset: str, spec: PairwiseSpec, model: str
     price = model_price(model, store.model_price_overrides())
     output = calls * int(spec.params.get("max_tokens") or 600)
     cost = 0.0 if calls == 0 else (None if price is None else (tokens * price[0] + output * price[1]) / 1_000_000)
-    return PairwiseEstimate(calls, cached, cost)
+    return PairwiseEstimate(calls, cached, cost, None if cost is None else cost * BATCH_DISCOUNT)
 
 
 _BACKGROUND: dict[tuple[str, str], threading.Thread] = {}
 _BACKGROUND_LOCK = threading.Lock()
+
+
+def running_here(store, run_id: str) -> bool:
+    """True while a thread of this process executes the pairwise run (a page then offers no Resume)."""
+    with _BACKGROUND_LOCK:
+        thread = _BACKGROUND.get((str(store.path), run_id))
+    return thread is not None and thread.is_alive()
 
 
 def run_pairwise_in_background(store, run_id: str, *, secrets: Mapping | None = None) -> threading.Thread:
@@ -359,7 +453,7 @@ def run_pairwise_in_background(store, run_id: str, *, secrets: Mapping | None = 
             try:
                 execute_pairwise_run(store, run_id, secrets=secrets)
             except JudgeError:
-                return  # recorded as the run's error by execute_pairwise_run
+                return  # recorded as the run's error by execute_pairwise_run; RunBusy: another process has it
 
         thread = threading.Thread(target=target, name=f"pairwise-run-{run_id}", daemon=True)
         _BACKGROUND[key] = thread
@@ -368,10 +462,11 @@ def run_pairwise_in_background(store, run_id: str, *, secrets: Mapping | None = 
 
 
 def run_pairwise(store, *, dataset: str, spec: PairwiseSpec, model: str | None = None, base_url: str | None = None,
-                 name: str | None = None, secrets: Mapping | None = None, concurrency: int = 8) -> PairwiseSummary:
+                 name: str | None = None, secrets: Mapping | None = None, concurrency: int = 8, batch: bool = False,
+                 batch_retry: str = "batch", poll_seconds: float | None = None) -> PairwiseSummary:
     """start_pairwise_run + execute_pairwise_run in the foreground."""
     run_id = start_pairwise_run(store, dataset=dataset, spec=spec, model=model, base_url=base_url, name=name,
-                                secrets=secrets)
+                                secrets=secrets, batch=batch, batch_retry=batch_retry, poll_seconds=poll_seconds)
     return execute_pairwise_run(store, run_id, secrets=secrets, concurrency=concurrency)
 
 

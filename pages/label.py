@@ -33,6 +33,9 @@ with errors_shown():
     st.query_params["dataset"] = dataset_name
     with who_col:
         annotator_badge()
+    if len(pair_datasets := read("pair_datasets")):
+        page_link("pages/pairwise.py", label=f"Or compare pairs: the better of two outputs "
+                  f"({len(pair_datasets)} pair dataset(s))", icon=":material/compare:")
 
     dataset = read("dataset", dataset_name)
     metadata_filter, seed, size = queue_options(read("metadata_columns", dataset["id"]))

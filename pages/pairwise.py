@@ -9,6 +9,7 @@ import streamlit as st
 from judge.pairs import DEFAULT_PREFERENCE_CRITERION, pair_queue, save_shown_choice, shown_pair
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import annotator_badge, ask_annotator
+from judge.ui.pair_links_view import pair_link_admin
 from judge.ui.pair_form import FIRST_SHORTCUT, SECOND_SHORTCUT, SKIP_SHORTCUT, TIE_SHORTCUT, preference_form, show_pair
 
 st.title("Pairwise")
@@ -30,6 +31,8 @@ with errors_shown():
     st.query_params["pairs"] = dataset
     with who_col:
         annotator_badge()
+    with st.expander("Labeling links: let others compare these pairs", icon=":material/link:"):
+        pair_link_admin(dataset, criterion)
 
     store = get_store()
     queue = pair_queue(store, dataset, annotator, criterion=criterion)

@@ -19,13 +19,18 @@ with errors_shown():
         st.stop()
     dataset = st.selectbox("Pair dataset", list(datasets["name"]), key="rankings.dataset")
     runs = read("pairwise_runs", dataset)
-    sources = ["Human preferences"] + [f"{r.id} · {r.spec_name} ({r.model or r.source})" for r in runs.itertuples()]
-    source = st.radio("Rank from", sources, horizontal=True, key="rankings.source")
-    if source == sources[0]:
+    source = st.radio("Rank from", ["Human preferences", "Pairwise judge runs"], horizontal=True,
+                      key="rankings.source", disabled=not len(runs))
+    if source == "Human preferences":
         result = computed(rank, dataset=dataset, human=True)
     else:
-        run_id = source.split(" · ")[0]
-        result = computed(rank, runs=[run_id], compare_human=True)
+        labels = {r.id: f"{r.id} · {r.spec_name} ({r.model or r.source})" for r in runs.itertuples()}
+        picked = st.multiselect("Runs (their verdicts are pooled)", list(labels), default=list(labels)[:1],
+                                format_func=labels.get, key="rankings.runs")
+        if not picked:
+            st.info("Pick one or more pairwise runs.", icon=":material/info:")
+            st.stop()
+        result = computed(rank, runs=picked, compare_human=True)
 
     st.subheader(f"From {result['source']}", anchor=False)
     table = pd.DataFrame([{"rank": r["rank"], "system": r["system"], "rating": round(r["rating"]),

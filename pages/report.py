@@ -7,6 +7,7 @@ from judge.ui.annotator import remembered_annotator
 from judge.ui.charts import confusion_heatmap, score_distributions
 from judge.ui.label_form import grade_inputs
 from judge.ui.nav import page_link
+from judge.ui.pairwise_report import pairwise_run_report
 from judge.ui.reports import all_figures_table, figure_text, grade_text, interval_text, report, takes_fewshot
 from judge.reports.weighted import sample_sentence
 from judge.ui.run_labels import run_labels
@@ -15,6 +16,11 @@ st.title("Agreement report")
 st.caption("Every figure has a 95% interval and the n it rests on. Undefined figures say why.")
 
 runs = read("runs")
+if len(read("pairwise_runs")) and st.radio("Runs", ["1-5 and pass/fail", "Pairwise"], index=0 if len(runs) else 1,
+                                           horizontal=True, key="report.kind") == "Pairwise":
+    with errors_shown():
+        pairwise_run_report(get_store())
+    st.stop()
 if not len(runs):
     st.info("No judge run yet: run a judge (or import scores with `judge import-run`) to see how far it agrees "
             "with people.", icon=":material/info:")

@@ -165,3 +165,63 @@ def test_load_demo_imports_every_file_with_both_annotators(store):
             assert criterion.rubric["criteria"]
     assert [c.name for c in store.criteria("support")] == ["helpfulness", "resolved"]
     assert load_demo(store) == [], "a store that has data is left alone"
+
+
+# The demo pairs: two app versions' answers to the same support questions, with three annotators' preferences
+# and a pre-recorded pairwise judge run in both orders (judge.demo.load_demo_pairs).
+PAIRS = DATA / "demo_pairs"
+
+
+def test_demo_pairs_are_two_app_versions_on_the_same_inputs():
+    pairs = pd.read_json(PAIRS / "support_versions.jsonl", lines=True)
+    support = pd.DataFrame(read_items("demo_support.jsonl")).set_index("input")
+    assert len(pairs) == 36 and pairs["id"].is_unique
+    for row in pairs.itertuples():
+        assert "v2.0" in (row.system_a, row.system_b) and row.system_a != row.system_b
+        old_side = "a" if row.system_b == "v2.0" else "b"
+        item = support.loc[row.input]
+        assert getattr(row, f"system_{old_side}") == item["app_version"]
+        assert getattr(row, f"output_{old_side}") == item["output"], "the v1.x answer is the support item's own"
+        assert row.preference in ("a", "b", "tie") and row.critique.strip()
+    assert 0.3 <= (pairs["system_a"] == "v2.0").mean() <= 0.7, "v2.0 sits on either side"
+    assert set(pairs["system_a"]) | set(pairs["system_b"]) == {"v1.0", "v1.1", "v1.2", "v2.0"}
+
+
+def test_demo_preferences_and_the_pre_recorded_run_name_existing_pairs():
+    ids = set(pd.read_json(PAIRS / "support_versions.jsonl", lines=True)["id"])
+    preferences = pd.read_csv(PAIRS / "support_versions_preferences.csv")
+    assert set(preferences["annotator"]) == {"jonas", "priya"} and set(preferences["pair_id"]) <= ids
+    assert not preferences.duplicated(["pair_id", "annotator"]).any()
+    assert set(preferences["preference"]) <= {"a", "b", "tie"}
+    judge = pd.read_csv(PAIRS / "support_versions_judge.csv")
+    assert set(judge["pair_id"]) == ids and len(judge) == len(ids)
+    assert set(judge["choice_ab"]) | set(judge["choice_ba"]) <= {"a", "b", "tie"}
+
+
+def test_judge_demo_loads_pairs_preferences_and_a_both_orders_judge_run(store, capsys):
+    from judge.cli import main
+    from judge.ranking import rank
+    from judge.reports.pairwise import pairwise_report
+
+    assert main(["--db", str(store.path), "demo"]) == 0
+    assert "and pair datasets: support-versions (with a pre-recorded pairwise judge run)" in capsys.readouterr().out
+    (row,) = store.pair_datasets().itertuples()
+    assert (row.name, row.pairs, row.preferences, row.runs) == ("support-versions", 36, 36 + 58, 1)
+    prefs = store.preferences("support-versions")
+    assert prefs.groupby("annotator").size().to_dict() == {"jonas": 30, "maya": 36, "priya": 28}
+    (run_id,) = store.pairwise_runs()["id"]
+    run = store.pairwise_run(run_id)
+    assert (run["done"], run["orders"], run["source"]) == (72, ["ab", "ba"], "import")
+    report = pairwise_report(store, run_id, n_boot=200)
+    # People agree like real reviewers on a preference task, the judge less, and it leans to the first slot.
+    alpha = report["human_ceiling"]["krippendorff_alpha"]["value"]
+    assert 0.4 <= alpha <= 0.7
+    assert 0.6 <= report["agreement"]["accuracy"]["value"] <= 0.85
+    assert report["position"]["first_position_win_rate"]["value"] > 0.55
+    assert report["position"]["position_consistency"]["value"] < 0.9
+    human = [r["system"] for r in rank(store, dataset="support-versions", human=True, n_boot=200)["ranking"]]
+    assert human == ["v2.0", "v1.2", "v1.1", "v1.0"], "later app versions are preferred"
+    judged = rank(store, runs=[run_id], compare_human=True, n_boot=200)
+    assert judged["ranking"][0]["system"] == "v2.0" and judged["kendall_tau"]["value"] > 0
+    load_demo(store, if_empty=False)
+    assert len(store.pairwise_runs()) == 1 and len(store.preferences("support-versions")) == 94, "no duplicates"

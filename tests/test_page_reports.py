@@ -150,3 +150,51 @@ def test_defaults_compare_the_latest_runs_on_the_same_items_and_trend_the_busies
     assert default_comparison(runs) == ["rouge", "f1"], "not the running one, not two app versions"
     assert default_comparison(runs.iloc[:2]) == [], "different app versions share no item"
     assert busiest_judge(runs) == "tree"
+
+
+def test_report_page_shows_a_pairwise_runs_figures_with_intervals_and_slices(store, tmp_path):
+    from judge.pairs import import_pairs
+    from judge.pairwise import import_pairwise_run
+    from judge.reports.pairwise import pairwise_report
+
+    rows = [{"id": f"p{i}", "input": f"q{i}", "output_a": f"a{i}", "output_b": f"b{i}", "system_a": "v1",
+             "system_b": "v2", "preference": "a" if i % 3 else "b", "topic": "even" if i % 2 == 0 else "odd"}
+            for i in range(24)]
+    pd.DataFrame(rows).to_csv(tmp_path / "pairs.csv", index=False)
+    import_pairs(store, tmp_path / "pairs.csv", dataset="v1-vs-v2")
+    pd.DataFrame({"pair_id": [r["id"] for r in rows], "choice_ab": ["a"] * 24,
+                  "choice_ba": ["a" if i % 4 else "b" for i in range(24)]}).to_csv(tmp_path / "run.csv", index=False)
+    run_id = import_pairwise_run(store, tmp_path / "run.csv", dataset="v1-vs-v2")
+
+    app = page("report.py")  # only a pairwise run in the store: the report opens on it
+    assert app.radio(key="report.kind").value == "Pairwise"
+    assert app.selectbox(key="report.pairwise_run").value == run_id
+    expected = pairwise_report(store, run_id, slice_by="system_a")
+    assert [m.label for m in app.metric] == ["Accuracy (a/b/tie)", "Kappa (a/b/tie)", "Position consistency",
+                                             "First-position win rate", "Tie rate"]
+    assert app.metric[0].value == f"{expected['agreement']['accuracy']['value']:.1%}"
+    assert app.metric[1].value == f"{expected['agreement']['kappa']['value']:.3f}"
+    assert app.metric[2].value == f"{expected['position']['position_consistency']['value']:.1%}"
+    assert sum("95% CI" in c.value and "n=24" in c.value for c in app.caption) >= 4
+    app.selectbox(key="report.pairwise_slice").set_value("topic").run()
+    assert not app.exception, app.exception
+    slices = app.dataframe[-1].value
+    assert set(slices["topic"]) == {"even", "odd"} and list(slices["pairs"]) == [12, 12]
+    assert slices["Accuracy"].str.contains("95% CI").all()
+
+
+def test_report_page_switches_between_judge_runs_and_pairwise_runs(runs, tmp_path, store):
+    from judge.pairs import import_pairs
+    from judge.pairwise import import_pairwise_run
+
+    pd.DataFrame([{"id": "p1", "input": "q", "output_a": "x", "output_b": "y", "preference": "a"}]).to_csv(
+        tmp_path / "one.csv", index=False)
+    import_pairs(store, tmp_path / "one.csv", dataset="one")
+    pd.DataFrame({"pair_id": ["p1"], "choice_ab": ["a"], "choice_ba": ["a"]}).to_csv(tmp_path / "c.csv", index=False)
+    import_pairwise_run(store, tmp_path / "c.csv", dataset="one")
+    app = page("report.py")
+    assert app.radio(key="report.kind").value == "1-5 and pass/fail"
+    assert [m.label for m in app.metric][:1] == ["Quadratic kappa"]
+    app.radio(key="report.kind").set_value("Pairwise").run()
+    assert not app.exception, app.exception
+    assert [m.label for m in app.metric][0] == "Accuracy (a/b/tie)"

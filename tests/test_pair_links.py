@@ -77,3 +77,29 @@ def test_cli_pair_task_and_link(tmp_path, capsys):
     assert main(["--db", db, "pair-task", "Review", "--dataset", "d"]) == 0
     assert main(["--db", db, "pair-link", "1", "--annotator", "ana"]) == 0
     assert re.search(r"/annotate\?token=[A-Za-z0-9_-]{43}", capsys.readouterr().out)
+
+
+def test_cli_lists_and_revokes_pair_links(tmp_path, capsys):
+    from judge.errors import AccessDenied
+    from judge.pair_links import open_pair_link
+    from judge.store import Store
+
+    db = str(tmp_path / "cli.duckdb")
+    pd.DataFrame([{"input": "q", "output_a": "x", "output_b": "y"}]).to_csv(tmp_path / "p.csv", index=False)
+    assert main(["--db", db, "import-pairs", str(tmp_path / "p.csv"), "--dataset", "d"]) == 0
+    assert main(["--db", db, "pair-task", "Review", "--dataset", "d"]) == 0
+    assert main(["--db", db, "pair-link", "1", "--annotator", "ana", "--base-url", "https://wb.example.com"]) == 0
+    out = capsys.readouterr().out
+    token = re.search(r"https://wb\.example\.com/annotate\?token=([A-Za-z0-9_-]{43})", out).group(1)
+    assert main(["--db", db, "pair-link", "1"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "pair-links", "--task", "1"]) == 0
+    listing = capsys.readouterr().out
+    assert "task 1 Review\td\tana\texpires" in listing and "(open link)" in listing and token not in listing
+    assert main(["--db", db, "pair-links", "--revoke", "1"]) == 0
+    assert main(["--db", db, "pair-links"]) == 0
+    assert "\tana\trevoked" in capsys.readouterr().out
+    with pytest.raises(AccessDenied):
+        open_pair_link(Store(db), token)
+    assert main(["--db", db, "pair-links", "--revoke", "99"]) == 2
+    assert "No pairwise labeling link 99" in capsys.readouterr().err

@@ -64,11 +64,12 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     assert tables["pairwise_runs"] == [
         "id", "name", "dataset_name", "spec_name", "spec_body", "criterion", "model", "base_url", "orders",
         "source", "status", "total_pairs", "template_hash", "code_version", "error", "created_at", "finished_at",
+        "batch",
     ]
     assert tables["pairwise_verdicts"] == [
         "run_id", "pair_uid", "shown_order", "score", "choice", "reasoning", "raw_reply", "prompt",
         "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cache_key", "cached",
-        "error", "created_at",
+        "error", "created_at", "batch_id",
     ]
 
 

@@ -103,6 +103,8 @@ def _datasets(store, args) -> int:
 def _demo(store, args) -> int:
     loaded = load_demo(store, if_empty=args.if_empty)
     print(f"loaded demo datasets: {', '.join(loaded)}" if loaded else "demo not loaded: the store already has data")
+    if loaded and len(pairs := store.pair_datasets()):
+        print(f"and pair datasets: {', '.join(pairs['name'])} (with a pre-recorded pairwise judge run)")
     return 0
 
 

@@ -73,11 +73,19 @@ def _pairwise_run(store, args) -> int:
             spec.orders = ["ab"]
         if args.criterion:
             spec.criterion = args.criterion
-        print(estimate_pairwise_run(store, dataset=args.dataset, spec=spec).describe())
-        run_id = start_pairwise_run(store, dataset=args.dataset, spec=spec, name=args.name)
+        print(estimate_pairwise_run(store, dataset=args.dataset, spec=spec).describe(batch=args.batch))
+        run_id = start_pairwise_run(store, dataset=args.dataset, spec=spec, name=args.name, batch=args.batch,
+                                    batch_retry=args.batch_retry, poll_seconds=args.poll)
         print(f"run {run_id}")
-    summary = execute_pairwise_run(store, run_id, concurrency=args.concurrency)
+        if args.batch:
+            print(f"(batch mode: polls until the provider is done; Ctrl-C or a kill loses nothing, "
+                  f"judge pairwise-run --resume {run_id} collects; judge cancel {run_id} cancels)", file=sys.stderr)
+    summary = execute_pairwise_run(store, run_id, concurrency=args.concurrency, poll_seconds=args.poll)
     print(summary.describe())
+    batches = store.run_batches(run_id)
+    if len(batches):
+        print(batches[["round", "provider", "batch_id", "status", "requests", "stored", "resent",
+                       "canceled"]].to_string(index=False))
     return 0
 
 
@@ -130,6 +138,37 @@ def pairwise_report(store, args) -> int:
     return 0
 
 
+def pairwise_show(store, args) -> int:
+    """`judge show RUN` for a pairwise run: its record, batches, and every reply with its reasoning."""
+    from judge.pairwise import pair_verdicts
+
+    run = store.pairwise_run(args.run)
+    replies = store.pairwise_verdicts(args.run).drop(columns=["metadata"])
+    batches = store.run_batches(args.run)
+    if args.json:
+        _print_json({"run": run, "batches": json.loads(batches.to_json(orient="records", date_format="iso")),
+                     "verdicts": json.loads(pair_verdicts(store, args.run).drop(columns=["metadata"]).to_json(
+                         orient="records")),
+                     "replies": json.loads(replies.to_json(orient="records", date_format="iso"))})
+        return 0
+    cost = "unknown" if run["cost_usd"] is None or pd.isna(run["cost_usd"]) else f"${run['cost_usd']:,.4f}"
+    print(f"pairwise run {run['id']}  status {run['status']}  pairs {run['dataset_name']}  judge {run['spec_name']}  "
+          f"criterion {run['criterion']}  model {run['model'] or run['source']}  orders {', '.join(run['orders'])}"
+          f"{'  batch' if run['batch'] else ''}")
+    print(f"replies {run['done']:,}/{run['total_pairs'] * len(run['orders']):,}  failed {run['failed']:,}  "
+          f"cached {run['cached']:,}  cost {cost}")
+    if run["error"]:
+        print(f"error: {run['error']}")
+    if not batches.empty:
+        print(batches[["round", "batch_id", "status", "provider_status", "requests", "stored", "resent",
+                       "canceled"]].to_string(index=False))
+    if not replies.empty:
+        table = replies[["pair_id", "shown_order", "choice", "error", "reasoning"]].copy()
+        table["reasoning"] = table["reasoning"].fillna("").str.slice(0, 70)
+        print(table.to_string(index=False))
+    return 0
+
+
 def _rank(store, args) -> int:
     from judge.ranking import rank
 
@@ -171,7 +210,23 @@ def _pair_link(store, args) -> int:
     from judge.pair_links import create_pair_link
 
     link = create_pair_link(store, args.task, annotator=args.annotator, expires_in=timedelta(days=args.days))
-    print(f"{link.url()}\n(shown once; expires {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+    print(f"{link.url(args.base_url)}\n(link {link.link_id}, shown once; expires {link.expires_at:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
+def _pair_links(store, args) -> int:
+    if args.revoke is not None:
+        from judge.pair_links import revoke_pair_link
+
+        revoke_pair_link(store, args.revoke)
+        print(f"revoked pairwise labeling link {args.revoke}: it stops working at its next click")
+        return 0
+    links = store.pair_links(args.task)
+    if links.empty:
+        print("no pairwise labeling links yet: judge pair-link TASK [--annotator NAME]")
+    for row in links.itertuples():
+        state = "revoked" if not pd.isna(row.revoked_at) else f"expires {row.expires_at:%Y-%m-%d %H:%M}"
+        print(f"{row.id}\ttask {row.task_id} {row.task}\t{row.dataset_name}\t{row.annotator}\t{state}")
     return 0
 
 
@@ -206,7 +261,11 @@ def register(sub) -> None:
     p.add_argument("--one-order", action="store_true", help="judge only the A-first order (not recommended)")
     p.add_argument("--name")
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--resume", metavar="RUN", help="finish an interrupted pairwise run")
+    p.add_argument("--resume", metavar="RUN", help="finish an interrupted pairwise run (a batch run: collect it)")
+    p.add_argument("--batch", action="store_true", help="through the provider's batch API: half price, within 24 h")
+    p.add_argument("--batch-retry", choices=["batch", "sync"], default="batch",
+                   help="failed batch units: in a follow-up batch (default) or as direct calls")
+    p.add_argument("--poll", type=float, metavar="SECONDS", help="how often to ask the provider about a batch")
     p.set_defaults(handler=_pairwise_run)
 
     p = sub.add_parser("pairwise-runs", help="list pairwise runs")
@@ -234,7 +293,13 @@ def register(sub) -> None:
     p.add_argument("task", type=int, help="pairwise task id")
     p.add_argument("--annotator", help="whose link it is (omit for an open link where people type a name)")
     p.add_argument("--days", type=int, default=14, help="days until the link expires (default 14)")
+    p.add_argument("--base-url", help="dashboard URL as annotators reach it (default $JUDGE_BASE_URL or local)")
     p.set_defaults(handler=_pair_link)
+
+    p = sub.add_parser("pair-links", help="list pairwise labeling links (never their tokens), or revoke one")
+    p.add_argument("--task", type=int, help="only the links of this pairwise task")
+    p.add_argument("--revoke", type=int, metavar="LINK", help="revoke this link: it stops working at its next click")
+    p.set_defaults(handler=_pair_links)
 
     p = sub.add_parser("rank", help="Bradley-Terry ranking of systems from pairwise verdicts or preferences")
     p.add_argument("--run", action="append", default=[], help="pairwise run id (repeat to pool runs)")

@@ -105,10 +105,17 @@ def _run(store, args) -> int:
 
 
 def _cancel(store, args) -> int:
-    canceled = cancel_run(store, args.run)
+    pairwise = store.is_pairwise_run(args.run)
+    if pairwise:
+        from judge.pairwise import cancel_pairwise_run
+
+        canceled = cancel_pairwise_run(store, args.run)
+    else:
+        canceled = cancel_run(store, args.run)
     if canceled:
         print(f"asked the provider to cancel {canceled} batch(es) of run {args.run}; what they finished is "
-              f"collected by the process polling them, or by `judge run --resume {args.run}`")
+              f"collected by the process polling them, or by `judge {'pairwise-run' if pairwise else 'run'} "
+              f"--resume {args.run}`")
     else:
         print(f"run {args.run} has no open batch; a direct run stops with Ctrl-C in its terminal")
     return 0
@@ -150,6 +157,10 @@ def _runs(store, args) -> int:
 
 
 def _show(store, args) -> int:
+    if store.is_pairwise_run(args.run):
+        from judge.cli.pairs import pairwise_show
+
+        return pairwise_show(store, args)
     run = store.run(args.run)
     verdicts = store.verdicts(args.run)
     if args.json:

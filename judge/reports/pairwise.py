@@ -174,3 +174,17 @@ def slices(frame: pd.DataFrame, column: str, *, n_boot: int, seed: int) -> list[
         out.append({"value": value, "pairs": len(group), "accuracy": figures["accuracy"], "kappa": figures["kappa"],
                     **position_figures(group)})
     return sorted(out, key=lambda s: (s["accuracy"]["value"] is None, s["accuracy"]["value"] or 0))
+
+
+def slice_columns(store, run_id: str) -> list[str]:
+    """What a pairwise run's report can be sliced by: the pairs' systems (when named) and metadata columns."""
+    pairs = store.pairs(store.pairwise_run(run_id)["dataset_name"])
+    systems = [c for c in ("system_a", "system_b") if pairs[c].notna().any()]
+    return systems + sorted(set().union(*(m.keys() for m in pairs["metadata"])))
+
+
+def run_choices(store) -> dict[str, str]:
+    """pairwise run id -> a readable label (judge, model or 'imported', pair dataset, status), newest first."""
+    runs = store.pairwise_runs()
+    return {row.id: f"{row.name or row.spec_name} · {row.model if isinstance(row.model, str) else row.source} · "
+                    f"{row.dataset_name} · {row.status}" for row in runs.itertuples()}

@@ -93,7 +93,7 @@ class BatchEngine(Engine):
         run_id = self.plan.run_id
         in_flight = await asyncio.to_thread(self.store.units_in_open_batches, run_id)
         history = await asyncio.to_thread(self.store.unit_history, run_id)
-        chunks = pending_units(self.store, self.plan, copy_hits=True)
+        chunks = self._pending_chunks()
         group: list[tuple[dict[str, Any], bytes]] = []
         size, direct = 0, []
         while (settled := await asyncio.to_thread(self._settle_chunk, chunks)) is not None:
@@ -172,7 +172,7 @@ class BatchEngine(Engine):
                                  "Resume the run later (judge run --resume RUN).")
             return
         rows = [self._batch_row(unit, error=f"the provider refused the batch: {exc}") for unit in units]
-        await asyncio.to_thread(self.store.collect_batch, key,
+        await asyncio.to_thread(self._collect, key,
                                 rows, [(u["custom_id"], "stored", str(exc), None) for u in units],
                                 status="failed", error=str(exc))
         self._count(len(rows), 0, len(rows))
@@ -211,8 +211,7 @@ class BatchEngine(Engine):
             if outcome[1] in ("retry", "repair") and self.plan.batch_retry == "sync":
                 direct.append(unit)
         status = "failed" if state.refused is not None else "collected"
-        await asyncio.to_thread(self.store.collect_batch, batch["key"], rows, outcomes, status=status,
-                                error=state.refused)
+        await asyncio.to_thread(self._collect, batch["key"], rows, outcomes, status=status, error=state.refused)
         self._emitted.update((row["item_uid"], int(row["sample"])) for row in rows)
         self._count(len(rows), 0, sum(row["error"] is not None for row in rows))
         await self.api.clean_up(batch, state)
@@ -294,6 +293,15 @@ class BatchEngine(Engine):
         await asyncio.gather(*(one(unit, past) for unit, past in work))
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _pending_chunks(self):
+        """The run's pending work for `_settle_chunk`: chunks of (unit, cache hit) of the dataset's items."""
+        return pending_units(self.store, self.plan, copy_hits=True)
+
+    def _collect(self, key: str, rows: list[dict[str, Any]], outcomes: list[tuple], *, status: str,
+                 error: str | None) -> None:
+        """Store a batch's verdicts, unit outcomes and status in one transaction."""
+        self.store.collect_batch(key, rows, outcomes, status=status, error=error)
+
     def emit(self, row: dict[str, Any]) -> None:
         self._emitted.add((row["item_uid"], row["sample"]))
         super().emit(row)

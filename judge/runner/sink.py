@@ -116,8 +116,8 @@ class VerdictSink:
         """One store transaction for the batch and the heartbeat; False (batch kept) if the store failed."""
         try:
             with self.store.transaction():
-                self.store.add_verdicts(batch)
-                self.store.heartbeat(self.run_id, notice=self.notice)
+                self._store_rows(batch)
+                self._heartbeat()
         except Exception as exc:  # the journal still holds the batch; retry on the next flush
             self.error = exc
             return False
@@ -126,6 +126,13 @@ class VerdictSink:
             if not self._pending:
                 os.ftruncate(self._fd, 0)
         return True
+
+    def _store_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Where the rows go: a run's verdicts (a pairwise run's sink stores its replies instead)."""
+        self.store.add_verdicts(rows)
+
+    def _heartbeat(self) -> None:
+        self.store.heartbeat(self.run_id, notice=self.notice)
 
     def _replay(self) -> None:
         """Store what an earlier, killed execution journaled but never stored (a torn last line is skipped)."""
@@ -138,5 +145,5 @@ class VerdictSink:
                 except ValueError:
                     continue
         for start in range(0, len(rows), 1000):
-            self.store.add_verdicts(rows[start:start + 1000])
+            self._store_rows(rows[start:start + 1000])
         os.ftruncate(self._fd, 0)

@@ -14,10 +14,11 @@ PAIR_COLUMNS = ("uid", "pair_id", "input", "output_a", "output_b", "system_a", "
                 "metadata", "position")
 PAIRWISE_VERDICT_COLUMNS = ("run_id", "pair_uid", "shown_order", "score", "choice", "reasoning", "raw_reply",
                             "prompt", "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd",
-                            "cache_key", "cached", "error")
+                            "cache_key", "cached", "error", "batch_id")
 _RUN_KEYS = ("id", "name", "dataset_name", "spec_name", "spec_body", "criterion", "model", "base_url", "orders",
              "source", "status", "total_pairs", "template_hash", "code_version", "error", "created_at",
-             "finished_at")
+             "finished_at", "batch")
+_JSON_RUN_KEYS = ("spec_body", "orders", "batch")
 
 
 class PairQueries:
@@ -122,7 +123,7 @@ class PairQueries:
     # -- pairwise runs ------------------------------------------------------------------------------
     def create_pairwise_run(self, **run: Any) -> None:
         keys = [k for k in _RUN_KEYS if k in run]
-        values = [json.dumps(run[k]) if k in ("spec_body", "orders") else run[k] for k in keys]
+        values = [json.dumps(run[k]) if k in _JSON_RUN_KEYS and run[k] is not None else run[k] for k in keys]
         with self.db.connect() as con:
             con.execute(f"INSERT INTO pairwise_runs ({', '.join(keys)}) VALUES ({', '.join('?' for _ in keys)})",
                         values)
@@ -149,6 +150,7 @@ class PairQueries:
                 "SELECT count(*), count(error), count(*) FILTER (WHERE cached), sum(cost_usd) FROM pairwise_verdicts WHERE run_id = ?", [run_id]).fetchone()
         run["spec_body"] = json.loads(run["spec_body"]) if run["spec_body"] else None
         run["orders"] = json.loads(run["orders"])
+        run["batch"] = json.loads(run["batch"]) if run["batch"] else None
         run.update(done=counts[0], failed=counts[1], cached=counts[2], cost_usd=counts[3])
         return run
 
@@ -157,7 +159,7 @@ class PairQueries:
         with self.db.connect() as con:
             return con.execute(
                 "SELECT r.id, r.name, r.dataset_name, r.spec_name, r.criterion, r.model, r.source, r.status, "
-                "r.total_pairs, count(v.run_id) AS replies, count(v.error) AS failed, sum(v.cost_usd) AS cost_usd, "
+                "r.total_pairs, r.batch IS NOT NULL AS batch, count(v.run_id) AS replies, count(v.error) AS failed, sum(v.cost_usd) AS cost_usd, "
                 f"r.created_at FROM pairwise_runs r LEFT JOIN pairwise_verdicts v ON v.run_id = r.id {where} "
                 "GROUP BY ALL ORDER BY r.created_at DESC, r.id DESC",
                 params,
@@ -190,6 +192,12 @@ class PairQueries:
             rows = con.execute("SELECT pair_uid, shown_order FROM pairwise_verdicts WHERE run_id = ?",
                                [run_id]).fetchall()
         return {(uid, order) for uid, order in rows}
+
+    def discard_failed_pairwise_verdicts(self, run_id: str) -> int:
+        """Drop a run's failed replies before it executes again: a failure is never done, a resume asks again."""
+        with self.db.connect() as con:
+            return len(con.execute("DELETE FROM pairwise_verdicts WHERE run_id = ? AND error IS NOT NULL "
+                                   "RETURNING pair_uid", [run_id]).fetchall())
 
     def cached_pairwise_verdicts(self, cache_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The earliest successful reply per cache key, from any pairwise run."""
@@ -251,6 +259,16 @@ class PairQueries:
             rows = con.execute("SELECT DISTINCT a.name FROM pair_links k JOIN annotators a ON a.id = k.annotator_id"
                                ).fetchall()
         return {name for (name,) in rows}
+
+    def pair_links(self, task_id: int | None = None) -> pd.DataFrame:
+        """Pairwise labeling links (never their tokens), newest first; of one task when given."""
+        where, params = ("WHERE k.pair_task_id = ?", [task_id]) if task_id is not None else ("", [])
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT k.id, k.pair_task_id AS task_id, t.name AS task, t.dataset_name, "
+                "coalesce(a.name, '(open link)') AS annotator, k.created_at, k.expires_at, k.revoked_at "
+                "FROM pair_links k JOIN pair_tasks t ON t.id = k.pair_task_id "
+                f"LEFT JOIN annotators a ON a.id = k.annotator_id {where} ORDER BY k.id DESC", params).df()
 
     def revoke_pair_link(self, link_id: int, when) -> None:
         with self.db.connect() as con:

@@ -467,4 +467,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE task_items ADD COLUMN sample_share DOUBLE;
         """,
     ),
+    (
+        "0009_pairwise_batch",
+        """
+        -- A pairwise run through the provider's batch API: its settings (JSON: batch_retry, poll_seconds);
+        -- NULL = direct calls. Its batches and their units are rows of run_batches / batch_units like a run's
+        -- (unit item_uid = '<pair uid>|<shown order>'), and each reply a batch returned names its batch.
+        ALTER TABLE pairwise_runs ADD COLUMN batch JSON;
+        ALTER TABLE pairwise_verdicts ADD COLUMN batch_id VARCHAR;
+        """,
+    ),
 ]
