@@ -33,10 +33,10 @@ with errors_shown():
         result = computed(rank, runs=picked, compare_human=True)
 
     st.subheader(f"From {result['source']}", anchor=False)
-    table = pd.DataFrame([{"rank": r["rank"], "system": r["system"], "rating": round(r["rating"]),
-                           "95% interval": f"{r['rating_ci'][0]:.0f} - {r['rating_ci'][1]:.0f}",
-                           "matches": r["matches"], "win rate": r["win_rate"]} for r in result["ranking"]])
-    st.dataframe(table, hide_index=True, column_config={"win rate": st.column_config.NumberColumn(format="percent")})
+    table = pd.DataFrame([{"Rank": r["rank"], "System": r["system"], "Rating": round(r["rating"]),
+                           "95% interval": f"{r['rating_ci'][0]:.0f} to {r['rating_ci'][1]:.0f}",
+                           "Matches": r["matches"], "Win rate": 100 * r["win_rate"]} for r in result["ranking"]])
+    st.dataframe(table, hide_index=True, column_config={"Win rate": st.column_config.NumberColumn(format="%.1f%%")})
     tau = result.get("kendall_tau")
     if tau is not None:
         if tau["value"] is None:

@@ -67,7 +67,7 @@ def test_rankings_page_shows_the_human_ranking(db, tmp_path):
     seed(db, tmp_path)
     at = open_page("pages/rankings.py")
     frame = at.dataframe[0].value
-    assert list(frame["system"]) == ["v3", "v2", "v1"]
+    assert list(frame["System"]) == ["v3", "v2", "v1"]
     assert len(at.get("plotly_chart")) == 4  # ratings, observed win rates, P(beats), P(stronger)
 
 
@@ -145,7 +145,7 @@ def test_the_demo_pairs_give_every_pairwise_page_real_content(db):
     at = open_page("pages/pairwise_judge.py")
     assert "position consistency" in set(at.dataframe[1].value["figure"])
     at = open_page("pages/rankings.py")
-    assert list(at.dataframe[0].value["system"]) == ["v2.0", "v1.2", "v1.1", "v1.0"]
+    assert list(at.dataframe[0].value["System"]) == ["v2.0", "v1.2", "v1.1", "v1.0"]
     at = open_page("pages/report.py")
     assert at.radio(key="report.kind").value == "Pairwise"
     assert [m.label for m in at.metric][0] == "Accuracy (a/b/tie)"
@@ -240,8 +240,8 @@ def test_rankings_page_pools_several_judge_runs_and_compares_with_people(db, tmp
     assert not at.exception, at.exception
     pooled = rank(store, runs=runs, compare_human=True)
     table = at.dataframe[0].value
-    assert list(table["system"]) == [r["system"] for r in pooled["ranking"]]
-    assert list(table["matches"]) == [r["matches"] for r in pooled["ranking"]] and table["matches"].sum() == 2 * 2 * 30
+    assert list(table["System"]) == [r["system"] for r in pooled["ranking"]]
+    assert list(table["Matches"]) == [r["matches"] for r in pooled["ranking"]] and table["Matches"].sum() == 2 * 2 * 30
     assert at.metric[0].label == "Kendall tau, judge vs human ranking"
 
 
