@@ -8,8 +8,8 @@ from judge.pairwise import estimate_pairwise_run, run_pairwise_in_background, ru
 from judge.reports.pairwise import pairwise_frame, pairwise_report
 from judge.ui import computed, errors_shown, get_store, read
 from judge.ui.judges import secrets
-from judge.ui.pairwise_view import (pair_upload, pairwise_run_upload, reply_detail, report_figures, run_status,
-                                    spec_form, verdict_table, versions_form)
+from judge.ui.pairwise_view import (PAIRWISE_RUN_COLUMNS, pair_upload, pairwise_run_upload, reply_detail,
+                                    report_figures, run_status, spec_form, verdict_table, versions_form)
 
 st.title("Pairwise judge")
 st.caption("Which of two outputs is better: every pair is judged in both orders, and a verdict counts only when "
@@ -45,7 +45,7 @@ with errors_shown():
     if not len(runs):
         st.info("No pairwise runs on this dataset yet.", icon=":material/info:")
         st.stop()
-    st.dataframe(runs, hide_index=True)
+    st.dataframe(runs, hide_index=True, column_order=list(PAIRWISE_RUN_COLUMNS), column_config=PAIRWISE_RUN_COLUMNS)
     ids = list(runs["id"])
     wanted = st.session_state.get("pairwise_judge.run")
     run_id = st.selectbox("Report of run", ids, index=ids.index(wanted) if wanted in ids else 0)

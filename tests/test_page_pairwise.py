@@ -88,7 +88,7 @@ def test_pairwise_judge_page_runs_both_orders_in_the_background_and_reports(db, 
     at.run()
     assert not at.exception, at.exception
     figures = at.dataframe[1].value
-    assert "position consistency" in set(figures["figure"]) and "accuracy (both orders)" in set(figures["figure"])
+    assert "position consistency" in set(figures["Figure"]) and "accuracy (both orders)" in set(figures["Figure"])
     assert len(at.dataframe[2].value) == 30  # one row per pair
     detail = texts(at)
     assert detail.count("choice: a") + detail.count("choice: b") + detail.count("choice: tie") == 2
@@ -132,7 +132,7 @@ def test_pairwise_judge_page_starts_a_batch_run_and_lists_its_batches(db, tmp_pa
     batches = at.dataframe[1].value
     assert list(batches["batch_id"]) == [batch.id] and list(batches["stored"]) == [60]
     assert at.get("progress")[0].proto.text.startswith("done: 60 of 60 replies, 0 failed, 0 from cache, cost $")
-    assert "position consistency" in set(at.dataframe[2].value["figure"])
+    assert "position consistency" in set(at.dataframe[2].value["Figure"])
 
 
 def test_the_demo_pairs_give_every_pairwise_page_real_content(db):
@@ -143,7 +143,7 @@ def test_the_demo_pairs_give_every_pairwise_page_real_content(db):
     at = open_page("pages/pairwise.py", annotator="lena", pairs="support-versions")
     assert "Pair 1 of 36" in markdown(at) and len(texts(at)) >= 3
     at = open_page("pages/pairwise_judge.py")
-    assert "position consistency" in set(at.dataframe[1].value["figure"])
+    assert "position consistency" in set(at.dataframe[1].value["Figure"])
     at = open_page("pages/rankings.py")
     assert list(at.dataframe[0].value["System"]) == ["v2.0", "v1.2", "v1.1", "v1.0"]
     at = open_page("pages/report.py")

@@ -90,10 +90,12 @@ def report_figures(report: dict[str, Any], *, key: str = "pairwise_judge") -> No
     right.plotly_chart(interval_chart([(FIGURE_TITLES[k], v) for k, v in position.items()],
                                       title="Position bias (fair: consistency 1, first-position 0.5)"),
                        key=f"{key}.position")
-    rows = [{"figure": FIGURE_TITLES[name], "value": fig["value"], "low": (fig["ci"] or [None])[0],
-             "high": (fig["ci"] or [None, None])[1], "n": fig["n"]}
+    rows = [{"Figure": FIGURE_TITLES[name], "Value": fig["value"], "95% low": (fig["ci"] or [None])[0],
+             "95% high": (fig["ci"] or [None, None])[1], "n": fig["n"]}
             for group in (agreement, position) for name, fig in group.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True,
+                 column_config={column: st.column_config.NumberColumn(format="%.3f")
+                                for column in ("Value", "95% low", "95% high")})
     stats = report["run_stats"]
     cost = "unknown" if stats["cost_usd"] is None else f"${stats['cost_usd']:.4f}"
     st.caption(f"{stats['pairs']} pairs, {stats['replies']} replies ({stats['cached']} from cache, "
@@ -123,6 +125,15 @@ def run_status(run_id: str) -> None:
                 "Cancel batch", icon=":material/cancel:", key="pairwise_judge.cancel"):
             st.toast(f"Asked the provider to cancel {cancel_pairwise_run(get_store(), run_id, secrets=secrets())} "
                      "batch(es); what they finished is still collected.", icon=":material/cancel:")
+
+
+# The run list's columns, in order, with readable headers.
+PAIRWISE_RUN_COLUMNS = {
+    "name": "Run", "criterion": "Criterion", "model": "Model", "source": "Source", "status": "Status",
+    "total_pairs": "Pairs", "batch": "Batch", "replies": "Replies", "failed": "Failed",
+    "cost_usd": st.column_config.NumberColumn("Cost", format="$%.4f"),
+    "created_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"), "id": "Run id",
+}
 
 
 def verdict_table(frame: pd.DataFrame) -> None:
