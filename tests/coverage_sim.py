@@ -201,7 +201,9 @@ def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *
                           n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
     """Two runs of n items each, the baseline's all labeled (the judge's calibration): how often the gate
     fails the candidate, how often the trend flags it (the same `regression_checks`, with the trend's own
-    seeding), and how often the former trend rule (run's interval wholly below the baseline's) fired."""
+    seeding), and how often the former trend rule (run's interval wholly below the baseline's) fired. The
+    baseline's labeled items are resampled once for its calibration and its own pass rate (`calibrate`)."""
+    from judge.reports.calibration import calibrate
     from judge.reports.trends import quality_from_counts, regression_checks
 
     rng = np.random.default_rng(seed)
@@ -209,14 +211,15 @@ def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *
     for replicate in range(replicates):
         base_table = rng.multinomial(n, baseline.ravel()).reshape(5, 5)
         new_table = rng.multinomial(n, candidate.ravel()).reshape(5, 5)
-        calibration = pass_table_of(base_table)
-        boot = M.bootstrap_tables(calibration, n_boot, seed=[seed, replicate])
+        labeled = labels_frame(base_table).assign(item_uid=lambda f: [f"b{i}" for i in range(len(f))])
+        calibration = calibrate({"candidate": labeled.iloc[:0], "baseline": labeled}, n_boot=n_boot,
+                                seed=[seed, replicate])
         verdicts = []
         for first_seed in (seed * 100_000 + 2 * replicate, seed * 100_000 + 2 * replicate + 1):
             qualities = [quality_from_counts(table.sum(axis=0), n, int(table[:, PASS_THRESHOLD - 1:].sum()),
-                                             calibration, boot, seed=first_seed + k,
-                                             pass_threshold=PASS_THRESHOLD)
-                         for k, table in enumerate((new_table, base_table))]
+                                             calibration.table, calibration.boot, seed=first_seed + k,
+                                             pass_threshold=PASS_THRESHOLD, labeled=calibration.parts[run])
+                         for k, (run, table) in enumerate((("candidate", new_table), ("baseline", base_table)))]
             verdicts.append(regression_checks(*qualities))
         (checks, regressions), (_, trend_regressions) = verdicts
         gate_fails += bool(regressions)

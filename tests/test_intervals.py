@@ -78,6 +78,63 @@ def test_dirichlet_draws_are_seeded_and_sum_to_the_item_count():
     assert draws.mean(axis=0) == pytest.approx((table + 0.5) / 22 * 20, rel=0.1)
 
 
+# -- kappa and rank correlations: Fisher's z with the delta-method SE ----------------------------------------
+def test_the_delta_method_se_of_kappa_is_the_fleiss_cohen_everitt_variance():
+    """Fleiss, Cohen & Everitt (1969): Var(kappa) = (A + B - C) / (n (1 - pe)^2) with
+    A = sum_i p_ii [1 - (p_i. + p_.i)(1 - kappa)]^2, B = (1 - kappa)^2 sum_{i != j} p_ij (p_.i + p_j.)^2,
+    C = [kappa - pe (1 - kappa)]^2; computed here for a 3x3 table and compared with the numeric delta method."""
+    table = np.array([[20.0, 5, 1], [4, 30, 6], [2, 7, 25]])
+    n, p = table.sum(), table / table.sum()
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    po, pe = np.trace(p), rows @ cols
+    kappa = (po - pe) / (1 - pe)
+    a = sum(p[i, i] * (1 - (rows[i] + cols[i]) * (1 - kappa)) ** 2 for i in range(3))
+    b = (1 - kappa) ** 2 * sum(p[i, j] * (cols[i] + rows[j]) ** 2 for i in range(3) for j in range(3) if i != j)
+    c = (kappa - pe * (1 - kappa)) ** 2
+    published = np.sqrt((a + b - c) / (n * (1 - pe) ** 2))
+    assert float(M.delta_method_se(M.kappa_from_tables, table)) == pytest.approx(published, rel=1e-4)
+
+
+def test_the_delta_method_se_of_a_mean_is_its_standard_error():
+    # mean bias of a 5x5 table is the mean of judge - human: SE = population sd / sqrt(n)
+    rng = np.random.default_rng(3)
+    human = rng.integers(1, 6, 80)
+    judge = np.clip(human + rng.integers(-2, 3, 80), 1, 5)
+    table = M.score_confusion_matrix(human, judge)
+    difference = judge - human
+    assert float(M.delta_method_se(M.bias_from_tables, table)) == pytest.approx(
+        difference.std(ddof=0) / np.sqrt(80), rel=1e-4)
+
+
+def test_from_fifty_items_kappa_and_rank_correlations_use_fisher_z_and_their_points_equal_scipy():
+    import scipy.stats
+    from sklearn.metrics import cohen_kappa_score
+    rng = np.random.default_rng(5)
+    human = rng.integers(1, 6, 120)
+    judge = np.clip(human + rng.integers(-1, 2, 120), 1, 5)
+    scores = agreement_figures(frame(human, judge), n_boot=300, seed=0)["scores"]
+    assert scores["quadratic_kappa"]["value"] == pytest.approx(cohen_kappa_score(human, judge, weights="quadratic"))
+    assert scores["spearman_rho"]["value"] == pytest.approx(scipy.stats.spearmanr(human, judge).statistic)
+    assert scores["kendall_tau_b"]["value"] == pytest.approx(scipy.stats.kendalltau(human, judge).statistic)
+    for name in ("quadratic_kappa", "linear_kappa", "spearman_rho", "kendall_tau_b"):
+        fig = scores[name]
+        assert fig["method"] == "fisher z, delta-method SE", name
+        se = float(M.delta_method_se(lambda t: M.kappa_from_tables(t, weights="quadratic"),
+                                     M.score_confusion_matrix(human, judge)))
+        if name == "quadratic_kappa":   # tanh(atanh(k) +- t_119 se / (1 - k^2))
+            z, t = np.arctanh(fig["value"]), scipy.stats.t.ppf(0.975, 119)
+            assert fig["ci"] == pytest.approx(list(np.tanh([z - t * se / (1 - fig["value"] ** 2),
+                                                            z + t * se / (1 - fig["value"] ** 2)])))
+    bias = scores["mean_bias"]
+    difference = judge - human
+    half = scipy.stats.t.ppf(0.975, 119) * difference.std(ddof=1) / np.sqrt(120)
+    assert bias["method"] == "t interval" and bias["ci"] == pytest.approx([difference.mean() - half,
+                                                                           difference.mean() + half])
+    assert scores["mae"]["method"] == "dirichlet bootstrap"
+    few = agreement_figures(frame(human[:49], judge[:49]), n_boot=300, seed=0)["scores"]
+    assert few["quadratic_kappa"]["method"] == "dirichlet bootstrap"      # under 50 items: the prior helps
+
+
 # -- the corrected pass rate ------------------------------------------------------------------------------
 def test_a_weak_judge_gets_no_corrected_value_and_advice_that_names_it():
     """TPR + TNR = 1.17 on 80 labeled items: the interval of J = 0.17 reaches 0, so no corrected rate."""
@@ -159,3 +216,19 @@ def test_the_trend_flags_what_the_gate_fails_and_says_at_what_level(store, tmp_p
             assert points[run_id]["regression_checks"][key]["regression"] == check["regression"]
             assert 0 < check["p_value"] <= check["p_adjusted"] <= 1     # adjusted for checking two figures
     assert points[runs[1]]["regression"] is True and points[runs[0]]["regression"] is False
+
+
+def test_a_rerun_over_the_same_labeled_items_is_resampled_with_the_baseline(store, tmp_path):
+    """Both runs judged the same 120 labeled items: one resample redraws them once for the calibration and
+    for both runs' verdicts (judge.reports.calibration), so identical verdicts differ by exactly 0 in every
+    resample; redrawing each run's pass rate apart from its labels spread the difference over +-0.1."""
+    rng = np.random.default_rng(6)
+    truth = [int(v) for v in rng.integers(1, 6, 120)]
+    ds = labeled_dataset(store, tmp_path, {"alice": truth})
+    scores = [int(v) for v in np.clip(np.array(truth) + rng.integers(-1, 2, 120), 1, 5)]
+    base, rerun = judge_run(store, ds, scores), judge_run(store, ds, scores)
+    result = gate(store, rerun, base, n_boot=300)
+    assert result.passed and result.sample == {"labeled_items": 120, "weighted": False, "effective_items": 120.0,
+                                               "note": None}
+    for check in result.checks.values():
+        assert check["difference"]["value"] == 0 and check["difference"]["ci"] == [0.0, 0.0]
