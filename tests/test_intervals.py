@@ -232,3 +232,50 @@ def test_a_rerun_over_the_same_labeled_items_is_resampled_with_the_baseline(stor
                                                "note": None}
     for check in result.checks.values():
         assert check["difference"]["value"] == 0 and check["difference"]["ci"] == [0.0, 0.0]
+
+
+# -- design weights in trend, gate and compare ------------------------------------------------------------
+def test_gate_trend_and_compare_weight_a_label_next_sample_and_say_so(store, tmp_path, capsys):
+    """40 items labeled in stratified order (the judge's rare failures drawn more often): the gate's and
+    trend's TPR and TNR are the weighted (Hajek) shares, and every figure resting on them says so."""
+    from judge.cli import main
+    from judge.label_next import record_label, suggest
+    from judge.reports.calibration import calibrate
+    from judge.reports.trends import _labeled_pairs
+
+    n = 60
+    ds = labeled_dataset(store, tmp_path, {"ana": [None] * n})
+    scores = [2 if i % 5 == 0 else 4 + (i % 2) for i in range(n)]
+    base = judge_run(store, ds, scores)
+    other = judge_run(store, ds, [min(s + (i % 3 == 0), 5) for i, s in enumerate(scores)],
+                      spec_body=spec("other"))
+    rerun = judge_run(store, ds, [max(s - (i % 12 == 1), 1) for i, s in enumerate(scores)])
+    truth = {f"q{i}": 4 if i % 10 == 5 else 2 if i % 7 == 3 else score for i, score in enumerate(scores)}
+    batch = suggest(store, "qa", n=40, strategy="stratified", seed=2)
+    for s in batch:
+        record_label(store, s, "ana", {None: {"score": truth[s.item_id]}})
+
+    weights = np.array([1 / min(1.0, 40 * s.share) for s in batch])
+    assert not np.allclose(weights, weights[0])
+    human_pass = np.array([truth[s.item_id] >= 4 for s in batch])
+    rerun_pass = np.array([max(scores[int(s.item_id[1:])] - (int(s.item_id[1:]) % 12 == 1), 1) >= 4
+                           for s in batch])
+    calibration = calibrate({base: _labeled_pairs(store, store.report_run(base)),
+                             rerun: _labeled_pairs(store, store.report_run(rerun))}, n_boot=100, seed=0)
+    table = calibration.table
+    assert calibration.weighted and table[1, 1] / table[1].sum() == pytest.approx(
+        (weights * (human_pass & rerun_pass)).sum() / (weights * human_pass).sum())
+    assert table[0, 0] / table[0].sum() == pytest.approx(
+        (weights * (~human_pass & ~rerun_pass)).sum() / (weights * ~human_pass).sum())
+
+    result = gate(store, rerun, base, n_boot=200)
+    assert result.sample["weighted"] and "weighted sample" in result.sample["note"]
+    assert any("weighted sample" in w for w in result.warnings)
+    assert result.checks["corrected_pass_rate"]["difference"]["sample"] == "weighted sample"
+    store.pin_baseline("helpful", base)
+    point = next(p for p in trend(store, "helpful", n_boot=200)["points"] if p["run_id"] == rerun)
+    assert point["sample"]["weighted"] and point["corrected_pass_rate"]["sample"] == "weighted sample"
+    difference = compare_runs(store, [base, other], n_boot=200)["differences"][0]
+    assert difference["difference"]["sample"] == "weighted sample" and difference["p_value"] is not None
+    assert main(["--db", str(store.path), "gate", "--run", rerun, "--baseline", base, "--boot", "50"]) in (0, 1)
+    assert "weighted sample" in capsys.readouterr().out

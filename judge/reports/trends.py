@@ -22,7 +22,7 @@ from judge.reports.calibration import Calibration, LabeledPart, calibrate
 from judge.reports.completeness import DEFAULT_ALLOWANCE, Allowance, require_complete, run_completeness
 from judge.reports.figures import figure, proportion, undefined
 from judge.reports.passrate import corrected_pass_rate_figure
-from judge.reports.weighted import WEIGHTED_NOTE
+from judge.reports.weighted import WEIGHTED_NOTE, WEIGHTED_SAMPLE
 
 
 @dataclass
@@ -45,9 +45,12 @@ def run_quality(store, run: dict[str, Any], calibration: Calibration, *, seed: i
     threshold = pass_threshold(run["spec"])
     judged = store.judge_summary(run["id"], threshold,
                                  exclude=fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"]))
-    return quality_from_counts(judged["score_counts"], judged["judged"], judged["passed"], calibration.table,
-                               calibration.boot, seed=seed, pass_threshold=threshold,
-                               labeled=calibration.parts.get(run["id"]))
+    quality = quality_from_counts(judged["score_counts"], judged["judged"], judged["passed"], calibration.table,
+                                  calibration.boot, seed=seed, pass_threshold=threshold,
+                                  labeled=calibration.parts.get(run["id"]))
+    if calibration.weighted:
+        quality.figures["corrected_pass_rate"]["sample"] = WEIGHTED_SAMPLE
+    return quality
 
 
 def quality_from_counts(score_counts, n_judged: int, n_passed: int, calibration: np.ndarray,
@@ -151,6 +154,8 @@ def regression_checks(now: Quality, before: Quality) -> tuple[dict[str, dict[str
         samples = now.samples[key] - before.samples[key]
         difference = figure(lambda key=key: _difference(now.figures[key], before.figures[key]), samples,
                             min(now.figures[key]["n"], before.figures[key]["n"]))
+        if now.figures[key].get("sample") or before.figures[key].get("sample"):
+            difference["sample"] = WEIGHTED_SAMPLE
         defined = samples[~np.isnan(samples)]
         p_value = float((np.sum(defined >= 0) + 1) / (defined.size + 1)) if difference["ci"] else None
         spread = float(np.std(defined)) if defined.size else 0.0
