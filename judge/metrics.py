@@ -518,39 +518,26 @@ def dirichlet_tables(counts, n_boot: int, *, prior: float = PASS_TABLE_PRIOR,
     return (shares * max(counts.sum(), 1.0)).reshape(n_boot, *counts.shape)
 
 
-def delta_method_se(statistic, tables, *, step: float = 1e-6) -> np.ndarray:
-    """Large-sample standard error of `statistic` (a `*_from_tables` function) on each (..., k, k) table of
-    counts: the delta method for multinomial cell shares (the infinitesimal jackknife).
 
-    With p_c the share of cell c and IF_c the derivative of the statistic as the table moves towards cell c,
-    SE^2 = sum_c p_c (IF_c - sum_d p_d IF_d)^2 / n. Ties are handled exactly: a tied score is one cell of the
-    table, so the SE of a rank correlation on a 1-5 scale needs no continuous-data formula. For Cohen's kappa
-    it is the Fleiss-Cohen-Everitt (1969) asymptotic variance (tests/test_intervals.py). NaN where the
-    statistic is undefined.
-    """
-    t = np.asarray(tables, dtype=float)
-    shape = t.shape[-2:]
-    cells = shape[0] * shape[1]
-    n = t.sum(axis=(-2, -1))
-    toward = np.eye(cells).reshape(cells, *shape)
-    moved = (1 - step) * t[..., None, :, :] + step * n[..., None, None, None] * toward
-    influence = (statistic(moved) - statistic(t)[..., None]) / step
-    shares = (t / np.where(n > 0, n, 1)[..., None, None]).reshape(*t.shape[:-2], cells)
-    centred = influence - (shares * influence).sum(-1, keepdims=True)
-    with np.errstate(invalid="ignore"):
-        return np.sqrt(_divide((shares * centred**2).sum(-1), n))
+FISHER_Z_CLIP = 1 - 1e-4   # |r| of a resample is clipped here before atanh, so a draw of exactly +-1 stays finite
 
 
-def fisher_z_interval(value: float, se: float, n: int, *, level: float = 0.95) -> tuple[float, float] | None:
-    """tanh(atanh(r) -+ t se / (1 - r^2)): an interval for a correlation-like figure in [-1, 1] (kappa, rank
-    correlations), normal on Fisher's z scale where its sampling distribution is nearly symmetric, with the
-    t quantile on n - 1 degrees of freedom. None when r is +-1 or the SE is not positive (no z-scale spread)."""
-    if not (abs(value) < 1 and se > 0 and n > 2):
+def fisher_z_interval(value: float, samples, n: int, *, level: float = 0.95) -> tuple[float, float] | None:
+    """tanh(atanh(r) -+ t sd): an interval for a correlation-like figure in [-1, 1] (kappa, rank correlations),
+    normal on Fisher's z scale, where its sampling distribution is nearly symmetric, with sd the standard
+    deviation of the resampled values' z (tie-aware, and robust to empty cells when the resamples are
+    Dirichlet draws) and the t quantile on n - 1 degrees of freedom. None when r is +-1, fewer than two
+    resamples are defined, or they do not vary."""
+    values = np.asarray(samples, dtype=float)
+    values = values[~np.isnan(values)]
+    if not (abs(value) < 1 and values.size > 1 and n > 2):
         return None
-    quantile = float(scipy.stats.t.ppf(0.5 + level / 2, n - 1))
-    z, spread = np.arctanh(value), se / (1 - value**2)
-    return float(np.tanh(z - quantile * spread)), float(np.tanh(z + quantile * spread))
-
+    spread = float(np.std(np.arctanh(np.clip(values, -FISHER_Z_CLIP, FISHER_Z_CLIP)), ddof=1))
+    if not spread > 0:
+        return None
+    half = float(scipy.stats.t.ppf(0.5 + level / 2, n - 1)) * spread
+    z = np.arctanh(value)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
 
 def t_interval(mean: float, sd: float, n: int, *, level: float = 0.95) -> tuple[float, float] | None:
     """mean -+ t sd / sqrt(n) on n - 1 degrees of freedom (sd with n - 1); None with fewer than 2 items."""

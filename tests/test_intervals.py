@@ -78,32 +78,14 @@ def test_dirichlet_draws_are_seeded_and_sum_to_the_item_count():
     assert draws.mean(axis=0) == pytest.approx((table + 0.5) / 22 * 20, rel=0.1)
 
 
-# -- kappa and rank correlations: Fisher's z with the delta-method SE ----------------------------------------
-def test_the_delta_method_se_of_kappa_is_the_fleiss_cohen_everitt_variance():
-    """Fleiss, Cohen & Everitt (1969): Var(kappa) = (A + B - C) / (n (1 - pe)^2) with
-    A = sum_i p_ii [1 - (p_i. + p_.i)(1 - kappa)]^2, B = (1 - kappa)^2 sum_{i != j} p_ij (p_.i + p_j.)^2,
-    C = [kappa - pe (1 - kappa)]^2; computed here for a 3x3 table and compared with the numeric delta method."""
-    table = np.array([[20.0, 5, 1], [4, 30, 6], [2, 7, 25]])
-    n, p = table.sum(), table / table.sum()
-    rows, cols = p.sum(axis=1), p.sum(axis=0)
-    po, pe = np.trace(p), rows @ cols
-    kappa = (po - pe) / (1 - pe)
-    a = sum(p[i, i] * (1 - (rows[i] + cols[i]) * (1 - kappa)) ** 2 for i in range(3))
-    b = (1 - kappa) ** 2 * sum(p[i, j] * (cols[i] + rows[j]) ** 2 for i in range(3) for j in range(3) if i != j)
-    c = (kappa - pe * (1 - kappa)) ** 2
-    published = np.sqrt((a + b - c) / (n * (1 - pe) ** 2))
-    assert float(M.delta_method_se(M.kappa_from_tables, table)) == pytest.approx(published, rel=1e-4)
-
-
-def test_the_delta_method_se_of_a_mean_is_its_standard_error():
-    # mean bias of a 5x5 table is the mean of judge - human: SE = population sd / sqrt(n)
-    rng = np.random.default_rng(3)
-    human = rng.integers(1, 6, 80)
-    judge = np.clip(human + rng.integers(-2, 3, 80), 1, 5)
-    table = M.score_confusion_matrix(human, judge)
-    difference = judge - human
-    assert float(M.delta_method_se(M.bias_from_tables, table)) == pytest.approx(
-        difference.std(ddof=0) / np.sqrt(80), rel=1e-4)
+# -- kappa and rank correlations: Fisher's z on the Dirichlet draws' spread ---------------------------------
+def test_fisher_z_interval_is_normal_on_the_z_scale_with_the_draws_spread():
+    # r = 0.6, z = atanh(0.6) = 0.6931; draws whose z has sd 0.1; t_99 = 1.9842 -> tanh(0.6931 -+ 0.19842)
+    draws = np.tanh(np.arctanh(0.6) + 0.1 * np.array([-1.0, 1.0] * 50) * np.sqrt(99 / 100))
+    low, high = M.fisher_z_interval(0.6, draws, 100)
+    assert (low, high) == pytest.approx((np.tanh(0.6931 - 0.19842), np.tanh(0.6931 + 0.19842)), abs=1e-4)
+    assert M.fisher_z_interval(1.0, draws, 100) is None                  # no z-scale interval at r = 1
+    assert M.fisher_z_interval(0.6, np.full(10, 0.6), 100) is None       # draws that do not vary
 
 
 def test_from_fifty_items_kappa_and_rank_correlations_use_fisher_z_and_their_points_equal_scipy():
@@ -114,17 +96,15 @@ def test_from_fifty_items_kappa_and_rank_correlations_use_fisher_z_and_their_poi
     judge = np.clip(human + rng.integers(-1, 2, 120), 1, 5)
     scores = agreement_figures(frame(human, judge), n_boot=300, seed=0)["scores"]
     assert scores["quadratic_kappa"]["value"] == pytest.approx(cohen_kappa_score(human, judge, weights="quadratic"))
+    assert scores["linear_kappa"]["value"] == pytest.approx(cohen_kappa_score(human, judge, weights="linear"))
     assert scores["spearman_rho"]["value"] == pytest.approx(scipy.stats.spearmanr(human, judge).statistic)
     assert scores["kendall_tau_b"]["value"] == pytest.approx(scipy.stats.kendalltau(human, judge).statistic)
     for name in ("quadratic_kappa", "linear_kappa", "spearman_rho", "kendall_tau_b"):
         fig = scores[name]
-        assert fig["method"] == "fisher z, delta-method SE", name
-        se = float(M.delta_method_se(lambda t: M.kappa_from_tables(t, weights="quadratic"),
-                                     M.score_confusion_matrix(human, judge)))
-        if name == "quadratic_kappa":   # tanh(atanh(k) +- t_119 se / (1 - k^2))
-            z, t = np.arctanh(fig["value"]), scipy.stats.t.ppf(0.975, 119)
-            assert fig["ci"] == pytest.approx(list(np.tanh([z - t * se / (1 - fig["value"] ** 2),
-                                                            z + t * se / (1 - fig["value"] ** 2)])))
+        assert fig["method"] == "fisher z" and fig["ci"][0] < fig["value"] < fig["ci"][1], name
+        # symmetric on the z scale around the estimate
+        assert np.arctanh(fig["value"]) - np.arctanh(fig["ci"][0]) == pytest.approx(
+            np.arctanh(fig["ci"][1]) - np.arctanh(fig["value"]))
     bias = scores["mean_bias"]
     difference = judge - human
     half = scipy.stats.t.ppf(0.975, 119) * difference.std(ddof=1) / np.sqrt(120)
