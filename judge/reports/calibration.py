@@ -113,16 +113,14 @@ def _labeled_part(patterns: pd.DataFrame, frequency: np.ndarray, draws: np.ndarr
     passes = (patterns[f"pass{k}"] == 2).to_numpy()
     scores = patterns[f"score{k}"].to_numpy()
     by_score = np.stack([scores == s for s in M.SCORES], axis=1).astype(float)       # (patterns, 5)
-    drawn = draws[:, judged].sum(axis=1)
-    # a resample that draws none of the run's labeled items keeps their observed mix
-    mix = np.where(drawn > 0, count / np.maximum(drawn, 1), 0.0)
-    observed_mix = (drawn == 0)[:, None]
-    boot_passed = draws[:, judged & passes].sum(axis=1) * mix
-    boot_scores = (draws * judged) @ by_score * mix[:, None]
+    passed = int(frequency[judged & passes].sum())
     point_scores = (frequency * judged) @ by_score
-    boot_passed = np.where(observed_mix[:, 0], frequency[judged & passes].sum(), boot_passed)
-    boot_scores = np.where(observed_mix, point_scores, boot_scores)
-    return LabeledPart(count, int(frequency[judged & passes].sum()), point_scores, boot_passed, boot_scores)
+    drawn = draws[:, judged].sum(axis=1)
+    none_drawn = drawn == 0             # such a resample keeps the observed mix of the run's labeled items
+    scale = count / np.where(none_drawn, 1, drawn)
+    boot_passed = np.where(none_drawn, passed, draws[:, judged & passes].sum(axis=1) * scale)
+    boot_scores = np.where(none_drawn[:, None], point_scores, (draws * judged) @ by_score * scale[:, None])
+    return LabeledPart(count, passed, point_scores, boot_passed, boot_scores)
 
 
 def _empty_part(n_boot: int) -> LabeledPart:

@@ -109,9 +109,9 @@ def score_figures(human: np.ndarray, judge: np.ndarray, boot_tables: np.ndarray,
                   seed: int = 0) -> dict[str, Any]:
     """Judge vs human on 1-5: every metric with its interval, plus the 5x5 confusion matrix.
 
-    Agreement shares get Wilson intervals; kappa and rank correlations Fisher's z (on the Dirichlet draws'
-    spread) and the mean bias a t interval from FEW_LABELS items (see the module doc); the other figures, and all under FEW_LABELS, the
-    percentiles of as many Dirichlet draws of the table as `boot_tables` holds.
+    Agreement shares get Wilson intervals; from FEW_LABELS items kappa and rank correlations Fisher's z (on
+    the Dirichlet draws' spread) and the mean bias a t interval (see the module doc); the other figures, and
+    all under FEW_LABELS items, the percentiles of as many Dirichlet draws of the table as `boot_tables` holds.
     """
     n = len(human)
     out: dict[str, Any] = {"n": n}
