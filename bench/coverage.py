@@ -7,7 +7,8 @@ report's own code. Prints, for n = 20, 50, 100, 300 labeled items:
 2. coverage of the corrected pass rate, with how often it gives an interval, withholds the value as no
    better than chance, or refuses the interval (too many undefined resamples);
 3. false-positive rate and power of `compare` (a quadratic-kappa difference of 0.06);
-4. false-positive rate and power of `gate` and `trend` for a 10-point drop in pass rate (50-1,000 items).
+4. false-positive rate and power of `gate` and `trend` for a 10-point drop in pass rate (50-1,000 items);
+5. a suspicion-ordered sample (label-next, weighted by 1 / pi): coverage and test rates in compare, gate, trend.
 Targets (issue 9): 93-97% at n >= 50, >= 90% at n = 20 or warned; false positives 4-6%; trend = gate.
 Run: .venv/bin/python bench/coverage.py [--replicates 400] [--boot 1000]   (about 10 minutes on one core)
 """
@@ -23,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from coverage_sim import (  # noqa: E402  (after the path set-up, like bench/runner_bench.py)
-    FORMER_METHOD_FIGURES, PASS_RATE_POPULATIONS, POPULATIONS, app_version, compare_rejections, figure_coverage,
-    former_method_coverage, kappa_of, pass_rate_coverage, regression_rejections, stay_for_kappa, true_figures,
-    two_judges,
+    DESIGN_POPULATION, FORMER_METHOD_FIGURES, PASS_RATE_POPULATIONS, POPULATIONS, app_version, compare_rejections,
+    designed_compare, designed_regression, figure_coverage, former_method_coverage, kappa_of, pass_rate_coverage,
+    regression_rejections, stay_for_kappa, true_figures, two_judges,
 )
 
 SIZES = (20, 50, 100, 300)
@@ -118,15 +119,39 @@ def regression_table(replicates: int, n_boot: int) -> None:
         print(_row([label, *[f"{table[n][key]:.3f}" for n in sizes]], widths))
 
 
+def design_table(replicates: int, n_boot: int) -> None:
+    replicates = max(100, replicates // 2)
+    labeled = 200
+    print(f"\n== 5. A suspicion-ordered sample ({replicates} replicates): {labeled} of {DESIGN_POPULATION} items "
+          "labeled in suspicion order over two judges' verdicts, weighted by 1 / inclusion probability")
+    stay = 0.6
+    better = stay_for_kappa(kappa_of(stay) + 0.06)
+    widths = [58, 12, 12]
+    print(_row(["", "no change", "kappa +0.06" + " / pass -10 pts"], widths))
+    null = designed_compare(stay, stay, labeled, replicates=replicates, n_boot=n_boot, seed=51)
+    power = designed_compare(better, stay, labeled, replicates=replicates, n_boot=n_boot, seed=52)
+    for label, key in (("compare: interval covers the population's kappa difference", "coverage"),
+                       ("compare: the same interval ignoring the weights", "plain_coverage"),
+                       ("compare: called significant", "significant")):
+        print(_row([label, f"{null[key]:.3f}", f"{power[key]:.3f}"], widths))
+    null = designed_regression(0.5, 0.5, labeled, replicates=replicates, n_boot=n_boot, seed=53)
+    power = designed_regression(0.5, 0.4, labeled, replicates=replicates, n_boot=n_boot, seed=54)
+    for label, key in (("gate: fails the candidate", "gate"), ("trend: flags the candidate", "trend"),
+                       ("baseline's corrected pass rate covers", "baseline_coverage"),
+                       ("candidate's corrected pass rate covers", "candidate_coverage"),
+                       ("baseline's, ignoring the weights", "plain_baseline_coverage")):
+        print(_row([label, f"{null[key]:.3f}", f"{power[key]:.3f}"], widths))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=400)
     parser.add_argument("--boot", type=int, default=1000)
-    parser.add_argument("--only", choices=("figures", "former", "pass-rate", "compare", "regression"))
+    parser.add_argument("--only", choices=("figures", "former", "pass-rate", "compare", "regression", "design"))
     args = parser.parse_args()
     started = time.perf_counter()
     sections = {"figures": figures_table, "former": former_method_table, "pass-rate": pass_rate_table,
-                "compare": compare_table, "regression": regression_table}
+                "compare": compare_table, "regression": regression_table, "design": design_table}
     for name, section in sections.items():
         if args.only in (None, name):
             section(args.replicates, args.boot)

@@ -516,3 +516,33 @@ def dirichlet_tables(counts, n_boot: int, *, prior: float = PASS_TABLE_PRIOR,
     rng = np.random.default_rng(seed)
     shares = rng.dirichlet(counts.ravel() + prior, size=n_boot)
     return (shares * max(counts.sum(), 1.0)).reshape(n_boot, *counts.shape)
+
+
+
+FISHER_Z_CLIP = 1 - 1e-4   # |r| of a resample is clipped here before atanh, so a draw of exactly +-1 stays finite
+
+
+def fisher_z_interval(value: float, samples, n: int, *, level: float = 0.95) -> tuple[float, float] | None:
+    """tanh(atanh(r) -+ t sd): an interval for a correlation-like figure in [-1, 1] (kappa, rank correlations),
+    normal on Fisher's z scale, where its sampling distribution is nearly symmetric, with sd the standard
+    deviation of the resampled values' z (tie-aware, and robust to empty cells when the resamples are
+    Dirichlet draws) and the t quantile on n - 1 degrees of freedom. None when r is +-1, fewer than two
+    resamples are defined, or they do not vary."""
+    values = np.asarray(samples, dtype=float)
+    values = values[~np.isnan(values)]
+    if not (abs(value) < 1 and values.size > 1 and n > 2):
+        return None
+    spread = float(np.std(np.arctanh(np.clip(values, -FISHER_Z_CLIP, FISHER_Z_CLIP)), ddof=1))
+    if not spread > 0:
+        return None
+    half = float(scipy.stats.t.ppf(0.5 + level / 2, n - 1)) * spread
+    z = np.arctanh(value)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+def t_interval(mean: float, sd: float, n: int, *, level: float = 0.95) -> tuple[float, float] | None:
+    """mean -+ t sd / sqrt(n) on n - 1 degrees of freedom (sd with n - 1); None with fewer than 2 items."""
+    if n < 2 or not np.isfinite(sd):
+        return None
+    half = float(scipy.stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return float(mean - half), float(mean + half)
+

@@ -201,7 +201,9 @@ def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *
                           n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
     """Two runs of n items each, the baseline's all labeled (the judge's calibration): how often the gate
     fails the candidate, how often the trend flags it (the same `regression_checks`, with the trend's own
-    seeding), and how often the former trend rule (run's interval wholly below the baseline's) fired."""
+    seeding), and how often the former trend rule (run's interval wholly below the baseline's) fired. The
+    baseline's labeled items are resampled once for its calibration and its own pass rate (`calibrate`)."""
+    from judge.reports.calibration import calibrate
     from judge.reports.trends import quality_from_counts, regression_checks
 
     rng = np.random.default_rng(seed)
@@ -209,14 +211,15 @@ def regression_rejections(baseline: np.ndarray, candidate: np.ndarray, n: int, *
     for replicate in range(replicates):
         base_table = rng.multinomial(n, baseline.ravel()).reshape(5, 5)
         new_table = rng.multinomial(n, candidate.ravel()).reshape(5, 5)
-        calibration = pass_table_of(base_table)
-        boot = M.bootstrap_tables(calibration, n_boot, seed=[seed, replicate])
+        labeled = labels_frame(base_table).assign(item_uid=lambda f: [f"b{i}" for i in range(len(f))])
+        calibration = calibrate({"candidate": labeled.iloc[:0], "baseline": labeled}, n_boot=n_boot,
+                                seed=[seed, replicate])
         verdicts = []
         for first_seed in (seed * 100_000 + 2 * replicate, seed * 100_000 + 2 * replicate + 1):
             qualities = [quality_from_counts(table.sum(axis=0), n, int(table[:, PASS_THRESHOLD - 1:].sum()),
-                                             calibration, boot, seed=first_seed + k,
-                                             pass_threshold=PASS_THRESHOLD)
-                         for k, table in enumerate((new_table, base_table))]
+                                             calibration.table, calibration.boot, seed=first_seed + k,
+                                             pass_threshold=PASS_THRESHOLD, labeled=calibration.parts[run])
+                         for k, (run, table) in enumerate((("candidate", new_table), ("baseline", base_table)))]
             verdicts.append(regression_checks(*qualities))
         (checks, regressions), (_, trend_regressions) = verdicts
         gate_fails += bool(regressions)
@@ -258,3 +261,106 @@ def former_method_coverage(probabilities: np.ndarray, n: int, *, replicates: int
             if interval is not None:
                 hits[name].append(interval[0] - 1e-12 <= truth[name] <= interval[1] + 1e-12)
     return {name: float(np.mean(values)) if values else float("nan") for name, values in hits.items()}
+
+
+# -- a suspicion-ordered sample: compare, gate and trend with design weights ------------------------------
+SECOND_JUDGE_STAY = 0.5
+DESIGN_POPULATION = 2000
+
+
+def suspicion_sample(failed: np.ndarray, n: int, seed) -> tuple[np.ndarray, np.ndarray]:
+    """The first n items of a suspicion queue (judge.label_next's own priority, shares and sequential
+    Poisson order) over the runs' verdicts (items x runs, True = failed): their indices and shares."""
+    from judge import label_next
+
+    items = pd.DataFrame({"runs": failed.shape[1], "fail_share": failed.mean(axis=1)})
+    share = label_next.shares(label_next.priorities(items, "suspicion"))
+    chosen = label_next.queue_order(share, seed)[:n]
+    return chosen, share[chosen]
+
+
+def _draw(conditional: np.ndarray, given: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 1-5 score per item from the rows of a 5x5 P(score | given score)."""
+    cumulative = np.cumsum(conditional[given - 1], axis=1)
+    return (rng.random(len(given))[:, None] > cumulative).sum(axis=1).clip(0, 4) + 1
+
+
+def designed_compare(stay_a: float, stay_b: float, n: int, *, replicates: int, n_boot: int = 1000,
+                     seed: int = 0) -> dict[str, float]:
+    """Two judges over a population of DESIGN_POPULATION items, n of them labeled in suspicion order over
+    both judges' verdicts: how often compare's weighted interval covers the population's kappa difference
+    (and the plain one, ignoring the weights), and how often its test calls the difference significant."""
+    from judge.label_next import design_weights
+    from judge.reports.compare import _paired_difference
+
+    rng = np.random.default_rng(seed)
+    covered = plain_covered = significant = 0
+    for replicate in range(replicates):
+        human = rng.choice(SCORES, size=DESIGN_POPULATION, p=COMPARE_HUMANS)
+        a, b = _draw(_judge_given_human(stay_a), human, rng), _draw(_judge_given_human(stay_b), human, rng)
+        cube = np.zeros((5, 5, 5))
+        np.add.at(cube, (human - 1, a - 1, b - 1), 1)
+        truth = float(M.kappa_from_tables(cube.sum(-1), weights="quadratic")
+                      - M.kappa_from_tables(cube.sum(-2), weights="quadratic"))
+        chosen, share = suspicion_sample(np.c_[a < PASS_THRESHOLD, b < PASS_THRESHOLD], n,
+                                         seed * 100_000 + replicate)
+        drawn = pd.DataFrame({"human": human[chosen], "a": a[chosen], "b": b[chosen],
+                              "sample_design": "suspicion", "sample_share": share})
+        scores = drawn.assign(weight=design_weights(drawn))
+        result = _paired_difference(scores, "a", "b", n_boot=n_boot, seed=seed * 100_000 + replicate)
+        plain = _paired_difference(scores.drop(columns="weight"), "a", "b", n_boot=n_boot, seed=replicate)
+        covered += _covers(result["difference"], truth)
+        plain_covered += _covers(plain["difference"], truth)
+        significant += result["significant"]
+    return {"coverage": covered / replicates, "plain_coverage": plain_covered / replicates,
+            "significant": significant / replicates}
+
+
+def _covers(fig: dict[str, Any], truth: float) -> bool:
+    return bool(fig["ci"] and fig["ci"][0] - 1e-12 <= truth <= fig["ci"][1] + 1e-12)
+
+
+def designed_regression(baseline_share: float, candidate_share: float, n_labeled: int, *, replicates: int,
+                        n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """A baseline and a candidate run of DESIGN_POPULATION items each; n_labeled of the baseline's items are
+    labeled in suspicion order over its judge and a second judge: how often the gate fails the candidate and
+    the trend flags it, and how often each run's corrected pass rate covers the true pass share, with the
+    design weights (what gate and trend use) and without them."""
+    from judge.reports.calibration import calibrate
+    from judge.reports.trends import quality_from_counts, regression_checks
+
+    rng = np.random.default_rng(seed)
+    out = {"gate": 0, "trend": 0, "baseline_coverage": 0, "candidate_coverage": 0, "plain_baseline_coverage": 0}
+    for replicate in range(replicates):
+        runs = {}
+        for name, share in (("candidate", candidate_share), ("baseline", baseline_share)):
+            cells = rng.choice(25, size=DESIGN_POPULATION, p=app_version(share).ravel())
+            runs[name] = (cells // 5 + 1, cells % 5 + 1)
+        human, judge = runs["baseline"]
+        second = _draw(_judge_given_human(SECOND_JUDGE_STAY), human, rng)
+        chosen, shares = suspicion_sample(np.c_[judge < PASS_THRESHOLD, second < PASS_THRESHOLD], n_labeled,
+                                          seed * 100_000 + replicate)
+        labeled = pd.DataFrame({"item_uid": chosen.astype(str), "human_passed": human[chosen] >= PASS_THRESHOLD,
+                                "judge_passed": judge[chosen] >= PASS_THRESHOLD, "judge_score": judge[chosen],
+                                "sample_design": "suspicion", "sample_share": shares})
+        weighted, plain = (calibrate({"candidate": frame.iloc[:0], "baseline": frame}, n_boot=n_boot,
+                                     seed=[seed, replicate])
+                           for frame in (labeled, labeled.drop(columns=["sample_design", "sample_share"])))
+        verdicts = []
+        for calibration, first_seed in ((weighted, 2 * replicate), (weighted, 2 * replicate + 1),
+                                        (plain, 2 * replicate)):
+            qualities = {}
+            for k, (name, (_, scores)) in enumerate(runs.items()):
+                counts = np.bincount(scores - 1, minlength=5)
+                qualities[name] = quality_from_counts(
+                    counts, DESIGN_POPULATION, int(counts[PASS_THRESHOLD - 1:].sum()), calibration.table,
+                    calibration.boot, seed=seed * 100_000 + first_seed * 2 + k, pass_threshold=PASS_THRESHOLD,
+                    labeled=calibration.parts[name])
+            verdicts.append((qualities, regression_checks(qualities["candidate"], qualities["baseline"])[1]))
+        (weighted, gate_regressions), (_, trend_regressions), (plain, _) = verdicts
+        out["gate"] += bool(gate_regressions)
+        out["trend"] += bool(trend_regressions)
+        out["baseline_coverage"] += _covers(weighted["baseline"].figures["corrected_pass_rate"], baseline_share)
+        out["candidate_coverage"] += _covers(weighted["candidate"].figures["corrected_pass_rate"], candidate_share)
+        out["plain_baseline_coverage"] += _covers(plain["baseline"].figures["corrected_pass_rate"], baseline_share)
+    return {key: value / replicates for key, value in out.items()}

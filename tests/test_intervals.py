@@ -78,6 +78,43 @@ def test_dirichlet_draws_are_seeded_and_sum_to_the_item_count():
     assert draws.mean(axis=0) == pytest.approx((table + 0.5) / 22 * 20, rel=0.1)
 
 
+# -- kappa and rank correlations: Fisher's z on the Dirichlet draws' spread ---------------------------------
+def test_fisher_z_interval_is_normal_on_the_z_scale_with_the_draws_spread():
+    # r = 0.6, z = atanh(0.6) = 0.6931; draws whose z has sd 0.1; t_99 = 1.9842 -> tanh(0.6931 -+ 0.19842)
+    draws = np.tanh(np.arctanh(0.6) + 0.1 * np.array([-1.0, 1.0] * 50) * np.sqrt(99 / 100))
+    low, high = M.fisher_z_interval(0.6, draws, 100)
+    assert (low, high) == pytest.approx((np.tanh(0.6931 - 0.19842), np.tanh(0.6931 + 0.19842)), abs=1e-4)
+    assert M.fisher_z_interval(1.0, draws, 100) is None                  # no z-scale interval at r = 1
+    assert M.fisher_z_interval(0.6, np.full(10, 0.6), 100) is None       # draws that do not vary
+
+
+def test_from_fifty_items_kappa_and_rank_correlations_use_fisher_z_and_their_points_equal_scipy():
+    import scipy.stats
+    from sklearn.metrics import cohen_kappa_score
+    rng = np.random.default_rng(5)
+    human = rng.integers(1, 6, 120)
+    judge = np.clip(human + rng.integers(-1, 2, 120), 1, 5)
+    scores = agreement_figures(frame(human, judge), n_boot=300, seed=0)["scores"]
+    assert scores["quadratic_kappa"]["value"] == pytest.approx(cohen_kappa_score(human, judge, weights="quadratic"))
+    assert scores["linear_kappa"]["value"] == pytest.approx(cohen_kappa_score(human, judge, weights="linear"))
+    assert scores["spearman_rho"]["value"] == pytest.approx(scipy.stats.spearmanr(human, judge).statistic)
+    assert scores["kendall_tau_b"]["value"] == pytest.approx(scipy.stats.kendalltau(human, judge).statistic)
+    for name in ("quadratic_kappa", "linear_kappa", "spearman_rho", "kendall_tau_b"):
+        fig = scores[name]
+        assert fig["method"] == "fisher z" and fig["ci"][0] < fig["value"] < fig["ci"][1], name
+        # symmetric on the z scale around the estimate
+        assert np.arctanh(fig["value"]) - np.arctanh(fig["ci"][0]) == pytest.approx(
+            np.arctanh(fig["ci"][1]) - np.arctanh(fig["value"]))
+    bias = scores["mean_bias"]
+    difference = judge - human
+    half = scipy.stats.t.ppf(0.975, 119) * difference.std(ddof=1) / np.sqrt(120)
+    assert bias["method"] == "t interval" and bias["ci"] == pytest.approx([difference.mean() - half,
+                                                                           difference.mean() + half])
+    assert scores["mae"]["method"] == "dirichlet bootstrap"
+    few = agreement_figures(frame(human[:49], judge[:49]), n_boot=300, seed=0)["scores"]
+    assert few["quadratic_kappa"]["method"] == "dirichlet bootstrap"      # under 50 items: the prior helps
+
+
 # -- the corrected pass rate ------------------------------------------------------------------------------
 def test_a_weak_judge_gets_no_corrected_value_and_advice_that_names_it():
     """TPR + TNR = 1.17 on 80 labeled items: the interval of J = 0.17 reaches 0, so no corrected rate."""
@@ -159,3 +196,66 @@ def test_the_trend_flags_what_the_gate_fails_and_says_at_what_level(store, tmp_p
             assert points[run_id]["regression_checks"][key]["regression"] == check["regression"]
             assert 0 < check["p_value"] <= check["p_adjusted"] <= 1     # adjusted for checking two figures
     assert points[runs[1]]["regression"] is True and points[runs[0]]["regression"] is False
+
+
+def test_a_rerun_over_the_same_labeled_items_is_resampled_with_the_baseline(store, tmp_path):
+    """Both runs judged the same 120 labeled items: one resample redraws them once for the calibration and
+    for both runs' verdicts (judge.reports.calibration), so identical verdicts differ by exactly 0 in every
+    resample; redrawing each run's pass rate apart from its labels spread the difference over +-0.1."""
+    rng = np.random.default_rng(6)
+    truth = [int(v) for v in rng.integers(1, 6, 120)]
+    ds = labeled_dataset(store, tmp_path, {"alice": truth})
+    scores = [int(v) for v in np.clip(np.array(truth) + rng.integers(-1, 2, 120), 1, 5)]
+    base, rerun = judge_run(store, ds, scores), judge_run(store, ds, scores)
+    result = gate(store, rerun, base, n_boot=300)
+    assert result.passed and result.sample == {"labeled_items": 120, "weighted": False, "effective_items": 120.0,
+                                               "note": None}
+    for check in result.checks.values():
+        assert check["difference"]["value"] == 0 and check["difference"]["ci"] == [0.0, 0.0]
+
+
+# -- design weights in trend, gate and compare ------------------------------------------------------------
+def test_gate_trend_and_compare_weight_a_label_next_sample_and_say_so(store, tmp_path, capsys):
+    """40 items labeled in stratified order (the judge's rare failures drawn more often): the gate's and
+    trend's TPR and TNR are the weighted (Hajek) shares, and every figure resting on them says so."""
+    from judge.cli import main
+    from judge.label_next import record_label, suggest
+    from judge.reports.calibration import calibrate
+    from judge.reports.trends import _labeled_pairs
+
+    n = 60
+    ds = labeled_dataset(store, tmp_path, {"ana": [None] * n})
+    scores = [2 if i % 5 == 0 else 4 + (i % 2) for i in range(n)]
+    base = judge_run(store, ds, scores)
+    other = judge_run(store, ds, [min(s + (i % 3 == 0), 5) for i, s in enumerate(scores)],
+                      spec_body=spec("other"))
+    rerun = judge_run(store, ds, [max(s - (i % 12 == 1), 1) for i, s in enumerate(scores)])
+    truth = {f"q{i}": 4 if i % 10 == 5 else 2 if i % 7 == 3 else score for i, score in enumerate(scores)}
+    batch = suggest(store, "qa", n=40, strategy="stratified", seed=2)
+    for s in batch:
+        record_label(store, s, "ana", {None: {"score": truth[s.item_id]}})
+
+    weights = np.array([1 / min(1.0, 40 * s.share) for s in batch])
+    assert not np.allclose(weights, weights[0])
+    human_pass = np.array([truth[s.item_id] >= 4 for s in batch])
+    rerun_pass = np.array([max(scores[int(s.item_id[1:])] - (int(s.item_id[1:]) % 12 == 1), 1) >= 4
+                           for s in batch])
+    calibration = calibrate({base: _labeled_pairs(store, store.report_run(base)),
+                             rerun: _labeled_pairs(store, store.report_run(rerun))}, n_boot=100, seed=0)
+    table = calibration.table
+    assert calibration.weighted and table[1, 1] / table[1].sum() == pytest.approx(
+        (weights * (human_pass & rerun_pass)).sum() / (weights * human_pass).sum())
+    assert table[0, 0] / table[0].sum() == pytest.approx(
+        (weights * (~human_pass & ~rerun_pass)).sum() / (weights * ~human_pass).sum())
+
+    result = gate(store, rerun, base, n_boot=200)
+    assert result.sample["weighted"] and "weighted sample" in result.sample["note"]
+    assert any("weighted sample" in w for w in result.warnings)
+    assert result.checks["corrected_pass_rate"]["difference"]["sample"] == "weighted sample"
+    store.pin_baseline("helpful", base)
+    point = next(p for p in trend(store, "helpful", n_boot=200)["points"] if p["run_id"] == rerun)
+    assert point["sample"]["weighted"] and point["corrected_pass_rate"]["sample"] == "weighted sample"
+    difference = compare_runs(store, [base, other], n_boot=200)["differences"][0]
+    assert difference["difference"]["sample"] == "weighted sample" and difference["p_value"] is not None
+    assert main(["--db", str(store.path), "gate", "--run", rerun, "--baseline", base, "--boot", "50"]) in (0, 1)
+    assert "weighted sample" in capsys.readouterr().out

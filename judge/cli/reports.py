@@ -34,7 +34,8 @@ def show(fig: dict[str, Any] | None) -> str:
         return f"undefined ({fig['undefined']})"
     ci = f" [{fig['ci'][0]:.3f}, {fig['ci'][1]:.3f}]" if fig["ci"] else ""
     note = fig.get("warning") or (fig.get("interval_refused") and f"no interval: {fig['interval_refused']}")
-    return f"{fig['value']:.3f}{ci}" + (f" ({note})" if note else "")
+    notes = [text for text in (note, fig.get("sample")) if text]
+    return f"{fig['value']:.3f}{ci}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _ms(value) -> str:

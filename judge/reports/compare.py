@@ -13,7 +13,9 @@ from judge.errors import JudgeError
 from judge.reports.agreement import (
     _run_stats, _run_summary, agreement_figures, criterion_summary, fewshot_uids, pass_threshold,
 )
+from judge.label_next import design_weights
 from judge.reports.figures import DIRICHLET, figure, proportion
+from judge.reports.weighted import WEIGHTED_SAMPLE
 
 
 def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -39,15 +41,16 @@ def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0
 
     pass_fail = runs[0]["scale"] == "pass/fail"
     column, human_column = ("judge_passed", "human_passed") if pass_fail else ("judge_score", "human_score")
-    rows, human_scores = [], None
+    rows, human_labels = [], None
     for run in runs:
         humans = store.human_item_labels(run["dataset_id"], run["criterion_id"]).set_index("item_uid")
         both = humans.join(judged[run["id"]], how="inner").loc[lambda f: f.index.isin(kept)].reset_index()
-        human_scores = humans[human_column] if human_scores is None else human_scores
+        human_labels = humans if human_labels is None else human_labels
         rows.append(_run_row(store, run, both, len(common), n_boot=n_boot, seed=seed))
 
     scores = pd.DataFrame({r["id"]: judged[r["id"]][column] for r in runs}).loc[kept]
-    scores["human"] = human_scores.reindex(kept)
+    scores["human"] = human_labels[human_column].reindex(kept)
+    scores["weight"] = _design_weights(human_labels, scores)
     pairs = list(combinations([r["id"] for r in runs], 2))
     differ = _paired_pass_difference if pass_fail else _paired_difference
     return {
@@ -59,6 +62,13 @@ def compare_runs(store, run_ids: list[str], *, n_boot: int = 1000, seed: int = 0
         "inter_judge": [] if pass_fail else [_inter_judge(scores, a, b, n_boot=n_boot, seed=seed) for a, b in pairs],
         "differences": [differ(scores, a, b, n_boot=n_boot, seed=seed) for a, b in pairs],
     }
+
+
+def _design_weights(humans: pd.DataFrame, scores: pd.DataFrame) -> pd.Series:
+    """1 / inclusion probability of each labeled item (label-next designs), 1 when the sample is plain."""
+    labeled = humans.reindex(scores.index[scores["human"].notna()])
+    weights = design_weights(labeled)
+    return pd.Series(1.0 if weights is None else weights, index=labeled.index).reindex(scores.index)
 
 
 def _run_row(store, run: dict[str, Any], both: pd.DataFrame, judged_items: int, *, n_boot: int,
@@ -114,6 +124,10 @@ def _paired_difference(scores: pd.DataFrame, a: str, b: str, *, n_boot: int, see
     """
     trio = scores[["human", a, b]].dropna()
     h, x, y = (trio[c].to_numpy(dtype=int) for c in ("human", a, b))
+    weights = _weights_of(scores, trio)
+    if weights is not None:
+        return _weighted_difference(((h - 1) * 5 + (x - 1)) * 5 + (y - 1), weights, a, b, "quadratic_kappa",
+                                    (5, 5, 5), n_boot=n_boot, seed=seed, kappa_weights="quadratic")
     cube = _tables(((h - 1) * 5 + (x - 1)) * 5 + (y - 1), (5, 5, 5))
     boot = M.bootstrap_tables(cube, n_boot, seed=seed)
     samples = _kappa_difference(boot)
@@ -130,6 +144,10 @@ def _paired_pass_difference(passes: pd.DataFrame, a: str, b: str, *, n_boot: int
     gives the p-value."""
     trio = passes[["human", a, b]].dropna().astype(bool)
     h, x, y = (trio[c].to_numpy(dtype=int) for c in ("human", a, b))
+    weights = _weights_of(passes, trio)
+    if weights is not None:
+        return _weighted_difference((h * 2 + x) * 2 + y, weights, a, b, "pass_fail_kappa", (2, 2, 2),
+                                    n_boot=n_boot, seed=seed, kappa_weights=None)
     cube = _tables((h * 2 + x) * 2 + y, (2, 2, 2))
     boot = M.bootstrap_tables(cube, n_boot, seed=seed)
     samples = _kappa_difference(boot, weights=None)
@@ -139,6 +157,55 @@ def _paired_pass_difference(passes: pd.DataFrame, a: str, b: str, *, n_boot: int
     significant = p_value is not None and p_value < 0.05
     better = (a if difference["value"] > 0 else b) if significant else None
     return _difference_result(a, b, len(h), "pass_fail_kappa", difference, p_value, significant, better, samples)
+
+
+def _weights_of(scores: pd.DataFrame, trio: pd.DataFrame) -> np.ndarray | None:
+    """The design weights of the compared items, or None when they are all equal (a plain sample)."""
+    if "weight" not in scores.columns:
+        return None
+    weights = scores.loc[trio.index, "weight"].to_numpy(dtype=float)
+    return None if not len(weights) or np.allclose(weights, weights[0]) else weights
+
+
+def _weighted_difference(codes: np.ndarray, weights: np.ndarray, a: str, b: str, name: str,
+                         shape: tuple[int, int, int], *, n_boot: int, seed: int,
+                         kappa_weights: str | None) -> dict[str, Any]:
+    """The paired difference from a weighted sample (label-next designs): each item counts by its weight in
+    the (human, a, b) cube, so kappa is the design-weighted (Hajek) one. The interval resamples items with
+    their weights (items pooled by cell and weight, a multinomial over them); the p-value swaps the two
+    judges' verdicts within items as in the plain test (a design that treats the judges alike, such as
+    suspicion over both runs, keeps every item's weight under the swap)."""
+    cells = int(np.prod(shape))
+    swapped_code = np.arange(cells).reshape(shape).swapaxes(-1, -2).ravel()
+    pooled = pd.DataFrame({"cell": codes, "weight": weights}).value_counts(sort=False).reset_index(name="items")
+    frequency = pooled["items"].to_numpy()
+    weighted_cells = np.zeros((len(pooled), cells))
+    weighted_cells[np.arange(len(pooled)), pooled["cell"]] = pooled["weight"]
+    weighted_swapped = np.zeros((len(pooled), cells))
+    weighted_swapped[np.arange(len(pooled)), swapped_code[pooled["cell"]]] = pooled["weight"]
+    cube = (frequency @ weighted_cells).reshape(shape)
+    draws = M.bootstrap_tables(frequency, n_boot, seed=seed).astype(float)
+    samples = _kappa_difference((draws @ weighted_cells).reshape(n_boot, *shape), weights=kappa_weights)
+
+    def point() -> float:
+        value = float(_kappa_difference(cube[None], weights=kappa_weights)[0])
+        if np.isnan(value):
+            raise M.UndefinedMetric("kappa is not defined on these weighted items")
+        return value
+
+    difference = figure(point, samples, len(codes)) | {"sample": WEIGHTED_SAMPLE}
+    p_value = None
+    if difference["value"] is not None:
+        rng = np.random.default_rng([seed, 5])
+        swapped = rng.binomial(np.broadcast_to(frequency, (n_boot, len(frequency))), 0.5).astype(float)
+        permuted = (frequency - swapped) @ weighted_cells + swapped @ weighted_swapped
+        values = _kappa_difference(permuted.reshape(n_boot, *shape), weights=kappa_weights)
+        values = values[~np.isnan(values)]
+        extreme = np.sum(np.abs(values) >= abs(difference["value"]) - 1e-12)
+        p_value = float((extreme + 1) / (values.size + 1))
+    significant = p_value is not None and p_value < 0.05
+    better = (a if difference["value"] > 0 else b) if significant else None
+    return _difference_result(a, b, len(codes), name, difference, p_value, significant, better, samples)
 
 
 def _difference_result(a: str, b: str, n: int, name: str, difference: dict[str, Any], p_value: float | None,

@@ -3,6 +3,8 @@
 A run's quality is its mean score and its corrected pass rate. The correction needs the judge's TPR and TNR,
 measured on every labeled item any run of the same judge version (spec version and model) has scored, each
 distinct item once: a new app version is rarely labeled, but the judge that grades it was calibrated once.
+One resample redraws those labeled items once for everything resting on them: the calibration and each
+run's verdicts on them (judge.reports.calibration), so two runs sharing labeled items are compared paired.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import pandas as pd
 
 from judge import metrics as M
 from judge.errors import JudgeError, NotFound
-from judge.reports.agreement import fewshot_uids, floats, paired_labels, pass_threshold
+from judge.reports.agreement import fewshot_uids, paired_labels, pass_threshold
+from judge.reports.calibration import Calibration, LabeledPart, calibrate
 from judge.reports.completeness import DEFAULT_ALLOWANCE, Allowance, require_complete, run_completeness
-from judge.reports.figures import figure, joint_table, pass_tables, proportion, undefined
+from judge.reports.figures import figure, proportion, undefined
 from judge.reports.passrate import corrected_pass_rate_figure
+from judge.reports.weighted import WEIGHTED_NOTE, WEIGHTED_SAMPLE
 
 
 @dataclass
@@ -29,44 +33,52 @@ class Quality:
 
 
 def _labeled_pairs(store, run: dict[str, Any]) -> pd.DataFrame:
-    """(item_uid, human_passed, judge_passed) of a run's labeled items, few-shot examples left out."""
+    """A run's labeled items (item_uid, human and judge pass/fail, judge score, and the label-next design
+    columns), few-shot examples left out."""
     both, _ = paired_labels(store, run)
-    return both[["item_uid", "human_passed", "judge_passed"]]
+    columns = ["item_uid", "human_passed", "judge_passed", "judge_score", "sample_design", "sample_share"]
+    return both[[c for c in columns if c in both.columns]]
 
 
-def _calibration_table(pairs: list[pd.DataFrame]) -> np.ndarray:
-    """The 2x2 human x judge pass/fail table over DISTINCT items: an item several runs of one judge scored
-    (the same run repeated, or a new dataset version sharing it) counts once, with its latest verdict."""
-    items = pd.concat(pairs, ignore_index=True).drop_duplicates("item_uid", keep="last") if pairs else None
-    if items is None or items.empty:
-        return np.zeros((2, 2), dtype=np.int64)
-    hp, jp = floats(items["human_passed"]), floats(items["judge_passed"])
-    return pass_tables(joint_table(np.full(len(items), np.nan), np.full(len(items), np.nan), hp, jp))
-
-
-def run_quality(store, run: dict[str, Any], calibration: np.ndarray, calibration_boot: np.ndarray, *,
-                seed: int) -> Quality:
+def run_quality(store, run: dict[str, Any], calibration: Calibration, *, seed: int) -> Quality:
     """Mean score, observed and corrected pass rate of one run, each with interval and bootstrap samples."""
     threshold = pass_threshold(run["spec"])
     judged = store.judge_summary(run["id"], threshold,
                                  exclude=fewshot_uids(store, run["spec_name"], run["spec"], run["dataset_id"]))
-    return quality_from_counts(judged["score_counts"], judged["judged"], judged["passed"], calibration,
-                               calibration_boot, seed=seed, pass_threshold=threshold)
+    quality = quality_from_counts(judged["score_counts"], judged["judged"], judged["passed"], calibration.table,
+                                  calibration.boot, seed=seed, pass_threshold=threshold,
+                                  labeled=calibration.parts.get(run["id"]))
+    if calibration.weighted:
+        quality.figures["corrected_pass_rate"]["sample"] = WEIGHTED_SAMPLE
+    return quality
 
 
 def quality_from_counts(score_counts, n_judged: int, n_passed: int, calibration: np.ndarray,
-                        calibration_boot: np.ndarray, *, seed: int, pass_threshold: int | None = None) -> Quality:
+                        calibration_boot: np.ndarray, *, seed: int, pass_threshold: int | None = None,
+                        labeled: LabeledPart | None = None) -> Quality:
     """`run_quality` from a run's counts: judge scores per value 1-5, judged and passed items, and the
     judge's labeled pass/fail table with its resamples (shared by every run the judge calibrates, which is
     what makes a difference of two runs' samples a paired comparison).
 
-    When the passes are exactly the scores >= `pass_threshold`, each resample's pass rate comes from the
-    same resampled items as its mean score, so the two checks of `regression_checks` keep their correlation.
+    `labeled`: the run's judged items that are in the calibration, as its resamples drew them; the run's
+    other judged items are redrawn apart, so its pass rate and mean score move with the calibration
+    instead of counting the labeled items' error a second time. When the passes are exactly the scores >=
+    `pass_threshold`, each resample's pass rate comes from the same resampled items as its mean score, so the
+    two checks of `regression_checks` keep their correlation.
     """
-    counts = np.asarray(score_counts)
+    counts = np.asarray(score_counts, dtype=float)
     n_boot = len(calibration_boot)
     rng = np.random.default_rng([seed, 2])
-    boot_counts = M.bootstrap_tables(counts, n_boot, seed=rng)
+    part = labeled if labeled is not None and labeled.items else None
+    other_counts = counts - part.score_counts if part else counts
+    other_judged = n_judged - part.items if part else n_judged
+    other_passed = n_passed - part.passed if part else n_passed
+    if part and (other_judged < 0 or not 0 <= other_passed <= other_judged or (other_counts < 0).any()):
+        raise ValueError(f"quality_from_counts: {part.items} labeled items ({part.passed} passes) cannot be among "
+                         f"{n_judged} judged items with {n_passed} passes.")
+    boot_counts = M.bootstrap_tables(other_counts.astype(np.int64), n_boot, seed=rng).astype(float)
+    if part:
+        boot_counts = boot_counts + part.boot_score_counts
     mean_samples = M.mean_from_counts(boot_counts)
     passes_are_scores = (pass_threshold is not None and counts.sum() == n_judged
                          and counts[pass_threshold - 1:].sum() == n_passed)
@@ -75,7 +87,8 @@ def quality_from_counts(score_counts, n_judged: int, n_passed: int, calibration:
     elif passes_are_scores:
         observed_samples = boot_counts[:, pass_threshold - 1:].sum(axis=-1) / n_judged
     else:
-        observed_samples = rng.binomial(n_judged, n_passed / n_judged, n_boot) / n_judged
+        others = rng.binomial(other_judged, other_passed / other_judged, n_boot) if other_judged else 0
+        observed_samples = ((part.boot_passed if part else 0) + others) / n_judged
 
     def mean() -> float:
         if not counts.sum():
@@ -103,14 +116,13 @@ def _judge_version(run: dict[str, Any]) -> tuple:
     return run.get("spec_version"), run.get("model")
 
 
-def _calibrations(store, runs: list[dict[str, Any]], *, n_boot: int, seed: int) -> dict[tuple, tuple]:
-    """Labeled pass/fail table per judge version over the distinct items its runs scored, with its
-    bootstrap resamples."""
-    pairs: dict[tuple, list[pd.DataFrame]] = {}
+def _calibrations(store, runs: list[dict[str, Any]], *, n_boot: int, seed: int) -> dict[tuple, Calibration]:
+    """Per judge version, the calibration over the distinct labeled items its runs scored, resampled
+    jointly with each run's verdicts on them."""
+    labeled: dict[tuple, dict[str, pd.DataFrame]] = {}
     for run in runs:
-        pairs.setdefault(_judge_version(run), []).append(_labeled_pairs(store, run))
-    tables = {key: _calibration_table(frames) for key, frames in pairs.items()}
-    return {key: (table, M.bootstrap_tables(table, n_boot, seed=seed)) for key, table in tables.items()}
+        labeled.setdefault(_judge_version(run), {})[run["id"]] = _labeled_pairs(store, run)
+    return {key: calibrate(frames, n_boot=n_boot, seed=seed) for key, frames in labeled.items()}
 
 
 def _headline(quality: Quality) -> str:
@@ -142,6 +154,8 @@ def regression_checks(now: Quality, before: Quality) -> tuple[dict[str, dict[str
         samples = now.samples[key] - before.samples[key]
         difference = figure(lambda key=key: _difference(now.figures[key], before.figures[key]), samples,
                             min(now.figures[key]["n"], before.figures[key]["n"]))
+        if now.figures[key].get("sample") or before.figures[key].get("sample"):
+            difference["sample"] = WEIGHTED_SAMPLE
         defined = samples[~np.isnan(samples)]
         p_value = float((np.sum(defined >= 0) + 1) / (defined.size + 1)) if difference["ci"] else None
         spread = float(np.std(defined)) if defined.size else 0.0
@@ -185,7 +199,7 @@ def trend(store, spec_name: str, *, criterion: str | None = None, n_boot: int = 
     tags = dict(zip(listed["id"], listed["version_tag"]))
     calibrations = _calibrations(store, runs, n_boot=n_boot, seed=seed)
     # each run its own seed: two runs' judged items are independent draws, only the calibration is shared
-    qualities = {run["id"]: run_quality(store, run, *calibrations[_judge_version(run)], seed=seed + index)
+    qualities = {run["id"]: run_quality(store, run, calibrations[_judge_version(run)], seed=seed + index)
                  for index, run in enumerate(runs)}
     baseline_id = store.baseline_run(spec_name)
     baseline = qualities.get(baseline_id)
@@ -206,7 +220,7 @@ def trend(store, spec_name: str, *, criterion: str | None = None, n_boot: int = 
             "version_tag": None if tag is None or pd.isna(tag) else str(tag),
             "spec_version": run["spec_version"], "model": run["model"], "dataset": run["dataset"],
             **quality.figures, "judge_change": change, "regression": regression, "regression_checks": checks,
-            "is_baseline": run["id"] == baseline_id,
+            "is_baseline": run["id"] == baseline_id, "sample": calibrations[_judge_version(run)].sample(),
         })
         previous = run
     return {"judge": spec_name, "criterion": runs[0]["criterion"], "baseline_run": baseline_id,
@@ -238,11 +252,12 @@ class GateResult:
     checks: dict[str, dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     incomplete: str | None = None
+    sample: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"run": self.run_id, "baseline": self.baseline_run_id, "passed": self.passed,
                 "regressions": self.regressions, "checks": self.checks, "warnings": self.warnings,
-                "incomplete": self.incomplete}
+                "incomplete": self.incomplete, "sample": self.sample}
 
 
 def pin_baseline(store, spec_name: str, run_id: str, *, allowance: Allowance | str = DEFAULT_ALLOWANCE) -> None:
@@ -272,17 +287,21 @@ def gate(store, run_id: str, baseline_run_id: str, *, n_boot: int = 1000, seed: 
         warnings.append(f"The judge changed between baseline and run ({_judge_change(base, run)}): "
                         "a difference may come from the judge, not the app.")
     if _judge_version(run) == _judge_version(base):
-        # one judge: calibrate on both runs' labeled items, sharing the resamples (a paired comparison)
-        pooled = _calibration_table([_labeled_pairs(store, base), _labeled_pairs(store, run)])
-        calibrations = [(pooled, M.bootstrap_tables(pooled, n_boot, seed=seed))] * 2
+        # one judge: calibrate on both runs' labeled items, resampled once for both (a paired comparison)
+        shared = calibrate({base["id"]: _labeled_pairs(store, base), run["id"]: _labeled_pairs(store, run)},
+                           n_boot=n_boot, seed=seed)
+        calibrations = [shared, shared]
     else:
-        tables = (_calibration_table([_labeled_pairs(store, run)]), _calibration_table([_labeled_pairs(store, base)]))
-        calibrations = [(table, M.bootstrap_tables(table, n_boot, seed=seed + k)) for k, table in enumerate(tables)]
-    now = run_quality(store, run, *calibrations[0], seed=seed)
-    before = run_quality(store, base, *calibrations[1], seed=seed + 1)
+        calibrations = [calibrate({r["id"]: _labeled_pairs(store, r)}, n_boot=n_boot, seed=seed + k)
+                        for k, r in enumerate((run, base))]
+    now = run_quality(store, run, calibrations[0], seed=seed)
+    before = run_quality(store, base, calibrations[1], seed=seed + 1)
     checks, regressions = regression_checks(now, before)
+    samples = [c.sample() for c in calibrations]
+    if any(sample["weighted"] for sample in samples):
+        warnings.append(f"The pass rate is corrected from a weighted sample ({WEIGHTED_NOTE}).")
     return GateResult(run_id, baseline_run_id, not regressions and incomplete is None, regressions, checks,
-                      warnings, incomplete)
+                      warnings, incomplete, sample=samples[0])
 
 
 def _difference(now: dict[str, Any], before: dict[str, Any]) -> float:

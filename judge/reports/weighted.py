@@ -27,6 +27,7 @@ from judge import metrics as M
 from judge.reports.figures import DIRICHLET, figure, joint_table, pass_tables, proportion, score_tables
 
 WEIGHTED_NOTE = "weighted sample: items drawn by a label-next strategy weigh 1 / their inclusion probability"
+WEIGHTED_SAMPLE = "weighted sample"     # the `sample` of every figure estimated from one (shown beside it)
 
 
 def sample_sentence(sample: dict[str, Any] | None) -> str | None:
@@ -151,6 +152,10 @@ def weighted_agreement_figures(both: pd.DataFrame, weights: np.ndarray, *, n_boo
     out_pass["confusion_matrix"] = np.round(passes, 2).tolist()
     ordered = {key: out_pass[key] for key in ("n", "kappa", "tpr", "tnr", "failure_precision", "failure_recall",
                                               "failure_f1", "false_failure_rate", "mcc", "confusion_matrix")}
+    for group in (out_scores, ordered):
+        for fig in group.values():
+            if isinstance(fig, dict):
+                fig["sample"] = WEIGHTED_SAMPLE
     return {"scores": out_scores, "pass_fail": ordered, "_pass_table": passes,
             "_boot_pass_tables": pass_draws, "weighted": True}
 

@@ -39,7 +39,7 @@ def interval_text(fig: dict[str, Any] | None, digits: int = 3, *, percent: bool 
         refused = fig.get("interval_refused")
         return f"no interval: {refused} · n={fig['n']:,}" if refused else f"n={fig['n']:,}"
     low, high = fig["ci"]
-    warning = f" · {fig['warning']}" if fig.get("warning") else ""
+    warning = "".join(f" · {text}" for text in (fig.get("warning"), fig.get("sample")) if text)
     return f"95% CI {_number(low, digits, percent)} to {_number(high, digits, percent)} · n={fig['n']:,}{warning}"
 
 
