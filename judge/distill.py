@@ -13,7 +13,9 @@ the verdict is pass or fail (no made-up 1-5 score), with the probability of a pa
 
 Honesty: a labeled item's verdict comes from a model trained on the other folds (k-fold, seeded), never on
 its own label, so its agreement report measures generalization, not memory. Unlabeled items get the model
-trained on every label. The result is stored as an ordinary run (source 'distilled').
+trained on every label. The result is stored as an ordinary run (source 'distilled'). Review labels
+(judge-first review) train it too, as they teach few-shot examples; its agreement report leaves them out, as
+for any judge, so it is measured on the other labels only.
 """
 
 from __future__ import annotations
@@ -81,18 +83,19 @@ def _overlap_names(transformer, names) -> np.ndarray:
 
 def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0, folds: int = 5,
                   pass_threshold: int = 4, version_tag: str | None = ALL_VERSIONS,
-                  criterion: str | None = None) -> DistillResult:
+                  criterion: str | None = None, include_review: bool = True) -> DistillResult:
     """Train on the dataset's human labels of one criterion (default: its only one) and store every item's
     verdict as a finished run measured on that criterion: 1-5 scores for a 1-5 criterion, pass/fail for a
     pass/fail one.
 
     The run covers every item, so by default it is tagged "all versions" rather than any one app version.
+    `include_review=False` trains on labels given without seeing a judge's answer only.
     """
     ds = store.dataset(dataset)
     measured = store.criterion(ds["name"], criterion)
     binary = measured.is_pass_fail
     items = store.items(int(ds["id"]))
-    humans = store.human_item_labels(int(ds["id"]), measured.id)
+    humans = store.human_item_labels(int(ds["id"]), measured.id, include_review=include_review)
     target = "human_passed" if binary else "human_score"
     scores = humans.dropna(subset=[target]).set_index("item_uid")[target].astype(int)
     frame = items.assign(**{c: items[c].fillna("").astype(str) for c in TEXT_COLUMNS})
@@ -133,7 +136,7 @@ def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0
         store.create_run(
             run_id=run_id, dataset_id=int(ds["id"]), spec_name=spec_name, model=MODEL_NAME, base_url=None,
             params={"kind": "distilled", "folds": folds, "seed": seed, "labels": int(len(y)),
-                    "pass_threshold": pass_threshold, "dataset": ds["name"], "dataset_version": int(ds["version"])},
+                    "include_review": include_review, "pass_threshold": pass_threshold, "dataset": ds["name"], "dataset_version": int(ds["version"])},
             samples=1, version_tag=version_tag, total_items=len(frame), template_hash=None, code_version=_code_version(),
             source="distilled", criterion=measured.name, pass_threshold=pass_threshold, rubric_id=measured.rubric_id,
         )

@@ -50,8 +50,10 @@ class TeacherDistillResult:
 
 
 def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN_WEIGHT, folds: int = 5,
-                         seed: int = 0, name: str | None = None, n_boot: int = 1000) -> TeacherDistillResult:
-    """Train on a run's verdicts and the human labels of its criterion; store the student as a run."""
+                         seed: int = 0, name: str | None = None, n_boot: int = 1000,
+                         include_review: bool = True) -> TeacherDistillResult:
+    """Train on a run's verdicts and the human labels of its criterion (review labels too, unless
+    `include_review=False`); store the student as a run."""
     from judge.reports import agreement_report
 
     run = store.report_run(teacher_run)
@@ -59,7 +61,8 @@ def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN
     items = store.items(int(run["dataset_id"]))
     frame = items.assign(**{c: items[c].fillna("").astype(str) for c in TEXT_COLUMNS}).reset_index(drop=True)
     verdicts = store.judge_item_scores(teacher_run, int(run["pass_threshold"])).set_index("item_uid")
-    humans = store.human_item_labels(int(run["dataset_id"]), run.get("criterion_id"), include_review=True)
+    humans = store.human_item_labels(int(run["dataset_id"]), run.get("criterion_id"),
+                                     include_review=include_review)
     column = "passed" if binary else "score"
     teacher = verdicts[f"judge_{column}"].dropna().astype(int).reindex(frame["uid"]).to_numpy(dtype=float)
     human = (humans.dropna(subset=[f"human_{column}"]).set_index("item_uid")[f"human_{column}"].astype(int)
@@ -98,7 +101,8 @@ def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN
         store.create_run(
             run_id=run_id, dataset_id=int(run["dataset_id"]), spec_name=spec_name, model=MODEL_NAME, base_url=None,
             params={"kind": "distilled", "teacher_run": teacher_run, "human_weight": human_weight, "folds": folds,
-                    "seed": seed, "labels": int(len(labeled))},
+                    "seed": seed, "labels": int(len(labeled)),
+                    "include_review": include_review},
             samples=1, version_tag=run.get("version_tag"), total_items=len(frame), template_hash=None,
             code_version="distilled", source="distilled", criterion=run["criterion"], pass_threshold=pass_threshold,
             rubric_id=run.get("rubric_id"))

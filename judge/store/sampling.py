@@ -34,13 +34,15 @@ class SamplingQueries:
                 [dataset_id, criterion, dataset_id],
             ).df()
 
-    def labeled_on_criterion(self, dataset_id: int, criterion_id: int) -> set[str]:
-        """Items of the dataset version that anyone has labeled or reviewed on the criterion."""
+    def labeled_on_criterion(self, dataset_id: int, criterion_id: int,
+                             kinds: tuple[str, ...] = ("label", "review")) -> set[str]:
+        """Items of the dataset version that anyone has labeled or reviewed on the criterion (labels of
+        `kinds` only)."""
         with self.db.connect() as con:
             rows = con.execute(
                 "SELECT DISTINCT l.item_uid FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid "
-                "AND di.dataset_id = ? WHERE l.criterion_id = ? AND l.kind IN ('label', 'review')",
-                [dataset_id, criterion_id],
+                "AND di.dataset_id = ? WHERE l.criterion_id = ? AND list_contains(?, l.kind)",
+                [dataset_id, criterion_id, list(kinds)],
             ).fetchall()
         return {uid for (uid,) in rows}
 
