@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
@@ -121,12 +122,21 @@ def labels_needed(evaluate_at, n: int) -> tuple[int | None, dict | None]:
     return high, evaluate_at(high)
 
 
-def replicate(means: np.ndarray, threshold: int, strategy: str, seed: int, n_boot: int) -> dict:
+def judge_truth(pool: np.ndarray, threshold: int) -> dict[str, float]:
+    """TPR and TNR of the simulated judge over the population the items come from (the pool's items, each
+    with every possible draw of the judge's noise): P(judge passes) = P(mean + noise >= threshold - 0.5)."""
+    human = rounded(pool) >= threshold
+    passes = norm.cdf((pool - threshold + 0.5) / NOISE_SD)
+    return {"tpr": float(passes[human].mean()), "tnr": float(1 - passes[~human].mean())}
+
+
+def replicate(pool: np.ndarray, threshold: int, strategy: str, seed: int, n_boot: int) -> dict:
     rng = np.random.default_rng([seed, 17])
+    means = pool[rng.integers(0, len(pool), len(pool))]  # this seed's dataset: items drawn from the population
     judge_a, judge_b = simulate_judges(means, rng)
     human = rounded(means) >= threshold
     judge = rounded(judge_a) >= threshold
-    truth = {"tpr": judge[human].mean(), "tnr": (~judge[~human]).mean(), "corrected": human.mean()}
+    truth = {**judge_truth(pool, threshold), "corrected": human.mean()}
     items = item_table(signals_frame(judge_a, judge_b, threshold))   # one row per item, in dataset order
     share = shares(priorities(items, strategy))
     order = queue_order(share, seed)
@@ -149,6 +159,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--boot", type=int, default=400)
+    parser.add_argument("--only", help="one dataset, e.g. 'usr overall'")
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     args = parser.parse_args()
     found = populations()
     if not found:
@@ -156,6 +168,8 @@ def main() -> int:
         return 0
     started = time.perf_counter()
     for name, means in found.items():
+        if args.only and args.only != name:
+            continue
         threshold = THRESHOLDS[name]
         human = rounded(means) >= threshold
         print(f"\n== {name}: {len(means)} items, {human.mean():.0%} pass (rounded mean >= {threshold}), "
@@ -163,7 +177,7 @@ def main() -> int:
         print(f"{'strategy':<13} {'labels to +-0.05':>17} {'vs random':>9} {'reached':>8} "
               f"{'cover@stop':>10} {'cover@200':>10} {'errors/20':>9} {'vs random':>9}")
         results = {s: [replicate(means, threshold, s, seed, args.boot) for seed in range(args.seeds)]
-                   for s in STRATEGIES}
+                   for s in dict.fromkeys(["random", *args.strategies])}
         base_needed = base_errors = None
         for strategy, rows in results.items():
             reached = [r for r in rows if r["needed"] is not None]
