@@ -14,8 +14,9 @@ Candidates: TF-IDF (word 1-2 grams, sublinear) or hashing (2^18 word 1-2 grams, 
 output, of the output and input, and of the output, input and context; the overlap features of
 judge.distill (token Jaccard with input and reference, length); the reference metrics of judge.similarity
 (token F1 and ROUGE-L of the output against the input and the context); models: multinomial logistic
-regression (judge.distill's), ridge regression rounded to 1-5, and histogram gradient boosting on the dense
-features plus a 100-dimensional SVD of the output's TF-IDF.
+regression (judge.distill's), the same with balanced class weights (each score's labels weigh as much in
+total), ridge regression rounded to 1-5, and histogram gradient boosting on the dense features plus a
+100-dimensional SVD of the output's TF-IDF.
 Run: .venv/bin/python bench/distill_features.py [--boot 1000] [--only NAME]
 """
 
@@ -139,6 +140,12 @@ def candidates() -> dict[str, callable]:
             ("features", features(metrics=True)), ("model", logistic())]),
         "overlap + reference metrics only, logistic": lambda: Pipeline([
             ("features", features(fields=(), metrics=True)), ("model", logistic())]),
+        "tfidf output + overlap, logistic, balanced classes": lambda: Pipeline([
+            ("features", features()), ("model", LogisticRegression(C=4.0, max_iter=2000, random_state=0,
+                                                                   class_weight="balanced"))]),
+        "hashing output + overlap, logistic, balanced classes": lambda: Pipeline([
+            ("features", features("hashing")), ("model", LogisticRegression(C=4.0, max_iter=2000, random_state=0,
+                                                                            class_weight="balanced"))]),
         "tfidf output + overlap, ridge (rounded)": lambda: Pipeline([("features", features()),
                                                                       ("model", RoundedRidge(alpha=1.0))]),
         "gradient boosting (svd + overlap + metrics)": boosted,

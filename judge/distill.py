@@ -9,7 +9,8 @@ rounded mean gets 23% of unseen items right, the most probable score 93%). The w
 items in the order of the scale.
 
 On a pass/fail criterion the same features feed a binary logistic regression on the people's pass/fail:
-the verdict is pass or fail (no made-up 1-5 score), with the probability of a pass in its reasoning.
+the verdict is pass or fail (no made-up 1-5 score), with the probability of a pass in its reasoning and as
+its weighted_score (which label-next's `uncertain` strategy reads: a verdict near 0.5 is one to label).
 
 Honesty: a labeled item's verdict comes from a model trained on the other folds (k-fold, seeded), never on
 its own label, so its agreement report measures generalization, not memory. Unlabeled items get the model
@@ -129,7 +130,7 @@ def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0
     verdicts = []
     for uid, score, value, reasoning in zip(frame["uid"], best.tolist(), expected, reasons):
         verdicts.append({"run_id": run_id, "item_uid": uid, "sample": 0, "score": None if binary else score,
-                         "weighted_score": None if binary else float(value),
+                         "weighted_score": float(value),  # pass/fail: the probability of a pass
                          "passed": bool(score) if binary else score >= pass_threshold,
                          "reasoning": reasoning, "cost_usd": 0.0, "cached": False})
     with store.transaction():  # the run and all its verdicts land together, or not at all

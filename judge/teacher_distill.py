@@ -92,7 +92,7 @@ def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     out_of_fold = set(labeled.tolist())
     rows = [{"run_id": run_id, "item_uid": uid, "sample": 0, "score": None if binary else int(p),
-             "weighted_score": None if binary else float(e), "passed": bool(p) if binary else int(p) >= pass_threshold,
+             "weighted_score": float(e), "passed": bool(p) if binary else int(p) >= pass_threshold,
              "reasoning": ("out of fold: " if i in out_of_fold else "") + f"distilled from {teacher_run} and people",
              "cost_usd": 0.0, "cached": False}
             for i, (uid, p, e) in enumerate(zip(frame["uid"], predicted, expected)) if not np.isnan(p)]

@@ -203,3 +203,28 @@ def test_an_annotator_link_asks_for_a_strategy_task_in_its_order_and_records_the
     with store.db.connect() as con:
         rows = con.execute("SELECT count(*), count(DISTINCT sample_design), min(sample_share) FROM labels").fetchone()
     assert rows[0] == 6 and rows[1] == 1 and rows[2] > 0
+
+
+def test_uncertain_reads_a_distilled_pass_fail_judges_probability_of_a_pass(store, tmp_path):
+    """A distilled judge's class probabilities are its uncertainty: items it passes with a probability near
+    0.5 come first, and the reason says how unsure it is (4 p (1 - p))."""
+    import pandas as pd
+
+    from judge.distill import distill_judge
+    from judge.importing import import_file
+
+    words = ["refund issued", "no idea", "refund issued today", "no idea at all"]
+    rows = [{"id": f"t{i}", "input": f"ticket {i}", "output": f"{words[i % 4]} {i}",
+             "resolved": ("pass" if "refund" in words[i % 4] else "fail") if i < 40 else ""} for i in range(60)]
+    pd.DataFrame(rows).to_csv(tmp_path / "tickets.csv", index=False)
+    import_file(store, tmp_path / "tickets.csv", dataset="tickets", criteria=["resolved"], annotator="ana")
+    run = distill_judge(store, "tickets").run_id
+    verdicts = store.verdicts(run).set_index("item_uid")
+    assert verdicts["score"].isna().all() and verdicts["weighted_score"].between(0, 1).all()
+
+    signals = store.item_signals(store.dataset("tickets")["id"], "resolved").set_index("item_uid")
+    assert np.allclose(signals.loc[verdicts.index, "pass_share"], verdicts["weighted_score"])
+    batch = suggest(store, "tickets", n=5, strategy="uncertain")
+    unsure = {s.item_uid: 4 * p * (1 - p) for s, p in ((s, verdicts.loc[s.item_uid, "weighted_score"]) for s in batch)}
+    assert all(s.reason.startswith(f"judge unsure: uncertainty {unsure[s.item_uid]:.2f}") for s in batch)
+    assert min(unsure.values()) > 0
