@@ -196,6 +196,9 @@ def main() -> int:
             print(f"{'candidate':<52} {'quadratic kappa [95% CI]':>26} {'pass/fail kappa [95% CI]':>26} "
                   f"{'fit ms/1k':>9} {'rows/s':>8}")
             for label, make in candidates().items():
+                if "context" in label and not frame["context"].str.strip().any():
+                    print(f"{label:<52} {'(no context in this dataset)':>26}")
+                    continue
                 verdicts, fit_s_per_1k, rows_s = out_of_fold(make, frame)
                 both = pd.DataFrame({"human_score": human, "judge_score": verdicts,
                                      "human_passed": human >= threshold, "judge_passed": verdicts >= threshold})
