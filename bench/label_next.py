@@ -40,6 +40,7 @@ from scipy.stats import norm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
+from judge.metrics import wilson_interval  # noqa: E402
 from judge.label_next import STRATEGIES, item_table, priorities, queue_order, shares  # noqa: E402
 from judge.reports.agreement import agreement_figures, pass_rate  # noqa: E402
 
@@ -109,15 +110,34 @@ def covers(intervals: dict, truth: dict) -> dict[str, bool]:
     return {k: ci is not None and ci[0] <= truth[k] <= ci[1] for k, ci in intervals.items()}
 
 
-def labels_needed(evaluate_at, n: int) -> tuple[int | None, dict | None]:
+def labels_needed(evaluate_at, n: int, possible=lambda k: True) -> tuple[int | None, dict | None]:
     """Labels at the first look (every STEP labels, in queue order) where all intervals are narrow: the
     rule a person following the queue applies. Narrowness is not monotone in the labels of a weighted
-    sample, so a search that assumes it (doubling, then bisection) stops at draws a person would not see."""
+    sample, so a search that assumes it (doubling, then bisection) stops at draws a person would not see.
+    `possible(k)` is a cheap necessary condition; looks where it fails are not narrow and are skipped."""
     for k in range(STEP, n + STEP, STEP):
+        if not possible(min(k, n)):
+            continue
         intervals = evaluate_at(min(k, n))
         if narrow(intervals):
             return min(k, n), intervals
     return None, None
+
+
+def could_be_narrow(chosen: np.ndarray, share: np.ndarray, human: np.ndarray, judge: np.ndarray) -> bool:
+    """Whether the TPR and TNR intervals of these labeled items can be within +-HALF_WIDTH: the report's
+    interval of a share is Wilson on an effective size of at most the m labeled items of the class, and a
+    Wilson interval narrows as its size grows, so Wilson at the (weighted) point on m items bounds it."""
+    weight = 1 / share[chosen]
+    for among, hits in ((human[chosen], judge[chosen]), (~human[chosen], ~judge[chosen])):
+        m = int(among.sum())
+        if m == 0:
+            return False
+        point = float(np.sum(weight * (among & hits)) / np.sum(weight * among))
+        low, high = wilson_interval(point * m, m)
+        if (high - low) / 2 > HALF_WIDTH:
+            return False
+    return True
 
 
 def design_labels(share: np.ndarray, human: np.ndarray, judge: np.ndarray) -> float:
@@ -158,7 +178,7 @@ def replicate(pool: np.ndarray, threshold: int, strategy: str, seed: int, n_boot
             cache[k] = evaluate(order, share, k, human, judge, weighted=weighted, n_boot=n_boot, seed=seed)
         return cache[k]
 
-    needed, final = labels_needed(at, len(means))
+    needed, final = labels_needed(at, len(means), lambda k: could_be_narrow(order[:k], share, human, judge))
     fixed = at(min(FIXED_LABELS, len(means)))
     first = order[:STEP]
     return {"needed": needed, "covered_at_stop": covers(final, truth) if final else None,
