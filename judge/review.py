@@ -122,7 +122,12 @@ def corrections_to_fewshot(store, run_id: str, corrections: pd.DataFrame) -> int
 
     if corrections is None or corrections.empty:
         return None
-    spec = JudgeSpec.from_dict(store.report_run(run_id)["spec"])
+    run = store.report_run(run_id)
+    if run["source"] != "judge" or run["spec"].get("kind", "llm") != "llm" or not run["spec"]:
+        kind = run["spec"].get("kind") or run["source"] or "recorded"
+        raise JudgeError(f"Run {run_id} is a {kind} judge: few-shot examples teach an LLM judge only. The review "
+                         "labels are stored; review a run of an LLM judge to turn corrections into examples.")
+    spec = JudgeSpec.from_dict(run["spec"])
     _, version = add_fewshot(store, spec, corrections)
     return version
 

@@ -224,3 +224,16 @@ def test_the_one_step_without_corrections_without_a_key_or_without_a_rerun(store
     assert store.spec_record("helpful")["version"] == 1 and len(store.runs()) == runs  # nothing half-done
     step = improve_from_review(store, run, fixes, rerun=False)
     assert step == {"version": 2, "run_id": None, "items": 0} and fake_llm.count == 0
+
+
+
+def test_corrections_of_a_judge_that_takes_no_examples_are_refused_and_say_why(store, reviewed_run):
+    _, run = reviewed_run
+    save_review(store, run, review_batch(store, run, n=16), "ana")  # 10 + 16 labels: enough to distill
+    distilled = distill_judge(store, "qa").run_id
+    batch = review_batch(store, distilled, n=2)
+    batch.loc[0, ["score", "critique"]] = [1, "Wrong."]
+    fixes = save_review(store, distilled, batch, "bo")["corrections"]
+    with pytest.raises(JudgeError, match="is a distilled judge: few-shot examples teach an LLM judge only"):
+        improve_from_review(store, distilled, fixes)
+    assert store.spec_record("helpful")["version"] == 1
