@@ -60,7 +60,7 @@ def save_review(store, run_id: str, reviewed: pd.DataFrame, annotator: str, *, w
     """Validate every row, then store all grades as review labels in one transaction.
 
     A row whose score or pass/fail differs from the judge's is a correction and needs a critique. Returns
-    {"accepted", "corrected", "corrections": rows for few-shot examples}.
+    {"accepted", "corrected", "corrections": rows for few-shot examples, "reviewed": the item uids graded}.
     """
     run = store.report_run(run_id)
     uids = store.item_uids(run["dataset_id"])
@@ -123,7 +123,7 @@ def corrections_to_fewshot(store, run_id: str, corrections: pd.DataFrame) -> int
     if corrections is None or corrections.empty:
         return None
     run = store.report_run(run_id)
-    if run["source"] != "judge" or run["spec"].get("kind", "llm") != "llm" or not run["spec"]:
+    if run["source"] != "judge" or not run["spec"] or run["spec"].get("kind", "llm") != "llm":
         kind = run["spec"].get("kind") or run["source"] or "recorded"
         raise JudgeError(f"Run {run_id} is a {kind} judge: few-shot examples teach an LLM judge only. The review "
                          "labels are stored; review a run of an LLM judge to turn corrections into examples.")
