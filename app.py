@@ -31,6 +31,7 @@ PAGES = {
         st.Page("pages/rankings.py", title="Rankings", icon=":material/leaderboard:"),
         st.Page("pages/improve.py", title="Improve", icon=":material/tune:"),
         st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
+        st.Page("pages/distill.py", title="Distill", icon=":material/school:"),
     ],
     "Settings": [
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),

@@ -1,19 +1,25 @@
 """A cheap classifier judge distilled from a dataset's human labels: no API key, no network, seconds to train.
 
 Features: TF-IDF word 1-2 grams of the output, plus how much the output overlaps the input and the
-reference (token Jaccard) and its length. Model: multinomial logistic regression over the scores 1-5; the
-verdict is the most probable score, and the probability-weighted mean is kept as weighted_score. Why not
+reference (token Jaccard) and its length. Model: multinomial logistic regression over the scores 1-5 with
+balanced class weights; the verdict is the most probable score, and the probability-weighted mean is kept
+as weighted_score. Chosen by out-of-fold agreement on SummEval, HANNA and USR (bench/distill_features.py):
+hashing, the input's or context's words, the reference metrics, ridge and gradient boosting were no
+better and most were slower. Why not
 a regression, or the rounded mean: with few labels per score the probabilities are spread, and any mean
 shrinks every verdict toward 3, hiding the 1s and 5s that matter most (on tests/test_distill.py's data the
 rounded mean gets 23% of unseen items right, the most probable score 93%). The weighted score still ranks
 items in the order of the scale.
 
 On a pass/fail criterion the same features feed a binary logistic regression on the people's pass/fail:
-the verdict is pass or fail (no made-up 1-5 score), with the probability of a pass in its reasoning.
+the verdict is pass or fail (no made-up 1-5 score), with the probability of a pass in its reasoning and as
+its weighted_score (which label-next's `uncertain` strategy reads: a verdict near 0.5 is one to label).
 
 Honesty: a labeled item's verdict comes from a model trained on the other folds (k-fold, seeded), never on
 its own label, so its agreement report measures generalization, not memory. Unlabeled items get the model
-trained on every label. The result is stored as an ordinary run (source 'distilled').
+trained on every label. The result is stored as an ordinary run (source 'distilled'). Review labels
+(judge-first review) train it too, as they teach few-shot examples; its agreement report leaves them out, as
+for any judge, so it is measured on the other labels only.
 """
 
 from __future__ import annotations
@@ -72,7 +78,11 @@ def make_model(seed: int = 0) -> Pipeline:
         ("overlap", make_pipeline(FunctionTransformer(overlap_features, feature_names_out=_overlap_names),
                                   StandardScaler()), TEXT_COLUMNS),
     ])
-    return Pipeline([("features", features), ("model", LogisticRegression(C=4.0, max_iter=2000, random_state=seed))])
+    # Balanced classes: each score's labels weigh as much in total, so a rare score is still predicted (on
+    # SummEval consistency, 87% 5s, plain weights predict 5 everywhere: quadratic kappa 0.000, balanced
+    # 0.203); bench/distill_features.py compares the alternatives.
+    model = LogisticRegression(C=4.0, max_iter=2000, random_state=seed, class_weight="balanced")
+    return Pipeline([("features", features), ("model", model)])
 
 
 def _overlap_names(transformer, names) -> np.ndarray:
@@ -81,18 +91,19 @@ def _overlap_names(transformer, names) -> np.ndarray:
 
 def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0, folds: int = 5,
                   pass_threshold: int = 4, version_tag: str | None = ALL_VERSIONS,
-                  criterion: str | None = None) -> DistillResult:
+                  criterion: str | None = None, include_review: bool = True) -> DistillResult:
     """Train on the dataset's human labels of one criterion (default: its only one) and store every item's
     verdict as a finished run measured on that criterion: 1-5 scores for a 1-5 criterion, pass/fail for a
     pass/fail one.
 
     The run covers every item, so by default it is tagged "all versions" rather than any one app version.
+    `include_review=False` trains on labels given without seeing a judge's answer only.
     """
     ds = store.dataset(dataset)
     measured = store.criterion(ds["name"], criterion)
     binary = measured.is_pass_fail
     items = store.items(int(ds["id"]))
-    humans = store.human_item_labels(int(ds["id"]), measured.id)
+    humans = store.human_item_labels(int(ds["id"]), measured.id, include_review=include_review)
     target = "human_passed" if binary else "human_score"
     scores = humans.dropna(subset=[target]).set_index("item_uid")[target].astype(int)
     frame = items.assign(**{c: items[c].fillna("").astype(str) for c in TEXT_COLUMNS})
@@ -126,14 +137,14 @@ def distill_judge(store, dataset: str, *, name: str | None = None, seed: int = 0
     verdicts = []
     for uid, score, value, reasoning in zip(frame["uid"], best.tolist(), expected, reasons):
         verdicts.append({"run_id": run_id, "item_uid": uid, "sample": 0, "score": None if binary else score,
-                         "weighted_score": None if binary else float(value),
+                         "weighted_score": float(value),  # pass/fail: the probability of a pass
                          "passed": bool(score) if binary else score >= pass_threshold,
                          "reasoning": reasoning, "cost_usd": 0.0, "cached": False})
     with store.transaction():  # the run and all its verdicts land together, or not at all
         store.create_run(
             run_id=run_id, dataset_id=int(ds["id"]), spec_name=spec_name, model=MODEL_NAME, base_url=None,
             params={"kind": "distilled", "folds": folds, "seed": seed, "labels": int(len(y)),
-                    "pass_threshold": pass_threshold, "dataset": ds["name"], "dataset_version": int(ds["version"])},
+                    "include_review": include_review, "pass_threshold": pass_threshold, "dataset": ds["name"], "dataset_version": int(ds["version"])},
             samples=1, version_tag=version_tag, total_items=len(frame), template_hash=None, code_version=_code_version(),
             source="distilled", criterion=measured.name, pass_threshold=pass_threshold, rubric_id=measured.rubric_id,
         )

@@ -8,7 +8,9 @@
 Human-labeled items are split by a hash of (seed, item uid): about 30% "tuning" (where few-shot examples
 and guidelines come from) and 70% "held-out" (only ever used to score). An item's side never changes when
 other labels arrive, and an item used as a few-shot example is never held out, so a candidate is never
-scored on an answer it was shown.
+scored on an answer it was shown. Review labels (judge-first review, given while seeing the judge's answer)
+teach but never measure: an item only a review graded is always a tuning item, corrections read review labels
+(and their critiques), and held-out scoring reads the other labels only.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Split:
     seed: int
     tuning: list[str]
     heldout: list[str]
+    reviewed: list[str] = field(default_factory=list)  # tuning items graded only in a judge-first review
 
 
 def tuning_side(uid: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE) -> bool:
@@ -52,16 +55,21 @@ def tuning_side(uid: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE) 
 def heldout_split(store, dataset: str, *, seed: int = 0, tuning_share: float = TUNING_SHARE,
                   spec_name: str | None = None, fewshot: Sequence[str] = (), criterion: str | None = None) -> Split:
     """Split the dataset's items labeled on `criterion` (default: its only criterion); items marked
-    few-shot for `spec_name` or listed in `fewshot` are always tuning items."""
+    few-shot for `spec_name` or listed in `fewshot`, and items graded only in a review, are always tuning items."""
     ds = store.dataset(dataset)
     measured = store.criterion(ds["name"], criterion)
-    humans = store.human_item_labels(int(ds["id"]), measured.id)
-    labeled = humans[humans["human_score"].notna() | humans["human_passed"].notna()]["item_uid"]
+    measurable = _labeled_uids(store.human_item_labels(int(ds["id"]), measured.id))
+    reviewed = _labeled_uids(store.human_item_labels(int(ds["id"]), measured.id, include_review=True)) - measurable
     seen = set(fewshot) | (set(store.fewshot_items(spec_name)) if spec_name else set())
     tuning, heldout = [], []
-    for uid in sorted(labeled):
-        (tuning if uid in seen or tuning_side(uid, seed=seed, tuning_share=tuning_share) else heldout).append(uid)
-    return Split(dataset_id=int(ds["id"]), seed=seed, tuning=tuning, heldout=heldout)
+    for uid in sorted(measurable | reviewed):
+        side = uid in seen or uid in reviewed or tuning_side(uid, seed=seed, tuning_share=tuning_share)
+        (tuning if side else heldout).append(uid)
+    return Split(dataset_id=int(ds["id"]), seed=seed, tuning=tuning, heldout=heldout, reviewed=sorted(reviewed))
+
+
+def _labeled_uids(humans: pd.DataFrame) -> set[str]:
+    return set(humans[humans["human_score"].notna() | humans["human_passed"].notna()]["item_uid"])
 
 
 # -- corrections: where the judge disagreed with people -------------------------------------------------
@@ -82,7 +90,7 @@ def corrections(store, run_id: str, *, seed: int = 0, tuning_share: float = TUNI
                           criterion=run["criterion"])
     shown = fewshot_uids(store, run["spec_name"], run["spec"], dataset_id)
     tuning = set(split.tuning) - shown
-    both = store.human_item_labels(dataset_id, run["criterion_id"]).merge(
+    both = store.human_item_labels(dataset_id, run["criterion_id"], include_review=True).merge(
         store.judge_item_scores(run_id, threshold), on="item_uid")
     both = both[both["item_uid"].isin(tuning)]
     if run["scale"] == "pass/fail":
@@ -111,9 +119,10 @@ def corrections(store, run_id: str, *, seed: int = 0, tuning_share: float = TUNI
 
 
 def _critiques(store, dataset_id: int) -> pd.Series:
-    """item_uid -> the critique that explains the human score: an adjudication's, else the latest one."""
+    """item_uid -> the critique that explains the human score: an adjudication's, else a review's (it says
+    why the judge was corrected), else the latest one."""
     frames = [store.latest_labels(dataset_id, kind=kind).assign(rank=rank)
-              for rank, kind in enumerate(("label", "adjudication"))]
+              for rank, kind in enumerate(("label", "review", "adjudication"))]
     labels = pd.concat(frames, ignore_index=True)
     labels = labels[labels["critique"].notna() & (labels["critique"].astype(str).str.strip() != "")]
     labels = labels.sort_values(["rank", "label_id"])

@@ -32,7 +32,12 @@ import pandas as pd
 from judge.errors import JudgeError
 
 STRATEGIES = ("random", "suspicion", "uncertain", "disagreement", "stratified")
-DEFENSIVE_MIX = 0.3
+# Half of every share is uniform: no weight exceeds twice a uniform sample's. A design's variance is
+# sum c_i / share_i (c_i: what item i adds to a figure's variance), so the heavy weights of the items a
+# strategy ranks low cost more than oversampling gains; with 0.3 the `disagreement` design needed 25% MORE
+# labels than random on USR (bench/label_next.py's design column), and its variance, estimated from the few
+# heavy items drawn, came out small by chance often enough that intervals stopped early under-covered.
+DEFENSIVE_MIX = 0.5
 DEFAULT_BATCH = 20
 
 
@@ -108,9 +113,9 @@ def item_table(signals: pd.DataFrame) -> pd.DataFrame:
 
 def continuous_score(judged: pd.DataFrame) -> pd.Series:
     """The judge's score on a continuous scale: the log-probability weighted score where stored, else the
-    item score, else pass (5) / fail (1) for a pass/fail judge."""
-    fallback = np.where(judged["pass_share"] > 0.5, 5.0, 1.0)
-    return judged["weighted_score"].fillna(judged["judge_score"]).fillna(pd.Series(fallback, index=judged.index))
+    item score; NaN for a pass/fail verdict, whose uncertainty is its pass share alone (the flips of its k
+    samples, or a distilled judge's probability of a pass), not a distance from a threshold it never scored."""
+    return judged["weighted_score"].astype(float).fillna(judged["judge_score"].astype(float))
 
 
 def priorities(items: pd.DataFrame, strategy: str) -> np.ndarray:

@@ -4,14 +4,15 @@ A batch of N items of a run (default 16, chosen by a label-next strategy, `uncer
 with the judge's score, pass/fail and reasoning pre-filled; the person accepts each or corrects it, with a
 critique for every correction. The grades are stored as labels of kind 'review': they were given while
 seeing the judge's answer and lean towards it, so agreement reports leave them out by default (and count
-them), while few-shot examples use them: `corrections_to_fewshot` turns the corrections into examples of a
-new spec version in one step, as `judge improve` does.
+them), while few-shot examples, tuning (`judge improve`) and distillation use them. `improve_from_review` is
+the one step after a review: the corrections become examples of a new spec version (as `judge improve`
+does), and that version re-runs on the rest of the items.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -59,7 +60,7 @@ def save_review(store, run_id: str, reviewed: pd.DataFrame, annotator: str, *, w
     """Validate every row, then store all grades as review labels in one transaction.
 
     A row whose score or pass/fail differs from the judge's is a correction and needs a critique. Returns
-    {"accepted", "corrected", "corrections": rows for few-shot examples}.
+    {"accepted", "corrected", "corrections": rows for few-shot examples, "reviewed": the item uids graded}.
     """
     run = store.report_run(run_id)
     uids = store.item_uids(run["dataset_id"])
@@ -89,7 +90,7 @@ def save_review(store, run_id: str, reviewed: pd.DataFrame, annotator: str, *, w
         for uid, grade in grades:
             store.add_grades(uid, annotator, {run["criterion"]: grade}, kind="review", source=f"review:{run_id}")
     return {"accepted": len(grades) - len(corrections), "corrected": len(corrections),
-            "corrections": _with_content(store, corrections)}
+            "corrections": _with_content(store, corrections), "reviewed": [uid for uid, _ in grades]}
 
 
 def import_review(store, run_id: str, path: str | Path, annotator: str) -> dict:
@@ -121,6 +122,45 @@ def corrections_to_fewshot(store, run_id: str, corrections: pd.DataFrame) -> int
 
     if corrections is None or corrections.empty:
         return None
-    spec = JudgeSpec.from_dict(store.report_run(run_id)["spec"])
+    run = store.report_run(run_id)
+    if run["source"] != "judge" or not run["spec"] or run["spec"].get("kind", "llm") != "llm":
+        kind = run["spec"].get("kind") or run["source"] or "recorded"
+        raise JudgeError(f"Run {run_id} is a {kind} judge: few-shot examples teach an LLM judge only. The review "
+                         "labels are stored; review a run of an LLM judge to turn corrections into examples.")
+    spec = JudgeSpec.from_dict(run["spec"])
     _, version = add_fewshot(store, spec, corrections)
     return version
+
+
+def improve_from_review(store, run_id: str, corrections: pd.DataFrame, *, rerun: bool = True,
+                        background: bool = False, concurrency: int = 16, secrets: Mapping | None = None) -> dict:
+    """Corrections to few-shot examples of a new spec version, then (with `rerun`) that version judging the
+    rest: every item of the run's dataset version that no review graded on its criterion (items labeled
+    the usual way are judged again, so the new version's agreement can be measured on them). The re-run
+    uses the reviewed run's model; `background` executes it in a thread of this process (the dashboard).
+
+    Returns {"version": the new spec version or None without corrections, "run_id": the re-run or None,
+    "items": how many items it judges}. A re-run that cannot start (no API key, say) stores nothing.
+    """
+    from judge.runner import execute_run, run_in_background, start_run
+    from judge.specs import JudgeSpec
+
+    run, recorded = store.report_run(run_id), store.run(run_id)
+    with store.transaction():  # the new version and its re-run are recorded together, or neither (no key...)
+        version = corrections_to_fewshot(store, run_id, corrections)
+        if version is None or not rerun:
+            return {"version": version, "run_id": None, "items": 0}
+        reviewed = store.labeled_on_criterion(int(run["dataset_id"]), int(run["criterion_id"]), kinds=("review",))
+        rest = sorted(set(store.item_uids(int(run["dataset_id"])).values()) - reviewed)
+        if not rest:
+            return {"version": version, "run_id": None, "items": 0}
+        spec = JudgeSpec.from_dict(store.spec_body(run["spec_name"], version))
+        new_run = start_run(store, dataset=run["dataset"], spec=spec, model=recorded.get("model"),
+                            base_url=recorded.get("base_url"), dataset_version=int(run["dataset_version"]),
+                            item_uids=rest, criterion=run["criterion"], concurrency=concurrency,
+                            name=f"after review of {run_id}", secrets=secrets)
+    if background:
+        run_in_background(store, new_run, secrets=secrets)
+    else:
+        execute_run(store, new_run, secrets=secrets)
+    return {"version": version, "run_id": new_run, "items": len(rest)}

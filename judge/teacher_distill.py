@@ -7,7 +7,8 @@ output, overlap with input and reference, length; logistic regression), on 1-5 s
 
 Honesty: a human-labeled item's verdict comes from a model that saw neither its label nor the teacher's
 verdict on it (k folds over the labeled items), so its agreement is measured out of fold; `distill_from_teacher`
-returns it beside the teacher's agreement on the same labeled items, each figure with its interval.
+returns it beside the teacher's agreement on the same labeled items (`side_by_side`: both judged them, none
+is a few-shot example of the teacher's), each figure with its interval.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from judge.distill import MODEL_NAME, TEXT_COLUMNS, make_model
 from judge.errors import JudgeError
+from judge.reports.agreement import agreement_figures, paired_labels
 
 HUMAN_WEIGHT = 5.0
 MIN_HUMAN_LABELS = 10
@@ -50,16 +52,17 @@ class TeacherDistillResult:
 
 
 def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN_WEIGHT, folds: int = 5,
-                         seed: int = 0, name: str | None = None, n_boot: int = 1000) -> TeacherDistillResult:
-    """Train on a run's verdicts and the human labels of its criterion; store the student as a run."""
-    from judge.reports import agreement_report
-
+                         seed: int = 0, name: str | None = None, n_boot: int = 1000,
+                         include_review: bool = True) -> TeacherDistillResult:
+    """Train on a run's verdicts and the human labels of its criterion (review labels too, unless
+    `include_review=False`); store the student as a run."""
     run = store.report_run(teacher_run)
     binary = run.get("scale") == "pass/fail"
     items = store.items(int(run["dataset_id"]))
     frame = items.assign(**{c: items[c].fillna("").astype(str) for c in TEXT_COLUMNS}).reset_index(drop=True)
     verdicts = store.judge_item_scores(teacher_run, int(run["pass_threshold"])).set_index("item_uid")
-    humans = store.human_item_labels(int(run["dataset_id"]), run.get("criterion_id"), include_review=True)
+    humans = store.human_item_labels(int(run["dataset_id"]), run.get("criterion_id"),
+                                     include_review=include_review)
     column = "passed" if binary else "score"
     teacher = verdicts[f"judge_{column}"].dropna().astype(int).reindex(frame["uid"]).to_numpy(dtype=float)
     human = (humans.dropna(subset=[f"human_{column}"]).set_index("item_uid")[f"human_{column}"].astype(int)
@@ -89,7 +92,7 @@ def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN
     run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     out_of_fold = set(labeled.tolist())
     rows = [{"run_id": run_id, "item_uid": uid, "sample": 0, "score": None if binary else int(p),
-             "weighted_score": None if binary else float(e), "passed": bool(p) if binary else int(p) >= pass_threshold,
+             "weighted_score": float(e), "passed": bool(p) if binary else int(p) >= pass_threshold,
              "reasoning": ("out of fold: " if i in out_of_fold else "") + f"distilled from {teacher_run} and people",
              "cost_usd": 0.0, "cached": False}
             for i, (uid, p, e) in enumerate(zip(frame["uid"], predicted, expected)) if not np.isnan(p)]
@@ -98,18 +101,28 @@ def distill_from_teacher(store, teacher_run: str, *, human_weight: float = HUMAN
         store.create_run(
             run_id=run_id, dataset_id=int(run["dataset_id"]), spec_name=spec_name, model=MODEL_NAME, base_url=None,
             params={"kind": "distilled", "teacher_run": teacher_run, "human_weight": human_weight, "folds": folds,
-                    "seed": seed, "labels": int(len(labeled))},
+                    "seed": seed, "labels": int(len(labeled)),
+                    "include_review": include_review},
             samples=1, version_tag=run.get("version_tag"), total_items=len(frame), template_hash=None,
             code_version="distilled", source="distilled", criterion=run["criterion"], pass_threshold=pass_threshold,
             rubric_id=run.get("rubric_id"))
         store.add_verdicts(rows)
         store.set_run_status(run_id, "done")
     section, figure = ("pass_fail", "kappa") if binary else ("scores", "quadratic_kappa")
-    student_report = agreement_report(store, run_id, n_boot=n_boot, seed=seed)
-    teacher_report = agreement_report(store, teacher_run, n_boot=n_boot, seed=seed)
+    student, teacher_figures = side_by_side(store, run_id, teacher_run, n_boot=n_boot, seed=seed)
     return TeacherDistillResult(run_id, teacher_run, int(np.sum(~np.isnan(teacher))), int(len(labeled)),
-                                f"{section}.{figure}", student_report[section][figure],
-                                teacher_report[section][figure])
+                                f"{section}.{figure}", student[section][figure], teacher_figures[section][figure])
+
+
+def side_by_side(store, student_run: str, teacher_run: str, *, n_boot: int = 1000, seed: int = 0
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Agreement figures of the student and the teacher on the SAME labeled items: those both judged, minus
+    the teacher's few-shot examples (the teacher was shown their answers) and review labels (anchored)."""
+    student_pairs, _ = paired_labels(store, store.report_run(student_run))
+    teacher_pairs, _ = paired_labels(store, store.report_run(teacher_run))
+    shared = set(student_pairs["item_uid"]) & set(teacher_pairs["item_uid"])
+    return tuple(agreement_figures(pairs[pairs["item_uid"].isin(shared)].reset_index(drop=True), n_boot=n_boot,
+                                   seed=seed) for pairs in (student_pairs, teacher_pairs))
 
 
 def _fit_predict(frame: pd.DataFrame, target: np.ndarray, weight: np.ndarray, train: np.ndarray,

@@ -54,7 +54,8 @@ with errors_shown():
                                index=criteria.index(current.judged_criterion) if current.judged_criterion in criteria
                                else 0, help="The people's labels that score the candidates.")
     split = cached("heldout_split", dataset, spec_name=current.name, criterion=criterion)
-    left.markdown(f"**{len(split.tuning):,}** tuning items · **{len(split.heldout):,}** held-out items")
+    from_reviews = f" ({len(split.reviewed):,} graded in reviews only)" if split.reviewed else ""
+    left.markdown(f"**{len(split.tuning):,}** tuning items{from_reviews} · **{len(split.heldout):,}** held-out items")
 
     runs = finished[(finished["spec_name"] == current.name) & (finished["criterion"] == criterion)]
     st.subheader("Disagreements on tuning items")

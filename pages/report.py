@@ -35,8 +35,12 @@ labels = run_labels(shown)
 run_id = run_col.selectbox("Run", list(labels), format_func=labels.get, key="report.run")
 
 with errors_shown():
-    result = report("agreement_report", run_id)
+    with_review = st.toggle("Count review labels", key="report.include_review",
+                            help="Grades given in a judge-first review, while seeing the judge's answer: they lean "
+                                 "towards it, so they are left out unless you count them here.")
+    result = report("agreement_report", run_id, include_review=with_review)
     used, criterion = result["labels"], result["criterion"]
+    review_mark = " · with review labels" if used.get("review", {}).get("included") else ""
     pass_fail = criterion["scale"] == "pass/fail"
     rubric = f", rubric v{criterion['rubric_version']}" if criterion["rubric_version"] else ""
     st.caption(f"Measured on criterion **{criterion['name']}** ({criterion['scale']}{rubric}): {used['items']} "
@@ -66,7 +70,7 @@ with errors_shown():
                  ("Corrected pass rate", rate["corrected"], True)]
     for column, (title, fig, percent) in zip(st.columns(3) + st.columns(3), cards):
         column.metric(title, figure_text(fig, percent=percent), help=fig["undefined"], border=True)
-        column.caption(interval_text(fig, percent=percent))
+        column.caption(interval_text(fig, percent=percent) + review_mark)
     ceiling = result["human_ceiling"]["krippendorff_alpha"]
     st.markdown(f"Human-human Krippendorff's alpha (the ceiling): **{figure_text(ceiling)}** ({interval_text(ceiling)})")
     advice = rate.get("advice") or {}

@@ -3,9 +3,10 @@
 import streamlit as st
 
 from judge.label_next import STRATEGIES
-from judge.review import DEFAULT_BATCH, DEFAULT_STRATEGY, corrections_to_fewshot, review_batch, save_review
+from judge.review import DEFAULT_BATCH, DEFAULT_STRATEGY, improve_from_review, review_batch, save_review
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import ask_annotator
+from judge.ui.judges import secrets
 from judge.ui.review import review_form
 from judge.ui.run_labels import run_labels
 
@@ -35,12 +36,17 @@ with errors_shown():
     done = st.session_state.get("review.result")
     if done and done["run"] == run_id:
         st.success(f"{done['accepted']} verdicts accepted, {done['corrected']} corrected.", icon=":material/check:")
-        if done["corrected"] and st.button("Turn the corrections into few-shot examples (a new spec version)",
-                                           icon=":material/school:"):
-            version = corrections_to_fewshot(get_store(), run_id, done["corrections"])
-            st.session_state["review.result"] = None
-            st.success(f"Saved version {version} of the judge with {done['corrected']} new examples: re-run it "
-                       "on the Run page.", icon=":material/school:")
+        if done["corrected"]:
+            rerun = st.checkbox("and re-run the new version on the items no review graded", value=True,
+                                key="review.rerun")
+            if st.button("Turn the corrections into few-shot examples (a new spec version)",
+                         icon=":material/school:"):
+                step = improve_from_review(get_store(), run_id, done["corrections"], rerun=rerun, background=True,
+                                           secrets=secrets())
+                st.session_state["review.result"] = None
+                st.success(f"Saved version {step['version']} of the judge with {done['corrected']} new examples"
+                           + (f"; re-running it on {step['items']} items as run {step['run_id']} (see Run)."
+                              if step["run_id"] else ": re-run it on the Run page."), icon=":material/school:")
     if batch.empty:
         st.info("Every item of this run is labeled on its criterion.", icon=":material/celebration:")
         st.stop()

@@ -198,3 +198,22 @@ def test_report_page_switches_between_judge_runs_and_pairwise_runs(runs, tmp_pat
     app.radio(key="report.kind").set_value("Pairwise").run()
     assert not app.exception, app.exception
     assert [m.label for m in app.metric][0] == "Accuracy (a/b/tie)"
+
+
+def test_the_report_page_leaves_review_labels_out_unless_counted_and_says_so_on_every_figure(runs, store):
+    from judge.review import review_batch, save_review
+
+    ds, good, _, _ = runs
+    unlabeled = labeled_dataset(store, Path(store.path).parent, {"alice": [None] * 40}, name="fresh")
+    fresh = judge_run(store, unlabeled, [4] * 40)
+    save_review(store, fresh, review_batch(store, fresh, n=12), "rita")
+    app = page("report.py")
+    app.selectbox(key="report.run").set_value(fresh).run()
+    assert "12 review labels left out" in "\n".join(c.value for c in app.caption)
+    assert any("No labeled item" in w.value for w in app.warning)
+    app.toggle(key="report.include_review").set_value(True).run()
+    assert not app.exception, app.exception
+    captions = [c.value for c in app.caption]
+    assert "Includes 12 review labels" in "\n".join(captions)
+    figures = [c for c in captions if "n=" in c]
+    assert len(figures) == 6 and all(c.endswith("with review labels") for c in figures)

@@ -40,3 +40,32 @@ def test_too_few_human_labels_are_refused(store, tmp_path):
     teacher = judge_run(store, ds, [5 if g else 1 for g in good])
     with pytest.raises(JudgeError, match="at least 10"):
         distill_from_teacher(store, teacher)
+
+
+def test_a_pass_fail_teacher_run_is_compared_with_its_student_on_the_same_items(store, tmp_path, fake_llm, capsys):
+    """A pass/fail criterion, a teacher judged through the runner by the fake server on 50 of 60 items, one of
+    them its few-shot example: both figures rest on the 49 labeled items both judged that the teacher was
+    not shown."""
+    from judge.runner import execute_run, start_run
+    from judge.specs import save_spec
+    from tests.test_criteria import N as TICKETS, _pass_fail_spec, _script, _tickets
+
+    _tickets(store, tmp_path)
+    uids = store.item_uids(store.dataset("tickets")["id"])
+    example = {"input": "ticket 3", "output": "answer 3", "score": 1, "reasoning": "Unresolved.",
+               "item_uid": uids["t3"]}
+    spec = _pass_fail_spec(examples=[example])
+    save_spec(store, spec)
+    store.mark_fewshot(spec.name, uids["t3"])
+    _script(fake_llm)
+    teacher = start_run(store, dataset="tickets", spec=spec, item_uids=[uids[f"t{i}"] for i in range(50)])
+    execute_run(store, teacher)
+
+    result = distill_from_teacher(store, teacher, n_boot=100)
+    assert result.figure == "pass_fail.kappa" and result.teacher_items == 50 and result.human_labels == TICKETS
+    assert result.student["n"] == result.teacher["n"] == 49
+    assert result.student["ci"] is not None and result.teacher["ci"] is not None
+    verdicts = store.verdicts(result.run_id)
+    assert len(verdicts) == TICKETS and verdicts["score"].isna().all() and verdicts["passed"].notna().all()
+    assert main(["--db", str(store.path), "distill-teacher", "--run", teacher, "--no-review-labels"]) == 0
+    assert "pass_fail.kappa on the human labels, out of fold" in capsys.readouterr().err

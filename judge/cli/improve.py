@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     dist.add_argument("--name", help="judge name of the run (default: distilled:<dataset>)")
     dist.add_argument("--folds", type=int, default=5)
     dist.add_argument("--seed", type=int, default=0)
+    dist.add_argument("--no-review-labels", dest="include_review", action="store_false",
+                      help="train without the labels of judge-first reviews (by default they teach it too)")
     dist.set_defaults(handler=_distill)
 
 
@@ -119,7 +121,7 @@ def _distill(store, args) -> int:
     from judge.distill import distill_judge  # scikit-learn's text models load only for this command
 
     result = distill_judge(store, args.dataset, name=args.name, seed=args.seed, folds=args.folds,
-                           criterion=args.criterion)
+                           criterion=args.criterion, include_review=args.include_review)
     print(result.describe(), file=sys.stderr)
     print(result.run_id)
     return 0

@@ -19,20 +19,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     way = p.add_mutually_exclusive_group()
     way.add_argument("--export", metavar="FILE", help="write the batch as CSV to edit in a spreadsheet")
     way.add_argument("--import", dest="import_file", metavar="FILE", help="store an edited review CSV")
-    p.add_argument("--fewshot", action="store_true",
-                   help="turn the corrections into few-shot examples of a new spec version")
+    then = p.add_mutually_exclusive_group()
+    then.add_argument("--fewshot", action="store_true",
+                      help="turn the corrections into few-shot examples of a new spec version")
+    then.add_argument("--improve", action="store_true",
+                      help="--fewshot, then run that version on every item no review graded (the rest)")
+    p.add_argument("--concurrency", type=int, default=16, help="parallel calls of the --improve re-run")
     p.set_defaults(handler=_review)
 
 
 def _review(store, args) -> int:
     from judge.errors import JudgeError
-    from judge.review import corrections_to_fewshot, export_review, import_review, review_batch, save_review
+    from judge.review import (corrections_to_fewshot, export_review, import_review, improve_from_review,
+                              review_batch, save_review)
 
     if args.export:
         rows = export_review(store, args.run, args.export, n=args.n, strategy=args.strategy, seed=args.seed)
         print(f"{rows} items written to {args.export}: change score/passed where the judge is wrong, add a "
               f"critique to each correction, then: judge review --run {args.run} --import {args.export} "
-              "--annotator NAME [--fewshot]")
+              "--annotator NAME [--fewshot | --improve]")
         return 0
     if not args.annotator:
         raise JudgeError("Say who reviews with --annotator NAME.")
@@ -48,6 +53,14 @@ def _review(store, args) -> int:
         version = corrections_to_fewshot(store, args.run, result["corrections"])
         print(f"saved spec version {version} with the corrections as few-shot examples" if version
               else "no correction to turn into a few-shot example")
+    elif args.improve:
+        step = improve_from_review(store, args.run, result["corrections"], concurrency=args.concurrency)
+        if step["version"] is None:
+            print("no correction to turn into a few-shot example: the judge stays as it is")
+        else:
+            print(f"saved spec version {step['version']} with the corrections as few-shot examples")
+            print(f"re-ran it on the {step['items']} items no review graded: run {step['run_id']} "
+                  f"(judge report --run {step['run_id']})" if step["run_id"] else "no item left to re-run on")
     return 0
 
 

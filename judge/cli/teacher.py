@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", help="judge name of the new run")
+    p.add_argument("--no-review-labels", dest="include_review", action="store_false",
+                   help="train without the labels of judge-first reviews (by default they teach it too)")
     p.set_defaults(handler=_distill_teacher)
 
 
@@ -24,7 +26,7 @@ def _distill_teacher(store, args) -> int:
     from judge.teacher_distill import distill_from_teacher
 
     result = distill_from_teacher(store, args.run, human_weight=args.human_weight, folds=args.folds, seed=args.seed,
-                                  name=args.name)
+                                  name=args.name, include_review=args.include_review)
     print(result.describe(), file=sys.stderr)
     print(result.run_id)
     return 0

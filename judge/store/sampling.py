@@ -8,16 +8,22 @@ import pandas as pd
 class SamplingQueries:
     def item_signals(self, dataset_id: int, criterion: str) -> pd.DataFrame:
         """One row per (item of the dataset version, run measured on `criterion` there): the run's item score
-        (lower median of valid samples), pass share of its samples, spread of its sample scores and mean
-        log-probability-weighted score; items without a verdict appear once with run_id NULL."""
+        (lower median of valid samples), pass share of its samples (a pass/fail verdict that stores its
+        probability of a pass as weighted_score, a distilled judge's, counts as that share), spread of its
+        sample scores and mean log-probability-weighted score; items without a verdict appear once with
+        run_id NULL."""
         with self.db.connect() as con:
             return con.execute(
                 """
                 WITH per_run AS (
                     SELECT v.run_id, v.item_uid, quantile_disc(v.score, 0.5) AS judge_score,
-                           avg(coalesce(v.passed, v.score >= coalesce(r.pass_threshold, 4))::INTEGER) AS pass_share,
+                           avg(CASE WHEN r.source = 'distilled' AND v.score IS NULL AND v.weighted_score IS NOT NULL
+                                    THEN v.weighted_score
+                                    ELSE coalesce(v.passed, v.score >= coalesce(r.pass_threshold, 4))::INTEGER END
+                           ) AS pass_share,
                            count(*) AS samples, max(v.score) - min(v.score) AS score_spread,
-                           avg(v.weighted_score) AS weighted_score, coalesce(r.pass_threshold, 4) AS pass_threshold,
+                           avg(v.weighted_score) FILTER (WHERE v.score IS NOT NULL) AS weighted_score,
+                           coalesce(r.pass_threshold, 4) AS pass_threshold,
                            any_value(coalesce(r.source, '')) AS run_source
                     FROM verdicts v JOIN runs r ON r.id = v.run_id
                     WHERE r.dataset_id = ? AND r.criterion = ? AND v.error IS NULL
@@ -34,13 +40,15 @@ class SamplingQueries:
                 [dataset_id, criterion, dataset_id],
             ).df()
 
-    def labeled_on_criterion(self, dataset_id: int, criterion_id: int) -> set[str]:
-        """Items of the dataset version that anyone has labeled or reviewed on the criterion."""
+    def labeled_on_criterion(self, dataset_id: int, criterion_id: int,
+                             kinds: tuple[str, ...] = ("label", "review")) -> set[str]:
+        """Items of the dataset version that anyone has labeled or reviewed on the criterion (labels of
+        `kinds` only)."""
         with self.db.connect() as con:
             rows = con.execute(
                 "SELECT DISTINCT l.item_uid FROM labels l JOIN dataset_items di ON di.item_uid = l.item_uid "
-                "AND di.dataset_id = ? WHERE l.criterion_id = ? AND l.kind IN ('label', 'review')",
-                [dataset_id, criterion_id],
+                "AND di.dataset_id = ? WHERE l.criterion_id = ? AND list_contains(?, l.kind)",
+                [dataset_id, criterion_id, list(kinds)],
             ).fetchall()
         return {uid for (uid,) in rows}
 
