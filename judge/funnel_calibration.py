@@ -34,8 +34,6 @@ DEFAULT_DELTA = 0.1
 DEFAULT_CALIBRATION_SHARE = 0.5
 # Looking this far for the label count that would make a threshold reject (beyond it: "more than this").
 MAX_LABELS_SEARCHED = 100_000
-# How many candidate thresholds (spread over the kept-set sizes) the "labels needed" projection tries.
-MAX_THRESHOLDS_PROJECTED = 25
 
 
 @dataclass(frozen=True)
@@ -80,8 +78,8 @@ def binomial_p_value(errors: int, kept: int, alpha: float) -> float:
 
 def labels_to_reject(error_rate: float, alpha: float, delta: float) -> int | None:
     """The smallest kept-set size n at which an observed error rate would reject H0 at level delta
-    (P(Bin(n, alpha) <= floor(rate * n)) <= delta); None when the rate is alpha or more, or when more than
-    MAX_LABELS_SEARCHED items would be needed."""
+    (P(Bin(n, alpha) <= ceil(rate * n)) <= delta: errors rounded up, so the projection is not optimistic);
+    None when the rate is alpha or more, or when more than MAX_LABELS_SEARCHED items would be needed."""
     if error_rate >= alpha:
         return None
     # Start well below the normal approximation's n = (z sqrt(alpha (1 - alpha)) / (alpha - rate))^2.
@@ -91,7 +89,7 @@ def labels_to_reject(error_rate: float, alpha: float, delta: float) -> int | Non
     start = min(int(guess / 4), MAX_LABELS_SEARCHED)
     while start < len(sizes):  # in growing blocks, so the usual case costs one small block
         block = sizes[start:start * 4 + 64]
-        p_values = scipy.stats.binom.cdf(np.floor(error_rate * block + 1e-9), block, alpha)
+        p_values = scipy.stats.binom.cdf(np.ceil(error_rate * block - 1e-9), block, alpha)
         hits = np.flatnonzero(p_values <= delta)
         if len(hits):
             return int(block[hits[0]])
@@ -149,25 +147,36 @@ def choose_threshold(confidence: np.ndarray, correct: np.ndarray, *, alpha: floa
 
 def _labels_needed(confidence: np.ndarray, correct: np.ndarray, alpha: float, delta: float, reached: int,
                    total_calibration: int | None) -> tuple[int | None, str]:
-    """How many more calibration labels would let some threshold reject, if each threshold's observed error
-    rate and kept share held: the fewest over the candidate thresholds. (None, why) when none could."""
+    """How many more calibration labels would let the walk reject down to some threshold, if every
+    threshold's observed error rate and kept share held: a threshold needs its own labels and those of every
+    threshold the walk tests before it. The fewest over the thresholds; (None, why) when none could."""
     total = total_calibration if total_calibration is not None else reached
     thresholds, kept, errors = kept_counts(confidence, correct)
     if not len(kept):
         return None, ("no calibration item reached this stage with a verdict: label items the earlier stages "
                       "escalate, or fix the stage's failed calls")
     rates = errors / kept
-    best: int | None = None
-    spread = np.unique(np.linspace(0, len(kept) - 1, min(len(kept), MAX_THRESHOLDS_PROJECTED)).astype(int))
-    for n, rate in zip(kept[spread], rates[spread]):
+    testable = kept >= smallest_provable(alpha, delta)
+    best, walk = math.inf, 0.0  # walk: labels the tested thresholds above need (inf once one never could)
+    fewest = smallest_provable(alpha, delta)
+    for n, rate, tested in zip(kept, rates, testable):
+        if walk >= best:
+            break  # the walk alone already needs more than the best found: nothing below can do better
+        if not tested and math.ceil(fewest * total / int(n)) >= best:
+            continue  # even with no error this threshold needs more labels than the best found
         kept_needed = labels_to_reject(float(rate), alpha, delta)
-        if kept_needed is not None:
-            labels = math.ceil(kept_needed * total / int(n))  # kept items are n of `total` calibration labels
-            best = labels if best is None else min(best, labels)
-    if best is None:
-        return None, (f"its best observed disagreement rate ({rates.min():.1%}) is not below alpha ({alpha:.1%}): "
-                      "no number of labels guarantees it; it escalates everything")
-    more = max(best - total, 1)
+        labels = math.inf if kept_needed is None else math.ceil(kept_needed * total / int(n))
+        if tested:
+            walk = max(walk, labels)
+            if not math.isfinite(walk):
+                blocking = rate
+                break  # the walk stops here whatever the labels: nothing below can be reached
+        best = min(best, max(labels, walk))
+    if not math.isfinite(best):
+        rate = blocking if not math.isfinite(walk) else float(rates.min())
+        return None, (f"its kept verdicts disagree with people {rate:.1%} of the time where the walk tests them, "
+                      f"not below alpha ({alpha:.1%}): no number of labels guarantees it; it escalates everything")
+    more = max(int(best) - total, 1)
     return more, (f"no threshold can be guaranteed with {total} calibration labels: about {more} more labels "
                   "would let it settle items (if its observed disagreement rates hold); it escalates everything")
 

@@ -59,7 +59,8 @@ def test_fixed_sequence_stops_at_the_first_threshold_that_fails():
     record = choose_threshold(confidence, correct, alpha=0.1, delta=0.1)
     assert record.threshold is None
     assert record.p_value == pytest.approx(0.763591, abs=1e-6)
-    assert record.labels_needed is not None  # at 0.9 the observed rate 3/75 is below alpha
+    # More labels at the same rates cannot help: the walk always stops at 1.0 (3/25 = 12% > alpha).
+    assert record.labels_needed is None and "12.0%" in record.note
 
 
 def test_walk_starts_where_a_kept_set_could_reject():
@@ -79,6 +80,19 @@ def test_a_stage_no_better_than_alpha_is_never_promised():
     assert "not below alpha" in record.note
 
 
+def test_labels_needed_counts_every_threshold_the_walk_tests_first():
+    # 25 items at 0.9 (1 wrong: 4%) above 30 at 0.8 (all right). With 55 labels: lambda = 0.9 keeps 25, 1 error,
+    # P(Bin(25, 0.1) <= 1) = 0.271 > 0.1. Projected (errors rounded up): at 4%, 65 kept items with 3 errors
+    # reject (P(Bin(65, 0.1) <= 3) = 0.0996; 64 with 3: 0.106), so 0.9 needs 65 * 55 / 25 = 143 labels; 0.8
+    # (1 in 55) needs 38 kept, but the walk tests 0.9 first: 143 labels, 88 more.
+    confidence = np.r_[np.full(25, 0.9), np.full(30, 0.8)]
+    correct = np.r_[np.arange(25) > 0, np.ones(30, dtype=bool)]
+    record = choose_threshold(confidence, correct, alpha=0.1, delta=0.1)
+    assert record.threshold is None
+    assert labels_to_reject(1 / 25, 0.1, 0.1) == 65 and labels_to_reject(1 / 55, 0.1, 0.1) == 38
+    assert record.labels_needed == 88
+
+
 def test_failed_verdicts_are_never_kept():
     confidence = np.r_[np.full(30, np.nan), np.ones(25)]
     correct = np.r_[np.zeros(30, dtype=bool), np.ones(25, dtype=bool)]
@@ -91,8 +105,8 @@ def test_labels_to_reject_at_the_boundaries():
     assert labels_to_reject(0.1, 0.1, 0.1) is None
     assert labels_to_reject(0.2, 0.1, 0.1) is None
     n = labels_to_reject(0.05, 0.1, 0.05)
-    assert binomial_p_value(math.floor(0.05 * n), n, 0.1) <= 0.05
-    assert binomial_p_value(math.floor(0.05 * (n - 1)), n - 1, 0.1) > 0.05
+    assert binomial_p_value(math.ceil(0.05 * n), n, 0.1) <= 0.05
+    assert binomial_p_value(math.ceil(0.05 * (n - 1)), n - 1, 0.1) > 0.05
 
 
 def test_stages_share_delta_and_see_only_what_earlier_stages_left():
