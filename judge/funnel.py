@@ -279,3 +279,43 @@ def summarize_funnel_run(store, funnel_run_id: int) -> FunnelRunSummary:
 def list_funnels(store) -> pd.DataFrame:
     """Every funnel: dataset, criterion, latest version, whether it is calibrated, alpha, delta, runs."""
     return store.funnels()
+
+
+# -- in the background (the dashboard) ------------------------------------------------------------------
+_BACKGROUND: dict[tuple[str, str], dict[str, Any]] = {}
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def funnel_in_background(store, name: str, action: str, **options: Any) -> threading.Thread:
+    """Calibrate (`action` 'calibrate') or run ('run') a funnel in a daemon thread of this process, so a page
+    never waits on judge calls; `funnel_background_state` says how it went. One at a time per funnel."""
+    actions = {"calibrate": calibrate_funnel, "run": run_funnel}
+    if action not in actions:
+        raise JudgeError(f"A funnel can be calibrated or run in the background, not {action!r}.")
+    key = (str(store.path), name)
+    with _BACKGROUND_LOCK:
+        current = _BACKGROUND.get(key)
+        if current is not None and current["thread"].is_alive():
+            raise JudgeError(f"Funnel '{name}' is already busy ({current['action']}): wait for it to finish.")
+        state: dict[str, Any] = {"action": action, "error": None, "result": None}
+
+        def target() -> None:
+            try:
+                state["result"] = actions[action](store, name, **options)
+            except JudgeError as exc:  # nobody is there to catch it: the page shows it
+                state["error"] = str(exc)
+
+        state["thread"] = threading.Thread(target=target, name=f"judge-funnel-{name}", daemon=True)
+        _BACKGROUND[key] = state
+        state["thread"].start()
+        return state["thread"]
+
+
+def funnel_background_state(store, name: str) -> dict[str, Any] | None:
+    """{'action', 'running', 'error', 'result'} of the funnel's latest background work here, or None."""
+    with _BACKGROUND_LOCK:
+        state = _BACKGROUND.get((str(store.path), name))
+    if state is None:
+        return None
+    return {"action": state["action"], "running": state["thread"].is_alive(), "error": state["error"],
+            "result": state["result"]}
