@@ -47,10 +47,15 @@ with errors_shown():
             return
         if state["running"]:
             st.info(f"Funnel {picked}: {state['action']} in progress…", icon=":material/hourglass_top:")
-        elif state["error"]:
+            return
+        if state["error"]:
             st.error(state["error"], icon=":material/error:")
         elif state["result"] is not None:
             st.success(state["result"].describe(), icon=":material/check:")
+        finished = (picked, state["action"], id(state["result"]), state["error"])
+        if st.session_state.get("funnel.finished") != finished:  # once per finish: the report below is new
+            st.session_state["funnel.finished"] = finished
+            st.rerun(scope="app")
 
     calibrate_col, run_col = st.columns(2)
     with calibrate_col.container(border=True):
@@ -73,6 +78,9 @@ with errors_shown():
     (st.success if guarantee["held"] else st.warning)(guarantee["text"], icon=":material/verified:")
     st.plotly_chart(funnel_chart(report), config={"displayModeBar": False}, key="funnel.chart")
     st.dataframe(stage_table(report), hide_index=True, key="funnel.stages_table")
+    for stage in report["stages"]:
+        if stage["kind"] != "people" and stage["threshold"] is None:
+            st.caption(f"{stage['label']}: {stage['calibration_note']}.")
     st.markdown("**The funnel against the strongest judge alone** (held-out labeled items)")
     st.dataframe(comparison_table(report), hide_index=True, key="funnel.comparison")
     st.markdown("**App versions**: what passes the judges' screen, what needs people")
