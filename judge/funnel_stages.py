@@ -152,8 +152,9 @@ def _outcome(samples: pd.DataFrame | None, stage: Stage, pass_threshold: int | N
     if stage.kind == "offline":
         decided = stage.decides == "both" or (stage.decides == "pass") == passed
         return {"confidence": 1.0 if decided else np.nan, "passed": passed, "score": score, "error": None}
-    probs = [json.loads(p) for p in valid["score_probs"]] if "score_probs" in valid else []
-    if probs and all(p for p in probs):
+    stored = valid["score_probs"] if "score_probs" in valid else pd.Series(dtype=object)
+    probs = [json.loads(p) for p in stored] if len(stored) and stored.notna().all() else []
+    if probs and all(probs):  # every sample has its distribution
         confidence = float(np.mean([verdict_confidence(p, verdict=verdict, pass_threshold=pass_threshold,
                                                        target=target) for p in probs]))
     else:
