@@ -60,9 +60,9 @@ def main() -> int:
     if not found:
         print(f"no datasets under {DATA}: nothing to measure")
         return 0
-    print("stages: " + "; ".join(f"{s.name}: c ~ Beta({s.beta_a:g}, {s.beta_b:g}), right w.p. "
-                                 f"sigmoid({s.intercept:g} + {s.slope:g} c) ({s.mean_accuracy():.0%} right overall), cost {s.cost:g}"
-                                 for s in STAGES))
+    print("stages: " + "; ".join(f"{s.name}: c ~ Beta({s.beta_a:g}, {s.beta_b:g}), right w.p. sigmoid("
+                                 f"{s.intercept:g} + {s.slope:g} c) ({s.mean_accuracy():.0%} right overall), "
+                                 f"cost {s.cost:g}" for s in STAGES))
     print(f"alpha = {args.alpha}, delta = {args.delta} (delta / {len(STAGES)} per stage), {args.seeds} seeds, "
           "half of the items calibrate, the other half are measured")
     header = (f"{'dataset':22} {'items':>6} {'fail':>5} {'guarantee':>9} {'agreement':>9} "

@@ -17,8 +17,9 @@ people. Every stage runs through the runner (judge.funnel_stages), so a re-run n
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,7 @@ class CalibrationResult:
 
 def calibrate_funnel(store, name: str, *, alpha: float = DEFAULT_ALPHA, delta: float = DEFAULT_DELTA,
                      share: float = DEFAULT_CALIBRATION_SHARE, seed: int = 0, secrets: Mapping | None = None,
-                     concurrency: int | None = None, provider=None) -> CalibrationResult:
+                     concurrency: int | None = None) -> CalibrationResult:
     """Thresholds for the funnel's latest stages from the human labels of its criterion, recorded with alpha,
     delta and both label sets as a new version: with probability >= 1 - delta, the verdicts the calibrated
     funnel settles agree with people >= 1 - alpha of the time (on items like the calibration items)."""
@@ -140,23 +141,24 @@ def calibrate_funnel(store, name: str, *, alpha: float = DEFAULT_ALPHA, delta: f
     calibration, heldout = split_items(humans.index, share=share, seed=seed)
     with store.transaction():
         funnel_run_id = store.create_funnel_run(record["id"], int(dataset["id"]), "calibration", calibration)
-    strongest = len(stages) - 1
-    alone = _run_one(store, funnel_run_id, strongest, "alone", stages[strongest], dataset, criterion,
-                     record["target"], calibration, secrets=secrets, concurrency=concurrency, provider=provider)
-    alone_record = choose_threshold(alone["confidence"].to_numpy(float), agrees(alone, humans, record["target"]),
-                                    alpha=alpha, delta=delta, stage=strongest)
-    delta_k = delta / len(stages)
-    reaching, records = list(calibration), []
-    for k, stage in enumerate(stages):
-        outcomes = _run_one(store, funnel_run_id, k, "stage", stage, dataset, criterion, record["target"], reaching,
-                            secrets=secrets, concurrency=concurrency, provider=provider)
-        found = choose_threshold(outcomes["confidence"].to_numpy(float), agrees(outcomes, humans, record["target"]),
-                                 alpha=alpha, delta=delta_k, stage=k, total_calibration=len(calibration))
-        records.append(found)
-        settled = _settles(outcomes, found.threshold)
-        store.add_funnel_steps(funnel_run_id, k, _steps(outcomes, settled))
-        reaching = outcomes.loc[~settled, "item_uid"].tolist()
-    store.finish_funnel_run(funnel_run_id, "done")
+    with _recorded(store, funnel_run_id):
+        strongest = len(stages) - 1
+        alone = _run_one(store, funnel_run_id, strongest, "alone", stages[strongest], dataset, criterion,
+                         record["target"], calibration, secrets=secrets, concurrency=concurrency)
+        alone_record = choose_threshold(alone["confidence"].to_numpy(float), agrees(alone, humans, record["target"]),
+                                        alpha=alpha, delta=delta, stage=strongest)
+        delta_k = delta / len(stages)
+        reaching, records = list(calibration), []
+        for k, stage in enumerate(stages):
+            outcomes = _run_one(store, funnel_run_id, k, "stage", stage, dataset, criterion, record["target"], reaching,
+                                secrets=secrets, concurrency=concurrency)
+            found = choose_threshold(outcomes["confidence"].to_numpy(float), agrees(outcomes, humans, record["target"]),
+                                     alpha=alpha, delta=delta_k, stage=k, total_calibration=len(calibration))
+            records.append(found)
+            settled = _settles(outcomes, found.threshold)
+            store.add_funnel_steps(funnel_run_id, k, _steps(outcomes, settled))
+            reaching = outcomes.loc[~settled, "item_uid"].tolist()
+        store.finish_funnel_run(funnel_run_id, "done")
     version = store.add_funnel_version(
         funnel["id"], stages=record["stages"], target=record["target"], alpha=alpha, delta=delta,
         calibration={"stages": [r.to_dict() for r in records], "strongest_alone": alone_record.to_dict()},
@@ -167,15 +169,30 @@ def calibrate_funnel(store, name: str, *, alpha: float = DEFAULT_ALPHA, delta: f
                              [s.label for s in stages])
 
 
+@contextmanager
+def _recorded(store, funnel_run_id: int) -> Iterator[None]:
+    """A funnel run stopped by an error says so: status 'failed' with the message (or 'cancelled' on Ctrl-C),
+    so its page and `judge funnel list` never show it running for ever."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        store.finish_funnel_run(funnel_run_id, "cancelled")
+        raise
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, JudgeError) else f"{type(exc).__name__}: {exc}"
+        store.finish_funnel_run(funnel_run_id, "failed", error=message)
+        raise
+
+
 def _run_one(store, funnel_run_id: int, k: int, role: str, stage: Stage, dataset, criterion: Criterion, target: str,
-             uids: list[str], *, secrets=None, cancel=None, concurrency=None, provider=None) -> pd.DataFrame | None:
+             uids: list[str], *, secrets=None, cancel=None, concurrency=None) -> pd.DataFrame | None:
     """One stage's outcomes on `uids` within a funnel run (resuming its judge run if it has one)."""
     if not uids:
         return pd.DataFrame(columns=["item_uid", "confidence", "passed", "score", "error"])
     known = store.funnel_stage_runs(funnel_run_id).get((k, role))
     result = run_stage(store, stage, dataset=dataset, criterion=criterion, target=target, item_uids=uids,
                        run_id=known, on_start=lambda run_id: store.set_funnel_stage_run(funnel_run_id, k, role, run_id),
-                       secrets=secrets, cancel=cancel, concurrency=concurrency, provider=provider)
+                       secrets=secrets, cancel=cancel, concurrency=concurrency)
     return None if result is None else result[1]
 
 
@@ -199,7 +216,7 @@ def _steps(outcomes: pd.DataFrame, settled: np.ndarray) -> list[dict[str, Any]]:
 
 def run_funnel(store, name: str, *, dataset_version: int | None = None, task: bool = True, compare: bool = True,
                secrets: Mapping | None = None, cancel: threading.Event | None = None,
-               concurrency: int | None = None, provider=None) -> FunnelRunSummary:
+               concurrency: int | None = None) -> FunnelRunSummary:
     """Pass every item of a dataset version (default: the latest) through the funnel's latest calibrated
     version; items no stage settles become a labeling task (`task`). With `compare`, the strongest judge
     also judges the held-out labeled items alone, for the report's comparison."""
@@ -208,12 +225,12 @@ def run_funnel(store, name: str, *, dataset_version: int | None = None, task: bo
     with store.transaction():
         funnel_run_id = store.create_funnel_run(record["id"], int(dataset["id"]), "run")
     return resume_funnel_run(store, funnel_run_id, task=task, compare=compare, secrets=secrets, cancel=cancel,
-                             concurrency=concurrency, provider=provider)
+                             concurrency=concurrency)
 
 
 def resume_funnel_run(store, funnel_run_id: int, *, task: bool = True, compare: bool = True,
                       secrets: Mapping | None = None, cancel: threading.Event | None = None,
-                      concurrency: int | None = None, provider=None) -> FunnelRunSummary:
+                      concurrency: int | None = None) -> FunnelRunSummary:
     """Finish a funnel run: stages already recorded are kept, a stage's judge run is resumed (only the calls
     it misses are made), the rest run. Cancelled (status 'cancelled') when `cancel` stops a stage."""
     run = store.funnel_run(funnel_run_id)
@@ -228,38 +245,39 @@ def resume_funnel_run(store, funnel_run_id: int, *, task: bool = True, compare: 
     stages = [Stage.from_dict(s) for s in record["stages"]]
     thresholds = [r["threshold"] for r in record["calibration"]["stages"]]
     store.finish_funnel_run(funnel_run_id, "running")
-    options = dict(secrets=secrets, cancel=cancel, concurrency=concurrency, provider=provider)
-    strongest = len(stages) - 1
-    if compare:
-        heldout = [uid for uid in record["heldout_uids"] or [] if uid in set(items)]
-        if _run_one(store, funnel_run_id, strongest, "alone", stages[strongest], dataset, criterion,
-                    record["target"], heldout, **options) is None:
-            store.finish_funnel_run(funnel_run_id, "cancelled")
-            return summarize_funnel_run(store, funnel_run_id)
-    done = store.funnel_stages_done(funnel_run_id)
-    for k, stage in enumerate(stages):
+    with _recorded(store, funnel_run_id):
+        options = dict(secrets=secrets, cancel=cancel, concurrency=concurrency)
+        strongest = len(stages) - 1
+        if compare:
+            heldout = [uid for uid in record["heldout_uids"] or [] if uid in set(items)]
+            if _run_one(store, funnel_run_id, strongest, "alone", stages[strongest], dataset, criterion,
+                        record["target"], heldout, **options) is None:
+                store.finish_funnel_run(funnel_run_id, "cancelled")
+                return summarize_funnel_run(store, funnel_run_id)
+        done = store.funnel_stages_done(funnel_run_id)
+        for k, stage in enumerate(stages):
+            steps = store.funnel_steps(funnel_run_id)
+            settled = set(steps.loc[steps["settled"].astype(bool), "item_uid"]) if len(steps) else set()
+            if k in done:
+                continue
+            reaching = [uid for uid in items if uid not in settled]
+            outcomes = _run_one(store, funnel_run_id, k, "stage", stage, dataset, criterion, record["target"], reaching,
+                                **options)
+            if outcomes is None:
+                store.finish_funnel_run(funnel_run_id, "cancelled")
+                return summarize_funnel_run(store, funnel_run_id)
+            store.add_funnel_steps(funnel_run_id, k, _steps(outcomes, _settles(outcomes, thresholds[k])))
         steps = store.funnel_steps(funnel_run_id)
         settled = set(steps.loc[steps["settled"].astype(bool), "item_uid"]) if len(steps) else set()
-        if k in done:
-            continue
-        reaching = [uid for uid in items if uid not in settled]
-        outcomes = _run_one(store, funnel_run_id, k, "stage", stage, dataset, criterion, record["target"], reaching,
-                            **options)
-        if outcomes is None:
-            store.finish_funnel_run(funnel_run_id, "cancelled")
-            return summarize_funnel_run(store, funnel_run_id)
-        store.add_funnel_steps(funnel_run_id, k, _steps(outcomes, _settles(outcomes, thresholds[k])))
-    steps = store.funnel_steps(funnel_run_id)
-    settled = set(steps.loc[steps["settled"].astype(bool), "item_uid"]) if len(steps) else set()
-    escalated = [uid for uid in items if uid not in settled]
-    task_id = None
-    with store.transaction():
-        if task and escalated and store.funnel_run(funnel_run_id)["task_id"] is None:
-            task_id = store.create_task(f"funnel {funnel['name']} run {funnel_run_id}: for people", int(dataset["id"]),
-                                        escalated, criterion_ids=[criterion.id],
-                                        instructions=f"No judge of funnel '{funnel['name']}' was sure enough about "
-                                                     f"these items on '{criterion.name}'.")
-        store.finish_funnel_run(funnel_run_id, "done", task_id=task_id)
+        escalated = [uid for uid in items if uid not in settled]
+        task_id = None
+        with store.transaction():
+            if task and escalated and store.funnel_run(funnel_run_id)["task_id"] is None:
+                task_id = store.create_task(f"funnel {funnel['name']} run {funnel_run_id}: for people",
+                                            int(dataset["id"]), escalated, criterion_ids=[criterion.id],
+                                            instructions=f"No judge of funnel '{funnel['name']}' was sure enough about "
+                                                         f"these items on '{criterion.name}'.")
+            store.finish_funnel_run(funnel_run_id, "done", task_id=task_id)
     return summarize_funnel_run(store, funnel_run_id)
 
 

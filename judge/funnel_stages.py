@@ -165,8 +165,8 @@ def _outcome(samples: pd.DataFrame | None, stage: Stage, pass_threshold: int | N
 # -- running a stage ------------------------------------------------------------------------------------
 def run_stage(store, stage: Stage, *, dataset: dict[str, Any], criterion: Criterion, target: str,
               item_uids: list[str], run_id: str | None, on_start, secrets: Mapping | None = None,
-              cancel: threading.Event | None = None, concurrency: int | None = None, seed: int = 0,
-              provider=None) -> tuple[str, pd.DataFrame] | None:
+              cancel: threading.Event | None = None, concurrency: int | None = None,
+              seed: int = 0) -> tuple[str, pd.DataFrame] | None:
     """Judge `item_uids` with the stage (resuming `run_id` if given; `on_start(run_id)` records a new run
     before its first call); (run id, item outcomes), or None when `cancel` stopped it."""
     if stage.kind == "distilled":
@@ -186,8 +186,7 @@ def run_stage(store, stage: Stage, *, dataset: dict[str, Any], criterion: Criter
                                name=f"funnel stage {stage.label}")
             on_start(run_id)
         try:
-            summary = execute_run(store, run_id, secrets=secrets, cancel=cancel, concurrency=concurrency,
-                                  provider=provider)
+            summary = execute_run(store, run_id, secrets=secrets, cancel=cancel, concurrency=concurrency)
             if summary.status != "done":
                 return None
         except RunAborted:

@@ -23,8 +23,9 @@ with errors_shown():
         name = st.text_input("Funnel name", value=DEMO_FUNNEL["name"], key="funnel.new_name")
         dataset = st.selectbox("Dataset", names, index=default, key="funnel.dataset")
         criteria = [c.name for c in read("criteria", dataset)]
+        demo = DEMO_FUNNEL["criterion"]
         criterion = st.selectbox("Criterion", criteria, key="funnel.criterion",
-                                 index=criteria.index(DEMO_FUNNEL["criterion"]) if DEMO_FUNNEL["criterion"] in criteria else 0)
+                                 index=criteria.index(demo) if demo in criteria else 0)
         stages = st.text_area("Stages, cheapest first, one per line (offline:SPEC[/fail|pass|both], distilled, "
                               "llm:SPEC@MODEL[*SAMPLES])", value=DEMO_FUNNEL["stages"], key="funnel.stages")
         if st.button("Save funnel", icon=":material/save:", key="funnel.save"):

@@ -185,3 +185,14 @@ def test_bad_funnels_are_refused_and_leave_nothing(store, tmp_path, fake_llm):
     create_funnel(store, "f", dataset="sums", criterion="correct", stages=[f"llm:sum_judge@{STRONG}"])
     with pytest.raises(JudgeError, match="calibrate"):
         run_funnel(store, "f")
+
+
+def test_a_stage_that_cannot_run_marks_the_pass_failed_and_says_why(store, tmp_path, fake_llm):
+    build_store(store, tmp_path, n=12)
+    create_funnel(store, "tiny", dataset="sums", criterion="correct", stages=["distilled"])
+    with pytest.raises(JudgeError, match="needs at least 20"):
+        calibrate_funnel(store, "tiny", alpha=0.2, delta=0.2)
+    passes = store.funnel_runs(store.funnel("tiny")["id"], purpose="calibration")
+    assert list(passes["status"]) == ["failed"]
+    assert "needs at least 20" in store.funnel_run(int(passes["id"].iloc[0]))["error"]
+    assert store.funnel_version(store.funnel("tiny")["id"])["calibration"] is None  # no calibrated version
