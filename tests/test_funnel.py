@@ -159,6 +159,11 @@ def test_cli_create_calibrate_run_report(funnel_store, fake_llm, capsys, tmp_pat
     assert main(["--db", db, "funnel", "report", "--name", "cli-funnel", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["guarantee"]["held"] is True
+    assert main(["--db", db, "funnel", "report", "--name", "cli-funnel"]) == 0
+    text = capsys.readouterr().out
+    assert "the guarantee held" in text and "people: reached" in text and "need people" in text
+    assert main(["--db", db, "funnel", "run"]) == 2  # neither a funnel nor a run to resume
+    assert "--name NAME" in capsys.readouterr().err
     assert main(["--db", db, "funnel", "list"]) == 0
     assert "cli-funnel" in capsys.readouterr().out
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from funnel_helpers import STRONG, build_store, human_passes, is_broken, scripted_reply
 from judge.funnel_stages import Stage, distilled_run, item_outcomes, parse_stage, run_stage
@@ -101,3 +102,20 @@ def test_the_distilled_stage_gives_out_of_fold_class_probabilities(store, tmp_pa
     assert (outcomes["confidence"] >= 0.5).all() and (outcomes["confidence"] <= 1).all()
     right = [bool(p) == human_passes(numbers[u]) for u, p in zip(outcomes["item_uid"], outcomes["passed"])]
     assert np.mean(right) > 0.6  # "???" outputs are easy to tell apart, even out of fold
+
+
+def test_on_scores_confidence_is_the_mass_of_the_verdict_score():
+    # Three samples scoring 4, 4 and 5: the verdict is the lower median, 4; its mass is the mean of
+    # p(4) over the samples = (0.6 + 0.5 + 0.2) / 3. On pass/fail (threshold 4) every sample passes with
+    # mass p(4) + p(5): (0.9 + 0.8 + 1.0) / 3 = 0.9.
+    verdicts = pd.DataFrame({
+        "item_uid": ["u"] * 3, "score": [4, 4, 5], "passed": [True, True, True], "error": [None] * 3,
+        "score_probs": [json.dumps(p) for p in ({"3": 0.1, "4": 0.6, "5": 0.3}, {"3": 0.2, "4": 0.5, "5": 0.3},
+                                                 {"4": 0.2, "5": 0.8})]})
+    stage = Stage("llm", "j", "m", 3)
+    on_score = item_outcomes(verdicts, ["u"], stage, pass_threshold=4, target="score").iloc[0]
+    assert on_score["score"] == 4 and on_score["confidence"] == pytest.approx((0.6 + 0.5 + 0.2) / 3)
+    on_pass = item_outcomes(verdicts, ["u"], stage, pass_threshold=4, target="pass/fail").iloc[0]
+    assert bool(on_pass["passed"]) and on_pass["confidence"] == pytest.approx(0.9)
+    missing = item_outcomes(verdicts, ["u", "v"], stage, pass_threshold=4, target="score").iloc[1]
+    assert np.isnan(missing["confidence"]) and "did not judge" in missing["error"]
