@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import secrets as _secrets
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -40,13 +40,15 @@ DISTILLED_FOLDS = 5
 
 @dataclass(frozen=True)
 class Stage:
-    """One judge stage: its kind, the judge spec (offline, llm), model and samples (llm), what an offline
-    stage decides on."""
+    """One judge stage: its kind, the judge spec (offline, llm) by name and, once checked, its exact body (so a
+    later edit of the spec cannot change a calibrated funnel), model and samples (llm), what an offline stage
+    decides on."""
     kind: str
     judge: str | None = None
     model: str | None = None
     samples: int = 1
     decides: str = "fail"
+    spec: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -106,7 +108,7 @@ def check_stage(store, stage: Stage, criterion: Criterion, target: str) -> Stage
             raise InvalidSpec(f"Judge '{stage.judge}' is an LLM judge: make it an llm:{stage.judge}@MODEL stage.")
         if stage.decides not in DECIDES:
             raise JudgeError(f"An offline stage decides on {', '.join(DECIDES)} verdicts, not {stage.decides!r}.")
-        return Stage("offline", stage.judge, decides=stage.decides)
+        return Stage("offline", stage.judge, decides=stage.decides, spec=spec.to_dict())
     if spec.kind != "llm":
         raise InvalidSpec(f"Judge '{stage.judge}' runs offline ({spec.kind}): make it an offline:{stage.judge} stage.")
     model = stage.model or spec.model
@@ -116,7 +118,7 @@ def check_stage(store, stage: Stage, criterion: Criterion, target: str) -> Stage
         raise JudgeError(f"Stage {stage.label}: samples must be at least 1.")
     if target == "score" and criterion.is_pass_fail:
         raise JudgeError(f"'{criterion.name}' is graded pass/fail: a funnel on it agrees on pass/fail, not scores.")
-    return Stage("llm", stage.judge, model, int(stage.samples))
+    return Stage("llm", stage.judge, model, int(stage.samples), spec=spec.to_dict())
 
 
 # -- verdict and confidence per item ------------------------------------------------------------------
@@ -176,9 +178,9 @@ def run_stage(store, stage: Stage, *, dataset: dict[str, Any], criterion: Criter
         threshold = None
     else:
         from judge.runner import execute_run, start_run
-        from judge.specs import load_spec
+        from judge.specs import JudgeSpec, load_spec
 
-        spec = load_spec(store, stage.judge)
+        spec = JudgeSpec.from_dict(stage.spec) if stage.spec else load_spec(store, stage.judge)
         if run_id is None:
             run_id = start_run(store, dataset=dataset["name"], dataset_version=int(dataset["version"]), spec=spec,
                                model=stage.model, samples=stage.samples, item_uids=item_uids,

@@ -201,3 +201,14 @@ def test_a_stage_that_cannot_run_marks_the_pass_failed_and_says_why(store, tmp_p
     assert list(passes["status"]) == ["failed"]
     assert "needs at least 20" in store.funnel_run(int(passes["id"].iloc[0]))["error"]
     assert store.funnel_version(store.funnel("tiny")["id"])["calibration"] is None  # no calibrated version
+
+
+def test_editing_a_judge_spec_later_does_not_change_a_calibrated_funnel(funnel_store, fake_llm):
+    from judge.specs import load_spec, save_spec
+
+    calibrate_funnel(funnel_store, "sums-funnel", alpha=ALPHA, delta=DELTA, seed=1)
+    original = load_spec(funnel_store, "sum_judge")
+    save_spec(funnel_store, {**original.to_dict(), "template": "Grade it.\n" + original.template})
+    run = run_funnel(funnel_store, "sums-funnel", compare=False)
+    stage_run = funnel_store.funnel_stage_runs(run.funnel_run_id)[(1, "stage")]
+    assert funnel_store.run(stage_run)["params"]["spec"]["template"] == original.template
