@@ -126,7 +126,7 @@ class CalibrationResult:
 
 def calibrate_funnel(store, name: str, *, alpha: float = DEFAULT_ALPHA, delta: float = DEFAULT_DELTA,
                      share: float = DEFAULT_CALIBRATION_SHARE, seed: int = 0, secrets: Mapping | None = None,
-                     concurrency: int | None = None) -> CalibrationResult:
+                     concurrency: int | None = None, poll_seconds: float | None = None) -> CalibrationResult:
     """Thresholds for the funnel's latest stages from the human labels of its criterion, recorded with alpha,
     delta and both label sets as a new version: with probability >= 1 - delta, the verdicts the calibrated
     funnel settles agree with people >= 1 - alpha of the time (on items like the calibration items)."""
@@ -144,14 +144,15 @@ def calibrate_funnel(store, name: str, *, alpha: float = DEFAULT_ALPHA, delta: f
     with _recorded(store, funnel_run_id):
         strongest = len(stages) - 1
         alone = _run_one(store, funnel_run_id, strongest, "alone", stages[strongest], dataset, criterion,
-                         record["target"], calibration, secrets=secrets, concurrency=concurrency)
+                         record["target"], calibration, secrets=secrets, concurrency=concurrency,
+                         poll_seconds=poll_seconds)
         alone_record = choose_threshold(alone["confidence"].to_numpy(float), agrees(alone, humans, record["target"]),
                                         alpha=alpha, delta=delta, stage=strongest)
         delta_k = delta / len(stages)
         reaching, records = list(calibration), []
         for k, stage in enumerate(stages):
             outcomes = _run_one(store, funnel_run_id, k, "stage", stage, dataset, criterion, record["target"], reaching,
-                                secrets=secrets, concurrency=concurrency)
+                                secrets=secrets, concurrency=concurrency, poll_seconds=poll_seconds)
             found = choose_threshold(outcomes["confidence"].to_numpy(float), agrees(outcomes, humans, record["target"]),
                                      alpha=alpha, delta=delta_k, stage=k, total_calibration=len(calibration))
             records.append(found)
@@ -185,14 +186,15 @@ def _recorded(store, funnel_run_id: int) -> Iterator[None]:
 
 
 def _run_one(store, funnel_run_id: int, k: int, role: str, stage: Stage, dataset, criterion: Criterion, target: str,
-             uids: list[str], *, secrets=None, cancel=None, concurrency=None) -> pd.DataFrame | None:
+             uids: list[str], *, secrets=None, cancel=None, concurrency=None,
+             poll_seconds=None) -> pd.DataFrame | None:
     """One stage's outcomes on `uids` within a funnel run (resuming its judge run if it has one)."""
     if not uids:
         return pd.DataFrame(columns=["item_uid", "confidence", "passed", "score", "error"])
     known = store.funnel_stage_runs(funnel_run_id).get((k, role))
     result = run_stage(store, stage, dataset=dataset, criterion=criterion, target=target, item_uids=uids,
                        run_id=known, on_start=lambda run_id: store.set_funnel_stage_run(funnel_run_id, k, role, run_id),
-                       secrets=secrets, cancel=cancel, concurrency=concurrency)
+                       secrets=secrets, cancel=cancel, concurrency=concurrency, poll_seconds=poll_seconds)
     return None if result is None else result[1]
 
 
@@ -216,7 +218,7 @@ def _steps(outcomes: pd.DataFrame, settled: np.ndarray) -> list[dict[str, Any]]:
 
 def run_funnel(store, name: str, *, dataset_version: int | None = None, task: bool = True, compare: bool = True,
                secrets: Mapping | None = None, cancel: threading.Event | None = None,
-               concurrency: int | None = None) -> FunnelRunSummary:
+               concurrency: int | None = None, poll_seconds: float | None = None) -> FunnelRunSummary:
     """Pass every item of a dataset version (default: the latest) through the funnel's latest calibrated
     version; items no stage settles become a labeling task (`task`). With `compare`, the strongest judge
     also judges the held-out labeled items alone, for the report's comparison."""
@@ -225,12 +227,12 @@ def run_funnel(store, name: str, *, dataset_version: int | None = None, task: bo
     with store.transaction():
         funnel_run_id = store.create_funnel_run(record["id"], int(dataset["id"]), "run")
     return resume_funnel_run(store, funnel_run_id, task=task, compare=compare, secrets=secrets, cancel=cancel,
-                             concurrency=concurrency)
+                             concurrency=concurrency, poll_seconds=poll_seconds)
 
 
 def resume_funnel_run(store, funnel_run_id: int, *, task: bool = True, compare: bool = True,
                       secrets: Mapping | None = None, cancel: threading.Event | None = None,
-                      concurrency: int | None = None) -> FunnelRunSummary:
+                      concurrency: int | None = None, poll_seconds: float | None = None) -> FunnelRunSummary:
     """Finish a funnel run: stages already recorded are kept, a stage's judge run is resumed (only the calls
     it misses are made), the rest run. Cancelled (status 'cancelled') when `cancel` stops a stage."""
     run = store.funnel_run(funnel_run_id)
@@ -246,7 +248,7 @@ def resume_funnel_run(store, funnel_run_id: int, *, task: bool = True, compare: 
     thresholds = [r["threshold"] for r in record["calibration"]["stages"]]
     store.finish_funnel_run(funnel_run_id, "running")
     with _recorded(store, funnel_run_id):
-        options = dict(secrets=secrets, cancel=cancel, concurrency=concurrency)
+        options = dict(secrets=secrets, cancel=cancel, concurrency=concurrency, poll_seconds=poll_seconds)
         strongest = len(stages) - 1
         if compare:
             heldout = [uid for uid in record["heldout_uids"] or [] if uid in set(items)]

@@ -48,6 +48,7 @@ class Stage:
     model: str | None = None
     samples: int = 1
     decides: str = "fail"
+    batch: bool = False  # an llm stage through the provider's batch API (half price, results within 24 h)
     spec: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -56,7 +57,7 @@ class Stage:
             return "distilled"
         text = f"{self.kind}:{self.judge}"
         if self.kind == "llm":
-            text += f"@{self.model}" + (f"*{self.samples}" if self.samples > 1 else "")
+            text += f"@{self.model}" + (f"*{self.samples}" if self.samples > 1 else "") + ("+batch" if self.batch else "")
         elif self.decides != "fail":
             text += f" (decides {self.decides})"
         return text
@@ -71,7 +72,7 @@ class Stage:
 
 def parse_stage(text: str) -> Stage:
     """A stage from the CLI's short form: `offline:SPEC`, `offline:SPEC/both`, `distilled`,
-    `llm:SPEC@MODEL`, `llm:SPEC@MODEL*3` (3 samples)."""
+    `llm:SPEC@MODEL`, `llm:SPEC@MODEL*3` (3 samples), `llm:SPEC@MODEL+batch` (through the batch API)."""
     raw = (text or "").strip()
     kind, _, rest = raw.partition(":")
     kind = {"assertion": "offline"}.get(kind.strip().lower(), kind.strip().lower())
@@ -81,15 +82,16 @@ def parse_stage(text: str) -> Stage:
         judge, _, decides = rest.partition("/")
         return Stage("offline", judge.strip(), decides=(decides.strip() or "fail"))
     if kind == "llm" and "@" in rest:
-        judge, _, model = rest.partition("@")
+        batch = rest.endswith("+batch")
+        judge, _, model = rest.removesuffix("+batch").partition("@")
         model, _, samples = model.partition("*")
         try:
             count = int(samples) if samples else 1
         except ValueError:
             raise JudgeError(f"Stage {raw!r}: the samples after '*' are a whole number, e.g. llm:SPEC@MODEL*3.") from None
-        return Stage("llm", judge.strip(), model.strip(), count)
+        return Stage("llm", judge.strip(), model.strip(), count, batch=batch)
     raise JudgeError(f"Stage {raw!r} is not one of: offline:SPEC[/fail|pass|both], distilled, "
-                     "llm:SPEC@MODEL[*SAMPLES] (e.g. llm:faithfulness@openai/gpt-4.1-mini*3).")
+                     "llm:SPEC@MODEL[*SAMPLES][+batch] (e.g. llm:faithfulness@openai/gpt-4.1-mini*3).")
 
 
 def check_stage(store, stage: Stage, criterion: Criterion, target: str) -> Stage:
@@ -118,7 +120,7 @@ def check_stage(store, stage: Stage, criterion: Criterion, target: str) -> Stage
         raise JudgeError(f"Stage {stage.label}: samples must be at least 1.")
     if target == "score" and criterion.is_pass_fail:
         raise JudgeError(f"'{criterion.name}' is graded pass/fail: a funnel on it agrees on pass/fail, not scores.")
-    return Stage("llm", stage.judge, model, int(stage.samples), spec=spec.to_dict())
+    return Stage("llm", stage.judge, model, int(stage.samples), batch=bool(stage.batch), spec=spec.to_dict())
 
 
 # -- verdict and confidence per item ------------------------------------------------------------------
@@ -168,7 +170,7 @@ def _outcome(samples: pd.DataFrame | None, stage: Stage, pass_threshold: int | N
 def run_stage(store, stage: Stage, *, dataset: dict[str, Any], criterion: Criterion, target: str,
               item_uids: list[str], run_id: str | None, on_start, secrets: Mapping | None = None,
               cancel: threading.Event | None = None, concurrency: int | None = None,
-              seed: int = 0) -> tuple[str, pd.DataFrame] | None:
+              poll_seconds: float | None = None, seed: int = 0) -> tuple[str, pd.DataFrame] | None:
     """Judge `item_uids` with the stage (resuming `run_id` if given; `on_start(run_id)` records a new run
     before its first call); (run id, item outcomes), or None when `cancel` stopped it."""
     if stage.kind == "distilled":
@@ -184,11 +186,12 @@ def run_stage(store, stage: Stage, *, dataset: dict[str, Any], criterion: Criter
         if run_id is None:
             run_id = start_run(store, dataset=dataset["name"], dataset_version=int(dataset["version"]), spec=spec,
                                model=stage.model, samples=stage.samples, item_uids=item_uids,
-                               criterion=criterion.name, secrets=secrets,
+                               criterion=criterion.name, secrets=secrets, batch=stage.batch,
                                name=f"funnel stage {stage.label}")
             on_start(run_id)
         try:
-            summary = execute_run(store, run_id, secrets=secrets, cancel=cancel, concurrency=concurrency)
+            summary = execute_run(store, run_id, secrets=secrets, cancel=cancel, concurrency=concurrency,
+                                  poll_seconds=poll_seconds)
             if summary.status != "done":
                 return None
         except RunAborted:

@@ -27,7 +27,7 @@ with errors_shown():
         criterion = st.selectbox("Criterion", criteria, key="funnel.criterion",
                                  index=criteria.index(demo) if demo in criteria else 0)
         stages = st.text_area("Stages, cheapest first, one per line (offline:SPEC[/fail|pass|both], distilled, "
-                              "llm:SPEC@MODEL[*SAMPLES])", value=DEMO_FUNNEL["stages"], key="funnel.stages")
+                              "llm:SPEC@MODEL[*SAMPLES][+batch])", value=DEMO_FUNNEL["stages"], key="funnel.stages")
         if st.button("Save funnel", icon=":material/save:", key="funnel.save"):
             version = create_funnel(get_store(), name, dataset=dataset, criterion=criterion,
                                     stages=[line for line in stages.splitlines() if line.strip()])

@@ -212,3 +212,17 @@ def test_editing_a_judge_spec_later_does_not_change_a_calibrated_funnel(funnel_s
     run = run_funnel(funnel_store, "sums-funnel", compare=False)
     stage_run = funnel_store.funnel_stage_runs(run.funnel_run_id)[(1, "stage")]
     assert funnel_store.run(stage_run)["params"]["spec"]["template"] == original.template
+
+
+def test_an_llm_stage_can_go_through_the_batch_api(store, tmp_path, fake_llm):
+    build_store(store, tmp_path, n=60)
+    fake_llm.reply_with(scripted_reply)
+    create_funnel(store, "batched", dataset="sums", criterion="correct",
+                  stages=["offline:format_checks", f"llm:sum_judge@{STRONG}+batch"])
+    result = calibrate_funnel(store, "batched", alpha=ALPHA, delta=DELTA, seed=1, poll_seconds=0.02)
+    assert result.stage_labels[-1].endswith("+batch")
+    run = run_funnel(store, "batched", compare=False, poll_seconds=0.02)
+    assert run.status == "done" and sum(run.settled) + run.people == 60
+    assert fake_llm.batches  # the stage's calls went in provider batches
+    stage_run = store.funnel_stage_runs(run.funnel_run_id)[(1, "stage")]
+    assert store.run(stage_run)["params"]["batch"] is True

@@ -24,6 +24,7 @@ def test_the_short_forms_of_a_stage():
     assert parse_stage("distilled") == Stage("distilled")
     assert parse_stage("llm:j@openai/gpt-4.1-mini*3") == Stage("llm", "j", "openai/gpt-4.1-mini", 3)
     assert parse_stage("llm:j@openai/gpt-4.1-mini*3").label == "llm:j@openai/gpt-4.1-mini*3"
+    assert parse_stage("llm:j@m+batch") == Stage("llm", "j", "m", batch=True)
 
 
 def test_log_probabilities_are_stored_with_each_verdict_and_kept_by_the_cache(store, tmp_path, fake_llm):

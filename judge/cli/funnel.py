@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--criterion", help="default: the dataset's only criterion")
     create.add_argument("--stage", action="append", required=True, metavar="STAGE",
                         help="cheapest first, repeatable: offline:SPEC[/fail|pass|both], distilled, "
-                             "llm:SPEC@MODEL[*SAMPLES]")
+                             "llm:SPEC@MODEL[*SAMPLES][+batch]")
     create.add_argument("--target", default="pass/fail", choices=["pass/fail", "score"],
                         help="what a verdict must agree with people on (score: 1-5 criteria only)")
     create.set_defaults(handler=_create)
