@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +20,7 @@ from judge.funnel import calibrate_funnel, create_funnel, resume_funnel_run, run
 from judge.funnel_report import funnel_report
 
 ALPHA, DELTA = 0.2, 0.2
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -226,3 +233,29 @@ def test_an_llm_stage_can_go_through_the_batch_api(store, tmp_path, fake_llm):
     assert fake_llm.batches  # the stage's calls went in provider batches
     stage_run = store.funnel_stage_runs(run.funnel_run_id)[(1, "stage")]
     assert store.run(stage_run)["params"]["batch"] is True
+
+
+def test_a_sigkilled_funnel_run_resumes_without_paying_again_for_what_landed(funnel_store, fake_llm):
+    calibrate_funnel(funnel_store, "sums-funnel", alpha=ALPHA, delta=DELTA, seed=1)
+    fake_llm.latency = 0.1
+    env = {**os.environ, **fake_llm.env(), "PYTHONPATH": str(REPO)}
+    sent_before = len(fake_llm.requests)
+    process = subprocess.Popen([sys.executable, "-m", "judge", "--db", str(funnel_store.path), "funnel", "run",
+                                "--name", "sums-funnel", "--no-compare", "--concurrency", "2"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cheap = lambda: [r for r in list(fake_llm.requests)[sent_before:] if "cheap" in r.body["model"]]  # noqa: E731
+    deadline = time.monotonic() + 60
+    while len(cheap()) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(cheap()) >= 12, process.stderr.read1().decode() if process.poll() is not None else "no calls"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+    before = [r.body["messages"][-1]["content"] for r in cheap()]
+    (funnel_run_id,) = funnel_store.funnel_runs(funnel_store.funnel("sums-funnel")["id"])["id"]
+    fake_llm.latency = 0.0
+    done = resume_funnel_run(funnel_store, int(funnel_run_id), compare=False)
+    assert done.status == "done" and sum(done.settled) + done.people == ITEMS
+    after = [r.body["messages"][-1]["content"] for r in cheap()][len(before):]
+    repeated = set(before) & set(after)
+    assert after and len(set(before)) >= 10  # killed in the middle of the cheap stage
+    assert len(repeated) <= 2  # at most the calls in flight when it was killed (concurrency 2) are asked again
