@@ -106,10 +106,7 @@ def _report(store, args) -> int:
     print(f"funnel {report['funnel']} v{report['funnel_version']} run {report['funnel_run_id']} on "
           f"{report['dataset']} v{report['dataset_version']} ({report['criterion']}, {report['items']} items)")
     for stage in report["stages"]:
-        agreement = stage["heldout_agreement"]
-        measured = "n = 0" if agreement["value"] is None else (
-            f"{agreement['value']:.1%} [{agreement['interval'][0]:.1%}, {agreement['interval'][1]:.1%}], "
-            f"n = {agreement['n']}")
+        measured = _share(stage["heldout_agreement"])
         cost = "" if stage["full_price_usd"] is None else f", ${stage['full_price_usd']:,.4f} at full price"
         print(f"  {stage['label']}: reached {stage['reached']}, settled {stage['settled']}"
               + (f", {stage['failed']} failed" if stage["failed"] else "")
@@ -117,14 +114,20 @@ def _report(store, args) -> int:
     print(report["guarantee"]["text"])
     alone = report["strongest_alone"]
     if alone:
-        a = alone["agreement"]
-        shown = "n = 0" if a["value"] is None else f"{a['value']:.1%}, n = {a['n']}"
-        print(f"strongest alone ({alone['label']}): agreement {shown}; people would label about "
+        print(f"strongest alone ({alone['label']}): agreement {_share(alone['agreement'])}; people would label about "
               f"{alone['people_items_estimate']} items (the funnel: {report['funnel_total']['people']})")
     for version in report["versions"]:
         print(f"  dataset v{version['dataset_version']}: {version['judges_pass']} pass the judges' screen, "
               f"{version['judges_fail']} fail it, {version['people']} need people")
     return 0
+
+
+def _share(figure: dict) -> str:
+    """'93.0% [88.1%, 96.0%], n = 120', or 'n = 0' when nothing was measured."""
+    if figure["value"] is None:
+        return "n = 0"
+    low, high = figure["interval"]
+    return f"{figure['value']:.1%} [{low:.1%}, {high:.1%}], n = {figure['n']}"
 
 
 def _list(store, args) -> int:
