@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from judge.errors import NotFound
 from judge.funnel import PEOPLE, funnel_context
 from judge.funnel_calibration import StageCalibration
 from judge.funnel_stages import Stage, agrees, human_verdicts, item_outcomes
@@ -33,10 +34,11 @@ def funnel_report(store, name: str, funnel_run_id: int | None = None) -> dict[st
     with store.transaction():
         runs = store.funnel_runs(funnel["id"])
         if runs.empty:
-            from judge.errors import NotFound
-
             raise NotFound(f"Funnel '{funnel['name']}' has not run yet: judge funnel run --name {funnel['name']}.")
         funnel_run_id = int(runs["id"].iloc[0]) if funnel_run_id is None else int(funnel_run_id)
+        if funnel_run_id not in set(runs["id"]):
+            raise NotFound(f"Funnel run {funnel_run_id} is not a run of funnel '{funnel['name']}': its runs are "
+                           f"{', '.join(str(i) for i in runs['id'])}.")
         run = store.funnel_run(funnel_run_id)
         record = store.funnel_version_by_id(run["funnel_version_id"])
         steps = store.funnel_steps(funnel_run_id)

@@ -151,6 +151,8 @@ def test_report_measures_on_held_out_labels_and_compares_with_the_strongest_alon
     assert report["versions"][0]["items"] == ITEMS
     assert report["versions"][0]["people"] == stages[3]["settled"]
     json.dumps(report)  # the CLI prints it as it is
+    with pytest.raises(JudgeError, match="not a run of funnel"):
+        funnel_report(funnel_store, "sums-funnel", run.funnel_run_id + 100)
 
 
 def test_cli_create_calibrate_run_report(funnel_store, fake_llm, capsys, tmp_path):
