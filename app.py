@@ -22,6 +22,7 @@ PAGES = {
     "Judge": [
         st.Page("pages/judges.py", title="Judges", icon=":material/gavel:"),
         st.Page("pages/run.py", title="Run", icon=":material/play_circle:"),
+        st.Page("pages/funnel.py", title="Funnel", icon=":material/filter_alt:"),
         st.Page("pages/pairwise_judge.py", title="Pairwise judge", icon=":material/join_inner:"),
     ],
     "Align": [

@@ -13,6 +13,8 @@ _EXPORTS = {
     "judge.errors": ["ImportFailed", "JudgeError", "NotFound", "RunAborted", "StoreBusy"],
     "judge.exporting": ["export_bytes", "export_frame"],
     "judge.from_code": ["Judge", "Verdict", "load_judge"],
+    "judge.funnel": ["Stage", "calibrate_funnel", "create_funnel", "list_funnels", "resume_funnel_run", "run_funnel"],
+    "judge.funnel_report": ["funnel_report"],
     "judge.importing": ["ImportResult", "detect_columns", "explain_columns", "import_file", "import_labels",
                         "read_table"],
     "judge.labelmap": ["LabelMap"],

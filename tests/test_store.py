@@ -18,7 +18,8 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     store = Store(tmp_path / "blank.duckdb")
     tables = store.tables()
     assert sorted(tables) == sorted([
-        "annotators", "baselines", "batch_units", "criteria", "dataset_items", "datasets", "fewshot_marks", "items",
+        "annotators", "baselines", "batch_units", "criteria", "dataset_items", "datasets", "fewshot_marks",
+        "funnel_runs", "funnel_stage_runs", "funnel_steps", "funnel_versions", "funnels", "items",
         "judge_specs", "labels", "model_prices", "pair_links", "pair_tasks", "pairs", "pairwise_runs",
         "pairwise_verdicts", "preferences", "rubrics", "run_batches", "runs", "schema_migrations",
         "task_items", "task_links", "tasks", "verdicts",
@@ -35,8 +36,15 @@ def test_blank_file_migrates_to_the_exact_schema(tmp_path):
     assert tables["verdicts"] == [
         "run_id", "item_uid", "sample", "score", "weighted_score", "passed", "reasoning", "raw_reply",
         "prompt", "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cache_key",
-        "cached", "error", "created_at", "cached_input_tokens", "cache_write_tokens", "batch_id",
+        "cached", "error", "created_at", "cached_input_tokens", "cache_write_tokens", "batch_id", "score_probs",
     ]
+    assert tables["funnel_versions"] == [  # 0008_funnel
+        "id", "funnel_id", "version", "stages", "target", "alpha", "delta", "calibration", "split_seed",
+        "calibration_share", "calibration_uids", "heldout_uids", "calibration_hash", "heldout_hash", "dataset_id",
+        "calibration_run_id", "created_at",
+    ]
+    assert tables["funnel_steps"] == ["funnel_run_id", "stage", "item_uid", "confidence", "passed", "score", "error",
+                                      "settled"]
     assert tables["run_batches"] == [
         "key", "run_id", "provider", "round", "requests", "status", "batch_id", "input_file_id", "provider_status",
         "output_file_id", "error_file_id", "cancel_requested", "error", "created_at", "submitted_at", "collected_at",

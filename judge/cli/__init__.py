@@ -19,7 +19,7 @@ from judge.config import db_path
 from judge.errors import JudgeError
 
 COMMAND_MODULES = ("data", "labels", "team", "runs", "reports", "improve", "traces", "pairs", "sampling", "review",
-                   "teacher")
+                   "teacher", "funnel")
 CREATES_ITS_STORE = {"demo", "import", "import-pairs", "import-traces", "serve"}  # they fill a store: a new one is announced, not refused
 
 

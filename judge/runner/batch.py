@@ -263,7 +263,7 @@ class BatchEngine(Engine):
             return _no_latency(row), (cid, "stored", failure.reason, None)
         row = self._row(work, completion=result.completion, usage=usage, price=self.price, score=score,
                         reasoning=reasoning, weighted_score=weighted_score(result.completion.score_probs),
-                        batch_id=batch_id)
+                        score_probs=result.completion.score_probs, batch_id=batch_id)
         return _no_latency(row), (cid, "stored", None, None)
 
     # -- direct calls for retries and repairs (batch_retry="sync") ----------------------------------
@@ -288,7 +288,8 @@ class BatchEngine(Engine):
                                     error=f"unreadable reply, even after one repair request: {failure.reason}"))
                 return
             self.emit(self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
-                                reasoning=reasoning, weighted_score=weighted_score(completion.score_probs)))
+                                reasoning=reasoning, weighted_score=weighted_score(completion.score_probs),
+                                score_probs=completion.score_probs))
 
         await asyncio.gather(*(one(unit, past) for unit, past in work))
 

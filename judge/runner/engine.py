@@ -9,6 +9,7 @@ flat: a bounded work queue, and a producer that waits while the writer is behind
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import threading
 import time
@@ -224,15 +225,17 @@ class Engine:
                                        f"{second.reason}")
             return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
                              reasoning=reasoning, weighted_score=weighted_score(completion.score_probs),
-                             raw_reply=both)
+                             score_probs=completion.score_probs, raw_reply=both)
         return self._row(unit, completion=completion, usage=usage, price=self.price, score=score,
-                         reasoning=reasoning, weighted_score=weighted_score(completion.score_probs))
+                         reasoning=reasoning, weighted_score=weighted_score(completion.score_probs),
+                         score_probs=completion.score_probs)
 
     # -- rows ---------------------------------------------------------------------------------------
     def _row(self, unit: Unit, *, completion: Completion | None = None, usage: "_Usage | None" = None,
              price: tuple[float, float] | None = None, score: int | None = None, reasoning: str | None = None,
              weighted_score: float | None = None, error: str | None = None,
-             raw_reply: str | None = None, batch_id: str | None = None) -> dict[str, Any]:
+             raw_reply: str | None = None, batch_id: str | None = None,
+             score_probs: dict[int, float] | None = None) -> dict[str, Any]:
         usage = usage or _Usage()
         cost = call_cost(price, usage.input_tokens, usage.output_tokens, cached_tokens=usage.cached_input_tokens,
                          cache_write_tokens=usage.cache_write_tokens, cache_rates=self.cache_rates,
@@ -247,7 +250,7 @@ class Engine:
             "latency_ms": usage.latency_ms if usage.calls else None,
             "cost_usd": cost, "cache_key": unit.cache_key, "cached": False, "error": error,
             "cached_input_tokens": usage.cached_input_tokens, "cache_write_tokens": usage.cache_write_tokens,
-            "batch_id": batch_id,
+            "batch_id": batch_id, "score_probs": json.dumps(score_probs) if score_probs else None,
         }
 
     def _offline_row(self, unit: Unit) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from judge.store._db import Database
 from judge.store.batches import BatchQueries
 from judge.store.criteria import CriteriaQueries
 from judge.store.datasets import DatasetQueries
+from judge.store.funnels import FunnelQueries
 from judge.store.info import InfoQueries
 from judge.store.labels import LabelQueries
 from judge.store.pairs import PairQueries
@@ -30,7 +31,7 @@ from judge.store.tasks import TaskQueries
 
 
 class Store(DatasetQueries, CriteriaQueries, LabelQueries, TaskQueries, SpecQueries, ReportQueries, RunQueries,
-            InfoQueries, BatchQueries, PairQueries, SamplingQueries):
+            InfoQueries, BatchQueries, PairQueries, SamplingQueries, FunnelQueries):
     """The one DuckDB file behind the dashboard, the CLI and the Python API."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 120.0):

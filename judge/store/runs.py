@@ -21,17 +21,18 @@ STALE_HEARTBEAT = timedelta(seconds=30)
 VERDICT_COLUMNS = (
     "run_id", "item_uid", "sample", "score", "weighted_score", "passed", "reasoning", "raw_reply", "prompt",
     "model_reported", "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cache_key", "cached", "error",
-    "cached_input_tokens", "cache_write_tokens", "batch_id",
+    "cached_input_tokens", "cache_write_tokens", "batch_id", "score_probs",
 )
 _VERDICT_TYPES = (
     "VARCHAR", "VARCHAR", "INTEGER", "TINYINT", "DOUBLE", "BOOLEAN", "VARCHAR", "VARCHAR", "VARCHAR",
     "VARCHAR", "INTEGER", "INTEGER", "DOUBLE", "DOUBLE", "VARCHAR", "BOOLEAN", "VARCHAR",
-    "INTEGER", "INTEGER", "VARCHAR",
+    "INTEGER", "INTEGER", "VARCHAR", "VARCHAR",
 )
 # Columns copied from an earlier verdict when a cache hit is reused in a new run.
 CACHED_COLUMNS = (
     "score", "weighted_score", "passed", "reasoning", "raw_reply", "prompt", "model_reported",
     "input_tokens", "output_tokens", "latency_ms", "cost_usd", "cached_input_tokens", "cache_write_tokens",
+    "score_probs",
 )
 _RUN_STATUS_SQL = f"""
     CASE WHEN r.status = 'running' AND coalesce(r.heartbeat_at, r.started_at, r.created_at)
@@ -189,7 +190,7 @@ class RunQueries:
                 SELECT v.item_uid, i.item_id, v.sample, v.score, v.weighted_score, v.passed, v.reasoning,
                        v.raw_reply, v.prompt, v.model_reported, v.input_tokens, v.output_tokens, v.latency_ms,
                        v.cost_usd, v.cached, v.error, v.created_at, v.cached_input_tokens,
-                       v.cache_write_tokens, v.batch_id
+                       v.cache_write_tokens, v.batch_id, v.score_probs
                 FROM verdicts v JOIN runs r ON r.id = v.run_id
                 LEFT JOIN items i ON i.uid = v.item_uid
                 LEFT JOIN dataset_items di ON di.dataset_id = r.dataset_id AND di.item_uid = v.item_uid

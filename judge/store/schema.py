@@ -468,6 +468,85 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0008_funnel",
+        """
+        -- Each verdict keeps the judge's distribution over its grades (JSON: {"1": p, ..., "5": p} from an
+        -- LLM's log-probabilities, or {"fail": p, "pass": p} from a classifier), so a funnel can read how
+        -- confident the judge was in its verdict. NULL: the provider gave none.
+        ALTER TABLE verdicts ADD COLUMN score_probs VARCHAR;
+
+        CREATE SEQUENCE funnel_ids START 1;
+        CREATE SEQUENCE funnel_version_ids START 1;
+        CREATE SEQUENCE funnel_run_ids START 1;
+
+        -- A funnel: judge stages over one criterion of a dataset, cheapest first, people last (judge.funnel).
+        CREATE TABLE funnels (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('funnel_ids'),
+            name         VARCHAR NOT NULL UNIQUE,
+            dataset_name VARCHAR NOT NULL,
+            criterion    VARCHAR NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        -- Append-only versions: the stages, and once calibrated the thresholds with alpha, delta and the
+        -- calibration and held-out label sets (uids, hashes, sizes) they were chosen and checked on.
+        CREATE TABLE funnel_versions (
+            id                 INTEGER PRIMARY KEY DEFAULT nextval('funnel_version_ids'),
+            funnel_id          INTEGER NOT NULL,
+            version            INTEGER NOT NULL,
+            stages             JSON NOT NULL,
+            target             VARCHAR NOT NULL,
+            alpha              DOUBLE,
+            delta              DOUBLE,
+            calibration        JSON,
+            split_seed         INTEGER,
+            calibration_share  DOUBLE,
+            calibration_uids   JSON,
+            heldout_uids       JSON,
+            calibration_hash   VARCHAR,
+            heldout_hash       VARCHAR,
+            dataset_id         INTEGER,
+            calibration_run_id INTEGER,
+            created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (funnel_id, version)
+        );
+        -- One pass of items through a funnel version: a calibration pass or a run over a dataset version.
+        CREATE TABLE funnel_runs (
+            id                INTEGER PRIMARY KEY DEFAULT nextval('funnel_run_ids'),
+            funnel_version_id INTEGER NOT NULL,
+            dataset_id        INTEGER NOT NULL,
+            purpose           VARCHAR NOT NULL,
+            item_uids         JSON,
+            status            VARCHAR NOT NULL,
+            task_id           INTEGER,
+            error             VARCHAR,
+            created_at        TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            finished_at       TIMESTAMP
+        );
+        -- The judge run behind each stage of a funnel run ('stage'), and the strongest judge run alone on the
+        -- held-out items for comparison ('alone').
+        CREATE TABLE funnel_stage_runs (
+            funnel_run_id INTEGER NOT NULL,
+            stage         INTEGER NOT NULL,
+            role          VARCHAR NOT NULL,
+            run_id        VARCHAR NOT NULL,
+            PRIMARY KEY (funnel_run_id, stage, role)
+        );
+        -- What each stage said about each item that reached it, and whether that settled the item. An item
+        -- no stage settled goes to people. error set: the stage's calls failed (no verdict, no confidence).
+        CREATE TABLE funnel_steps (
+            funnel_run_id INTEGER NOT NULL,
+            stage         INTEGER NOT NULL,
+            item_uid      VARCHAR NOT NULL,
+            confidence    DOUBLE,
+            passed        BOOLEAN,
+            score         TINYINT,
+            error         VARCHAR,
+            settled       BOOLEAN NOT NULL,
+            PRIMARY KEY (funnel_run_id, stage, item_uid)
+        );
+        """,
+    ),
+    (
         "0009_pairwise_batch",
         """
         -- A pairwise run through the provider's batch API: its settings (JSON: batch_retry, poll_seconds);
