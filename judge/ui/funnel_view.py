@@ -27,13 +27,22 @@ def money(value: float | None) -> str:
 
 
 def funnel_chart(report: dict[str, Any]) -> go.Figure:
-    """Items reaching each stage, and how many it settled (people settle what reaches them)."""
+    """One bar per stage, as long as the items that reached it: the part it settled in color, the part it
+    passed on in grey (people settle all that reaches them)."""
     stages = report["stages"]
     labels = [s["label"] for s in stages]
-    fig = go.Figure(go.Funnel(y=labels, x=[s["reached"] for s in stages], name="reached",
-                              text=[f"settled {s['settled']}" for s in stages], textinfo="value+text",
-                              marker_color=[SECONDARY if s["kind"] == "people" else PRIMARY for s in stages]))
-    fig.update_layout(title="Where the items went", margin=dict(l=10, r=10, t=40, b=10), height=300)
+    settled = [s["settled"] for s in stages]
+    passed_on = [s["reached"] - s["settled"] for s in stages]
+    fig = go.Figure([
+        go.Bar(y=labels, x=settled, orientation="h", name="settled here", text=settled, textposition="inside",
+               marker_color=[SECONDARY if s["kind"] == "people" else PRIMARY for s in stages],
+               hovertemplate="%{y}: settled %{x}<extra></extra>"),
+        go.Bar(y=labels, x=passed_on, orientation="h", name="passed on", text=passed_on, textposition="inside",
+               marker_color="#d1d5db", hovertemplate="%{y}: passed on %{x}<extra></extra>"),
+    ])
+    fig.update_layout(title="Where the items went", barmode="stack", yaxis=dict(autorange="reversed"),
+                      xaxis_title="items", legend=dict(orientation="h", y=-0.25),
+                      margin=dict(l=10, r=10, t=40, b=10), height=120 + 50 * len(stages))
     return fig
 
 
