@@ -27,6 +27,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,7 @@ def boosted() -> Pipeline:
                                                                                    random_state=0))])
 
 
-def candidates() -> dict[str, callable]:
+def candidates() -> dict[str, Callable[[], Pipeline]]:
     logistic = lambda: LogisticRegression(C=4.0, max_iter=2000, random_state=0)  # noqa: E731
     return {
         "default: tfidf output + overlap, logistic": lambda: make_model(0),

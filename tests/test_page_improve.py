@@ -79,3 +79,21 @@ def test_an_offline_judge_has_no_model_field_and_no_few_shot_controls(page):
     assert not any(t.key.startswith("improve.model") for t in app.text_input if t.key)
     assert not any(b.label in ("Use as few-shot", "Add automatic candidates") for b in app.button)
     assert any("only change what an LLM judge reads" in i.value for i in app.info)
+
+
+def test_items_graded_only_in_a_review_are_counted_as_tuning_items(tmp_path, monkeypatch):
+    from judge.improve import heldout_split
+    from judge.review import review_batch, save_review
+
+    db = tmp_path / "judge.duckdb"
+    monkeypatch.setenv("JUDGE_DB", str(db))
+    store = Store(db)
+    ds = labeled_dataset(store, tmp_path, {"alice": HUMAN[:20] + [None] * (N - 20)})
+    run = judge_run(store, ds, [3] * N)
+    save_review(store, run, review_batch(store, run, n=10), "rita")
+    split = heldout_split(store, "qa", spec_name="helpful")
+    app = AppTest.from_file(PAGE, default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    assert len(split.reviewed) == 10 and set(split.reviewed) <= set(split.tuning)
+    assert any(f"**{len(split.tuning):,}** tuning items (10 graded in reviews only)" in m.value for m in app.markdown)
