@@ -28,7 +28,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from judge.criteria import DEFAULT_PASS_THRESHOLD, Criterion, is_missing
-from judge.errors import InvalidSpec, JudgeError, RunAborted
+from judge.errors import InvalidSpec, JudgeError
 from judge.funnel_calibration import sample_agreement, verdict_confidence
 
 STAGE_KINDS = ("offline", "distilled", "llm")
@@ -189,13 +189,12 @@ def run_stage(store, stage: Stage, *, dataset: dict[str, Any], criterion: Criter
                                criterion=criterion.name, secrets=secrets, batch=stage.batch,
                                name=f"funnel stage {stage.label}")
             on_start(run_id)
-        try:
-            summary = execute_run(store, run_id, secrets=secrets, cancel=cancel, concurrency=concurrency,
-                                  poll_seconds=poll_seconds)
-            if summary.status != "done":
-                return None
-        except RunAborted:
-            pass  # every call would fail (a rejected key, say): the items it did not judge go up as failures
+        # A rejected key (RunAborted) stops the funnel run and fails it, as it stops a run: no retry can fix
+        # it, and sending every item up to people would hide it. Resumed once the key is fixed.
+        summary = execute_run(store, run_id, secrets=secrets, cancel=cancel, concurrency=concurrency,
+                              poll_seconds=poll_seconds)
+        if summary.status != "done":
+            return None
         threshold = store.run(run_id)["pass_threshold"]
     verdicts = store.verdicts(run_id)
     return run_id, item_outcomes(verdicts, item_uids, stage, pass_threshold=threshold, target=target)

@@ -212,6 +212,23 @@ def test_a_stage_that_cannot_run_marks_the_pass_failed_and_says_why(store, tmp_p
     assert store.funnel_version(store.funnel("tiny")["id"])["calibration"] is None  # no calibrated version
 
 
+def test_a_rejected_key_stops_the_funnel_run_and_fails_it_until_resumed(funnel_store, fake_llm):
+    calibrate_funnel(funnel_store, "sums-funnel", alpha=ALPHA, delta=DELTA, seed=1)
+    fake_llm.fail_next(10_000, status=401, message="Incorrect API key provided")
+    with pytest.raises(JudgeError, match="Incorrect API key"):
+        run_funnel(funnel_store, "sums-funnel", compare=False)
+    runs = funnel_store.funnel_runs(funnel_store.funnel("sums-funnel")["id"], purpose="run")
+    failed = funnel_store.funnel_run(int(runs["id"].iloc[0]))
+    assert failed["status"] == "failed" and "Incorrect API key" in failed["error"]
+    assert not funnel_store.funnel_steps(int(failed["id"]))["stage"].isin([1, 2]).any()  # nothing sent up
+    assert failed["task_id"] is None  # no labeling task of items the judges never saw
+
+    fake_llm.reset()
+    fake_llm.reply_with(scripted_reply)  # the key is fixed
+    done = resume_funnel_run(funnel_store, int(failed["id"]), compare=False)
+    assert done.status == "done" and sum(done.settled) + done.people == ITEMS and sum(done.settled[1:]) > 0
+
+
 def test_editing_a_judge_spec_later_does_not_change_a_calibrated_funnel(funnel_store, fake_llm):
     from judge.specs import load_spec, save_spec
 
