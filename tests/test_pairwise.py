@@ -12,7 +12,7 @@ import pytest
 
 from fake_llm import prompt_text
 from judge.cli import main
-from judge.errors import InvalidSpec
+from judge.errors import InvalidSpec, JudgeError
 from judge.pairs import import_pairs
 from judge.pairwise import (
     PairwiseSpec, combine, execute_pairwise_run, import_pairwise_run, load_pairwise_spec, pair_verdicts,
@@ -243,3 +243,18 @@ def _choices_file(tmp_path, store):
     pd.DataFrame({"pair_id": pairs["pair_id"], "choice_ab": "a", "choice_ba": "a"}).to_csv(
         tmp_path / "choices.csv", index=False)
     return tmp_path / "choices.csv"
+
+
+def test_a_rejected_key_stops_a_pairwise_run_at_once_and_fails_it(store, tmp_path, fake_llm):
+    import_pairs(store, pair_file(tmp_path / "p.csv", 100), dataset="d")
+    run_id = start_pairwise_run(store, dataset="d", spec=spec())
+    fake_llm.fail_next(10_000, status=401, message="Incorrect API key provided")
+    with pytest.raises(JudgeError, match="Incorrect API key"):
+        execute_pairwise_run(store, run_id)
+    run = store.pairwise_run(run_id)
+    assert run["status"] == "failed" and "Incorrect API key" in run["error"]
+    assert fake_llm.count < 64  # stopped within the first chunk, not after asking every pair
+    assert store.pairwise_verdicts(run_id)["choice"].isna().all()  # no made-up choice
+
+    fake_llm.reset()  # the key is fixed: resuming asks every pair again and finishes
+    assert execute_pairwise_run(store, run_id).status == "done"
