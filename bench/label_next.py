@@ -127,9 +127,9 @@ def labels_needed(evaluate_at, n: int, possible=lambda k: True) -> tuple[int | N
 
 def could_be_narrow(chosen: np.ndarray, share: np.ndarray, human: np.ndarray, judge: np.ndarray) -> bool:
     """Whether the TPR and TNR intervals of these labeled items can be within +-HALF_WIDTH: the report's
-    interval of a share is Wilson on the effective size `ratio_share` gives (the same code), so this is that
-    interval, without the report's other figures."""
-    weight = 1 / share[chosen]
+    interval of a share is Wilson on the effective size `ratio_share` gives (the same code, the same weights
+    1 / min(1, n share)), so this is that interval, without the report's other figures."""
+    weight = 1 / np.minimum(1.0, len(chosen) * share[chosen])
     for among, hits in ((human[chosen], judge[chosen]), (~human[chosen], ~judge[chosen])):
         measured = ratio_share(weight, among & hits, among)
         if measured is None:
