@@ -43,6 +43,7 @@ sys.path[:0] = [str(ROOT)]
 from judge.metrics import wilson_interval  # noqa: E402
 from judge.label_next import STRATEGIES, item_table, priorities, queue_order, shares  # noqa: E402
 from judge.reports.agreement import agreement_figures, pass_rate  # noqa: E402
+from judge.reports.weighted import ratio_share  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 NOISE_SD = 0.7
@@ -126,15 +127,15 @@ def labels_needed(evaluate_at, n: int, possible=lambda k: True) -> tuple[int | N
 
 def could_be_narrow(chosen: np.ndarray, share: np.ndarray, human: np.ndarray, judge: np.ndarray) -> bool:
     """Whether the TPR and TNR intervals of these labeled items can be within +-HALF_WIDTH: the report's
-    interval of a share is Wilson on an effective size of at most the m labeled items of the class, and a
-    Wilson interval narrows as its size grows, so Wilson at the (weighted) point on m items bounds it."""
-    weight = 1 / share[chosen]
+    interval of a share is Wilson on the effective size `ratio_share` gives (the same code, the same weights
+    1 / min(1, n share)), so this is that interval, without the report's other figures."""
+    weight = 1 / np.minimum(1.0, len(chosen) * share[chosen])
     for among, hits in ((human[chosen], judge[chosen]), (~human[chosen], ~judge[chosen])):
-        m = int(among.sum())
-        if m == 0:
+        measured = ratio_share(weight, among & hits, among)
+        if measured is None:
             return False
-        point = float(np.sum(weight * (among & hits)) / np.sum(weight * among))
-        low, high = wilson_interval(point * m, m)
+        point, _, size = measured
+        low, high = wilson_interval(point * size, size)
         if (high - low) / 2 > HALF_WIDTH:
             return False
     return True
@@ -210,8 +211,8 @@ def main() -> int:
             rate = truth[figure.lower()]
             labeled = 1.959964**2 * rate * (1 - rate) / HALF_WIDTH**2
             print(f"   {figure} {rate:.3f}: +-{HALF_WIDTH} needs about {labeled:.0f} labeled human "
-                  f"{'passes' if figure == 'TPR' else 'failures'} at any design (a share's interval on m items is "
-                  f"at least +-1.96 sqrt(p(1-p)/m) wide); the dataset has {among.sum()}")
+                  f"{'passes' if figure == 'TPR' else 'failures'} in a plain sample (fewer in a design that "
+                  f"oversamples the judge's errors); the dataset has {among.sum()}")
         print(f"{'strategy':<13} {'labels to +-0.05':>17} {'vs random':>9} {'reached':>8} "
               f"{'cover@stop':>10} {'cover@200':>10} {'errors/20':>9} {'vs random':>9} {'design':>7} {'vs random':>9}")
         results = {s: [replicate(means, threshold, s, seed, args.boot) for seed in range(args.seeds)]
