@@ -23,7 +23,6 @@ Run: .venv/bin/python bench/distill_features.py [--boot 1000] [--only NAME]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -47,36 +46,18 @@ sys.path[:0] = [str(ROOT)]
 from judge.distill import TEXT_COLUMNS, make_model, overlap_features  # noqa: E402
 from judge.reports.agreement import agreement_figures  # noqa: E402
 from judge.similarity import rouge_l, token_f1  # noqa: E402
+from public_ratings import DATA, THRESHOLDS, rated_items, rounded  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-THRESHOLDS = {"summeval consistency": 4, "hanna coherence": 3, "usr overall": 4}
 COLUMNS = ["input", "output", "context", "reference"]
 INPUT_CHARS = 3000  # reference metrics read the first 3,000 characters of a long input (an article)
 
 
 def datasets() -> dict[str, pd.DataFrame]:
     """Items (input, output, context, reference, human) of each dataset present."""
-    found = {}
-    summeval = DATA / "summeval" / "summeval.jsonl"
-    if summeval.exists():
-        data = pd.read_json(summeval, lines=True)
-        found["summeval consistency"] = pd.DataFrame({"input": data["article"], "output": data["summary"],
-                                                      "context": "", "reference": "",
-                                                      "mean": data["consistency"]})
-    hanna = DATA / "hanna" / "hanna.jsonl"
-    if hanna.exists():
-        data = pd.read_json(hanna, lines=True)
-        found["hanna coherence"] = pd.DataFrame({"input": data["prompt"], "output": data["story"], "context": "",
-                                                 "reference": "", "mean": data["coherence"]})
-    usr = [DATA / "usr_dialogue" / f for f in ("topical_chat.json", "persona_chat.json")]
-    if all(p.exists() for p in usr):
-        data = pd.concat([pd.DataFrame(json.loads(p.read_text())) for p in usr], ignore_index=True)
-        found["usr overall"] = pd.DataFrame({"input": data["dialog_history"], "output": data["response"],
-                                             "context": data["fact"], "reference": "",
-                                             "mean": data["overall"].astype(float)})
+    found = rated_items()
     for frame in found.values():
         frame[COLUMNS] = frame[COLUMNS].fillna("").astype(str)
-        frame["human"] = np.clip(np.floor(frame["mean"].to_numpy(float) + 0.5), 1, 5).astype(int)
+        frame["human"] = rounded(frame["mean"].to_numpy(float)).astype(int)
     return found
 
 

@@ -18,37 +18,16 @@ Run: .venv/bin/python bench/funnel.py [--seeds 200] [--alpha 0.1] [--delta 0.1] 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-DATA = ROOT.parent / "shared" / "data"
 
 from funnel_sim import STAGES, guarantee_share  # noqa: E402  (after the path set-up, like bench/coverage.py)
-
-THRESHOLDS = {"summeval consistency": 4, "hanna coherence": 3, "usr overall": 4}
-
-
-def populations() -> dict[str, np.ndarray]:
-    """Mean human rating per item of each dataset present."""
-    found = {}
-    summeval = DATA / "summeval" / "summeval.jsonl"
-    if summeval.exists():
-        found["summeval consistency"] = pd.read_json(summeval, lines=True)["consistency"].to_numpy(float)
-    hanna = DATA / "hanna" / "hanna.jsonl"
-    if hanna.exists():
-        found["hanna coherence"] = pd.read_json(hanna, lines=True)["coherence"].to_numpy(float)
-    usr = [DATA / "usr_dialogue" / f for f in ("topical_chat.json", "persona_chat.json")]
-    if all(p.exists() for p in usr):
-        found["usr overall"] = np.concatenate([pd.DataFrame(json.loads(p.read_text()))["overall"].to_numpy(float)
-                                               for p in usr])
-    return found
-
+from public_ratings import DATA, THRESHOLDS, populations, rounded  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,7 +48,7 @@ def main() -> int:
               + " ".join(f"{s.name:>7}" for s in STAGES) + f" {'people':>7} {'alone?':>7} {'cost':>6} {'saved':>6}")
     print(header)
     for name, means in found.items():
-        truth = np.clip(np.floor(means + 0.5), 1, 5) >= THRESHOLDS[name]
+        truth = rounded(means) >= THRESHOLDS[name]
         share, runs = guarantee_share(truth, range(args.seeds), alpha=args.alpha, delta=args.delta)
         agreement = np.nanmean([np.nan if r.agreement is None else r.agreement for r in runs])
         coverage = np.mean([[n / r.items for n in r.per_stage_settled] for r in runs], axis=0)

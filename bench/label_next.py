@@ -27,7 +27,6 @@ Run: .venv/bin/python bench/label_next.py [--seeds 100] [--boot 400]
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -44,35 +43,12 @@ from judge.metrics import wilson_interval  # noqa: E402
 from judge.label_next import STRATEGIES, item_table, priorities, queue_order, shares  # noqa: E402
 from judge.reports.agreement import agreement_figures, pass_rate  # noqa: E402
 from judge.reports.weighted import ratio_share  # noqa: E402
+from public_ratings import DATA, THRESHOLDS, populations, rounded  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 NOISE_SD = 0.7
 HALF_WIDTH = 0.05
 STEP = 20
 FIXED_LABELS = 200
-THRESHOLDS = {"summeval consistency": 4, "hanna coherence": 3, "usr overall": 4}
-
-
-def populations() -> dict[str, np.ndarray]:
-    """Mean human rating per item of each dataset present."""
-    found = {}
-    summeval = DATA / "summeval" / "summeval.jsonl"
-    if summeval.exists():
-        found["summeval consistency"] = pd.read_json(summeval, lines=True)["consistency"].to_numpy(float)
-    hanna = DATA / "hanna" / "hanna.jsonl"
-    if hanna.exists():
-        found["hanna coherence"] = pd.read_json(hanna, lines=True)["coherence"].to_numpy(float)
-    usr = [DATA / "usr_dialogue" / f for f in ("topical_chat.json", "persona_chat.json")]
-    if all(p.exists() for p in usr):
-        found["usr overall"] = np.concatenate([pd.DataFrame(json.loads(p.read_text()))["overall"].to_numpy(float)
-                                               for p in usr])
-    return found
-
-
-def rounded(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.floor(x + 0.5), 1, 5)
-
-
 def simulate_judges(means: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return (np.clip(means + rng.normal(0, NOISE_SD, len(means)), 1, 5),
             np.clip(means + rng.normal(0, NOISE_SD, len(means)), 1, 5))
