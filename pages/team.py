@@ -5,14 +5,14 @@ import streamlit as st
 
 from judge import team
 from judge.ui import computed, errors_shown, get_store, read
-from judge.ui.auth import public_base_url, require_owner, route_through_app
+from judge.ui.auth import require_owner, route_through_app
 from judge.ui.item_view import show_item
 from judge.ui.label_form import label_form
+from judge.ui.link_admin import link_admin
 from judge.ui.reports import figure_text, interval_text
 from judge.ui.plain import plain
 
 ANY = "(any)"
-NEW_LINK_KEY = "team.new_link"
 
 route_through_app()
 owner = require_owner()
@@ -60,33 +60,8 @@ def _grid(count: int, per_row: int = 3) -> list:
 
 
 def links_tab(task_id: int) -> None:
-    new = st.session_state.get(NEW_LINK_KEY)
-    if new and new["task_id"] == task_id:
-        st.success(f"Link for {plain(new['who'])}: copy it now, it is shown only this once.", icon=":material/link:")
-        st.code(new["url"], language=None)
-    with st.form("team.create_link", border=True):
-        left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-        annotator = left.text_input("Annotator name (empty = open link: each person types a name)",
-                                    max_chars=team.MAX_NAME_CHARS)
-        days = mid.number_input("Expires in days", 1, team.MAX_LINK_DAYS, team.DEFAULT_LINK_DAYS)
-        base = right.text_input("Base URL", value=public_base_url(),
-                                help="How annotators reach this dashboard, e.g. https://judge.example.com/wb")
-        if st.form_submit_button("Create link", icon=":material/add_link:"):
-            link = team.create_link(get_store(), task_id, annotator=annotator.strip() or None,
-                                    expires_in=team.link_lifetime(days))
-            st.session_state[NEW_LINK_KEY] = {"task_id": task_id, "who": link.annotator or "anyone (open link)",
-                                              "url": link.url(base)}
-            st.rerun()
-    links = read("task_links", task_id)
-    st.dataframe(links.drop(columns=["task_id", "task"]), hide_index=True, width="stretch")
-    active = links[links["revoked_at"].isna()]
-    if len(active):
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
-        labels = {int(r.id): f"#{r.id} {r.annotator or 'open link'}" for r in active.itertuples()}
-        chosen = left.selectbox("Revoke a link", list(labels), format_func=labels.get, key="team.revoke_pick")
-        if right.button("Revoke", icon=":material/link_off:", key="team.revoke"):
-            team.revoke_link(get_store(), chosen)
-            st.rerun()
+    link_admin(task_id, read("task_links", task_id), prefix="team", create_link=team.create_link,
+               revoke_link=team.revoke_link, hidden_columns=["task_id", "task"])
 
 
 @st.fragment(run_every="15s")

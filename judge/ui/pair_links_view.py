@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from judge import team
 from judge.pair_links import create_pair_link, create_pair_task, revoke_pair_link
 from judge.ui import get_store, read
-from judge.ui.auth import public_base_url
-from judge.ui.plain import plain
-
-NEW_LINK_KEY = "pairwise.new_link"
+from judge.ui.link_admin import link_admin
 
 
 def pair_link_admin(dataset: str, criterion: str) -> None:
@@ -34,30 +30,5 @@ def pair_link_admin(dataset: str, criterion: str) -> None:
         return
     labels = {int(r.id): f"#{r.id} {r.name} ({r.criterion})" for r in tasks.itertuples()}
     task_id = st.selectbox("Task", list(labels), format_func=labels.get, key="pairwise.link_task")
-    new = st.session_state.get(NEW_LINK_KEY)
-    if new and new["task_id"] == task_id:
-        st.success(f"Link for {plain(new['who'])}: copy it now, it is shown only this once.", icon=":material/link:")
-        st.code(new["url"], language=None)
-    with st.form("pairwise.create_link", border=True):
-        left, mid, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-        annotator = left.text_input("Annotator name (empty = open link: each person types a name)",
-                                    max_chars=team.MAX_NAME_CHARS)
-        days = mid.number_input("Expires in days", 1, team.MAX_LINK_DAYS, team.DEFAULT_LINK_DAYS)
-        base = right.text_input("Base URL", value=public_base_url(),
-                                help="How annotators reach this dashboard, e.g. https://judge.example.com/wb")
-        if st.form_submit_button("Create link", icon=":material/add_link:"):
-            link = create_pair_link(get_store(), task_id, annotator=annotator.strip() or None,
-                                    expires_in=team.link_lifetime(days))
-            st.session_state[NEW_LINK_KEY] = {"task_id": task_id, "who": link.annotator or "anyone (open link)",
-                                              "url": link.url(base)}
-            st.rerun()
-    links = read("pair_links", task_id)
-    st.dataframe(links.drop(columns=["task_id", "task", "dataset_name"]), hide_index=True, width="stretch")
-    active = links[links["revoked_at"].isna()]
-    if len(active):
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
-        choices = {int(r.id): f"#{r.id} {r.annotator}" for r in active.itertuples()}
-        chosen = left.selectbox("Revoke a link", list(choices), format_func=choices.get, key="pairwise.revoke_pick")
-        if right.button("Revoke", icon=":material/link_off:", key="pairwise.revoke"):
-            revoke_pair_link(get_store(), chosen)
-            st.rerun()
+    link_admin(task_id, read("pair_links", task_id), prefix="pairwise", create_link=create_pair_link,
+               revoke_link=revoke_pair_link, hidden_columns=["task_id", "task", "dataset_name"])
