@@ -5,7 +5,8 @@ import streamlit as st
 from judge.distill import distill_judge
 from judge.teacher_distill import HUMAN_WEIGHT, distill_from_teacher
 from judge.ui import errors_shown, read
-from judge.ui.distill import distill_job, start_distilling
+from judge.ui.distill import start_distilling
+from judge.ui.jobs import find_job
 from judge.ui.reports import figure_text, interval_text
 from judge.ui.run_labels import run_labels
 
@@ -45,7 +46,7 @@ with errors_shown():
 
 @st.fragment(run_every=1.0)
 def progress() -> None:
-    job = distill_job(st.session_state.get(JOB))
+    job = find_job(st.session_state.get(JOB))
     if job is None:
         return
     if job.running:

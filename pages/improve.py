@@ -8,8 +8,9 @@ from judge.runner import run_in_background, start_run
 from judge.specs import JudgeSpec
 from judge.ui import errors_shown, get_store, read
 from judge.ui.improve import (
-    CANDIDATES, JOB, cached, default_judge, leaderboard_table, scoring_job, start_scoring,
+    CANDIDATES, JOB, cached, default_judge, leaderboard_table, start_scoring,
 )
+from judge.ui.jobs import find_job
 from judge.ui.judges import secrets
 from judge.ui.nav import page_link
 from judge.ui.reports import grade_text
@@ -129,7 +130,7 @@ with errors_shown():
 
 @st.fragment(run_every=1.0)
 def scoring_view() -> None:
-    job = scoring_job(st.session_state.get(JOB))
+    job = find_job(st.session_state.get(JOB))
     if job is None:
         return
     with errors_shown():

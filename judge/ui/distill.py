@@ -7,51 +7,24 @@ result is a run in the store, so closing the browser loses nothing.
 
 from __future__ import annotations
 
-import secrets as _secrets
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from judge.errors import JudgeError
 from judge.ui import get_store
+from judge.ui.jobs import BackgroundJob, start_job
 
 
 @dataclass
-class DistillJob:
-    what: str
+class DistillJob(BackgroundJob):
+    what: str = ""
     result: Any = None
-    error: str | None = None
-    thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-
-_JOBS: dict[str, DistillJob] = {}
-_JOBS_LOCK = threading.Lock()
 
 
 def start_distilling(what: str, train: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
     """Run `train(store, *args, **kwargs)` (distill_judge or distill_from_teacher) in the background."""
     job, store = DistillJob(what=what), get_store()
 
-    def target() -> None:
-        try:
-            job.result = train(store, *args, **kwargs)
-        except JudgeError as exc:
-            job.error = str(exc)
-        except Exception as exc:  # the thread has nobody to raise to: the page shows it
-            job.error = f"{type(exc).__name__}: {exc}"
+    def work() -> None:
+        job.result = train(store, *args, **kwargs)
 
-    job_id = _secrets.token_hex(4)
-    job.thread = threading.Thread(target=target, name=f"judge-distill-{job_id}", daemon=True)
-    with _JOBS_LOCK:
-        _JOBS[job_id] = job
-    job.thread.start()
-    return job_id
-
-
-def distill_job(job_id: str | None) -> DistillJob | None:
-    with _JOBS_LOCK:
-        return _JOBS.get(job_id) if job_id else None
+    return start_job(job, work, name="distill")

@@ -6,18 +6,16 @@ Scoring runs one judge run per candidate, which takes minutes: it runs in a thre
 
 from __future__ import annotations
 
-import secrets as _secrets
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from judge import improve
-from judge.errors import JudgeError
 from judge.improve import Leaderboard, score_candidates
 from judge.specs import JudgeSpec
 from judge.ui import computed, get_store
+from judge.ui.jobs import BackgroundJob, start_job
 from judge.ui.judges import secrets
 
 CANDIDATES = "improve.candidates"  # session state: label -> spec body
@@ -25,21 +23,11 @@ JOB = "improve.job"                # session state: id of the scoring job this s
 
 
 @dataclass
-class ScoringJob:
-    dataset: str
-    labels: list[str]
+class ScoringJob(BackgroundJob):
+    dataset: str = ""
+    labels: list[str] = field(default_factory=list)
     runs: dict[str, str] = field(default_factory=dict)  # label -> run id, as each run starts
     board: Leaderboard | None = None
-    error: str | None = None
-    thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-
-_JOBS: dict[str, ScoringJob] = {}
-_JOBS_LOCK = threading.Lock()
 
 
 def cached(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -55,27 +43,12 @@ def start_scoring(dataset: str, candidates: dict[str, dict[str, Any]], *, model:
     job = ScoringJob(dataset=dataset, labels=list(candidates))
     store, keys = get_store(), secrets()
 
-    def target() -> None:
-        try:
-            job.board = score_candidates(store, dataset, specs, labels=job.labels, seed=seed, model=model,
-                                         concurrency=concurrency, secrets=keys, criterion=criterion,
-                                         on_run=lambda label, run_id: job.runs.__setitem__(label, run_id))
-        except JudgeError as exc:
-            job.error = str(exc)
-        except Exception as exc:  # the thread has nobody to raise to: the page shows it
-            job.error = f"{type(exc).__name__}: {exc}"
+    def work() -> None:
+        job.board = score_candidates(store, dataset, specs, labels=job.labels, seed=seed, model=model,
+                                     concurrency=concurrency, secrets=keys, criterion=criterion,
+                                     on_run=lambda label, run_id: job.runs.__setitem__(label, run_id))
 
-    job_id = _secrets.token_hex(4)
-    job.thread = threading.Thread(target=target, name=f"judge-improve-{job_id}", daemon=True)
-    with _JOBS_LOCK:
-        _JOBS[job_id] = job
-    job.thread.start()
-    return job_id
-
-
-def scoring_job(job_id: str | None) -> ScoringJob | None:
-    with _JOBS_LOCK:
-        return _JOBS.get(job_id) if job_id else None
+    return start_job(job, work, name="improve")
 
 
 def default_judge(specs: dict[str, JudgeSpec], finished: set[str]) -> int:
