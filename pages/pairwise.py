@@ -10,7 +10,7 @@ from judge.pairs import DEFAULT_PREFERENCE_CRITERION, pair_queue, save_shown_cho
 from judge.ui import errors_shown, get_store, read
 from judge.ui.annotator import annotator_badge, ask_annotator
 from judge.ui.pair_links_view import pair_link_admin
-from judge.ui.pair_form import FIRST_SHORTCUT, SECOND_SHORTCUT, SKIP_SHORTCUT, TIE_SHORTCUT, preference_form, show_pair
+from judge.ui.pair_form import preference_form, show_pair
 
 st.title("Pairwise")
 st.caption("Pick the better of two responses to the same input (or call it a tie), and say why.")
@@ -54,8 +54,6 @@ with errors_shown():
     st.markdown(f"#### Pair {queue.done + 1} of {queue.total}")
     show_pair(pair)
     pressed = preference_form(f"pairwise.{pair['uid']}", criterion)
-    st.caption(f"Keys: {FIRST_SHORTCUT} response 1 · {SECOND_SHORTCUT} response 2 · {TIE_SHORTCUT} tie · "
-               f"{SKIP_SHORTCUT} skip")
     if pressed is not None:
         slot, critique = pressed
         if slot == "skip":

@@ -7,7 +7,7 @@ import streamlit as st
 from judge import pair_links, team
 from judge.ui.plain import plain
 from judge.ui.auth import signed_in_email
-from judge.ui.pair_form import FIRST_SHORTCUT, SECOND_SHORTCUT, SKIP_SHORTCUT, TIE_SHORTCUT, preference_form, show_pair
+from judge.ui.pair_form import preference_form, show_pair
 
 NAME_KEY, SKIPPED_KEY = "annotate.pair_name", "annotate.pair_skipped"
 
@@ -47,8 +47,6 @@ def pair_annotate_page(store, token: str) -> None:
     st.markdown(f"#### Pair {done + 1} of {total}")
     show_pair(pair)
     pressed = preference_form(f"annotate.pair.{pair['uid']}", brief["criterion"])
-    st.caption(f"Keys: {FIRST_SHORTCUT} response 1 · {SECOND_SHORTCUT} response 2 · {TIE_SHORTCUT} tie · "
-               f"{SKIP_SHORTCUT} skip")
     if pressed is not None:
         slot, critique = pressed
         if slot == "skip":

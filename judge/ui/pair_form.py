@@ -43,6 +43,8 @@ def preference_form(key: str, criterion: str) -> tuple[str, str | None] | None:
         second = second_col.form_submit_button("Response 2 is better", icon=":material/arrow_forward:",
                                                type="primary", shortcut=SECOND_SHORTCUT, width="stretch")
         skip = st.form_submit_button("Skip", icon=":material/skip_next:", shortcut=SKIP_SHORTCUT, type="tertiary")
+    st.caption(f"Keys: {FIRST_SHORTCUT} response 1 · {SECOND_SHORTCUT} response 2 · {TIE_SHORTCUT} tie · "
+               f"{SKIP_SHORTCUT} skip")
     note = critique.strip() or None
     for slot, pressed in (("first", first), ("second", second), ("tie", tie), ("skip", skip)):
         if pressed:
